@@ -7,8 +7,22 @@ import { paramError } from './core/errors.js'
 
 /** Currencies without a minor unit: the amount is whole yen, won... */
 export const ZERO_DECIMAL = new Set([
-  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf',
-  'xof', 'xpf',
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
 ])
 
 /** Three-decimal currencies: the last digit must be 0. */
@@ -16,9 +30,30 @@ export const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd'])
 
 /** Minimum charge amount by currency, in minor units (§13 of the fact sheet). */
 export const MINIMUM_CHARGE: Record<string, number> = {
-  usd: 50, aud: 50, cad: 50, eur: 50, gbp: 30, chf: 50, nzd: 50, sgd: 50, brl: 50, inr: 50,
-  jpy: 50, hkd: 400, mxn: 1000, myr: 200, thb: 1000, aed: 200, bgn: 100, czk: 1500, dkk: 250,
-  huf: 17500, nok: 300, pln: 200, ron: 200, sek: 300,
+  usd: 50,
+  aud: 50,
+  cad: 50,
+  eur: 50,
+  gbp: 30,
+  chf: 50,
+  nzd: 50,
+  sgd: 50,
+  brl: 50,
+  inr: 50,
+  jpy: 50,
+  hkd: 400,
+  mxn: 1000,
+  myr: 200,
+  thb: 1000,
+  aed: 200,
+  bgn: 100,
+  czk: 1500,
+  dkk: 250,
+  huf: 17500,
+  nok: 300,
+  pln: 200,
+  ron: 200,
+  sek: 300,
 }
 
 const SYMBOLS: Record<string, string> = { usd: '$', eur: '€', gbp: '£', jpy: '¥', cad: '$' }

@@ -1,12 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import { type Context } from './core/context.js'
 import { expand, platformResolver } from './core/expand.js'
-import {
-  fingerprint,
-  type FormHash,
-  parseMultipart,
-  parseUrlEncoded,
-} from './core/form.js'
+import { fingerprint, type FormHash, parseMultipart, parseUrlEncoded } from './core/form.js'
 import { IdempotencyStore } from './core/idempotency.js'
 import { newId } from './core/ids.js'
 import { validateParams } from './core/params.js'
@@ -47,7 +42,7 @@ function authenticate(engine: Engine, req: IncomingMessage): string {
   const auth = header(req, 'authorization')
   if (!auth) {
     throw invalidRequest(
-      "You did not provide an API key. You need to provide your API key in the Authorization " +
+      'You did not provide an API key. You need to provide your API key in the Authorization ' +
         "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See " +
         'https://stripe.com/docs/api#authentication for details, or we can help at ' +
         'https://support.stripe.com/.',

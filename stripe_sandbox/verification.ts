@@ -279,7 +279,9 @@ export function computeRequirements(account: Rec, hasExternalAccount: boolean): 
   const missingInformation = due.length > 0
 
   if (obj.business_type === 'individual') {
-    const idField = obj.individual?.id_number_provided ? 'individual.id_number' : 'individual.ssn_last_4'
+    const idField = obj.individual?.id_number_provided
+      ? 'individual.id_number'
+      : 'individual.ssn_last_4'
     const { identity, address, document, additionalDocument } = checks
     if (identity.status === 'pending') {
       pending.push('individual.dob.day', 'individual.dob.month', 'individual.dob.year', idField)
@@ -352,5 +354,9 @@ export function computeRequirements(account: Rec, hasExternalAccount: boolean): 
 }
 
 function error(requirement: string, check: Check): Obj {
-  return { code: check.code ?? 'verification_failed_other', reason: check.reason ?? '', requirement }
+  return {
+    code: check.code ?? 'verification_failed_other',
+    reason: check.reason ?? '',
+    requirement,
+  }
 }

@@ -43,7 +43,12 @@ const EXPANDABLE: Record<string, readonly string[]> = {
     'source_transaction',
     'reversals',
   ],
-  transfer_reversal: ['balance_transaction', 'destination_payment_refund', 'source_refund', 'transfer'],
+  transfer_reversal: [
+    'balance_transaction',
+    'destination_payment_refund',
+    'source_refund',
+    'transfer',
+  ],
   application_fee: [
     'account',
     'balance_transaction',

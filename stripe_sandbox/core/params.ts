@@ -84,7 +84,10 @@ function validateHash(spec: HashSpec, value: FormHash, path: string): Params {
   for (const key of spec.required ?? []) {
     const full = childPath(path, key)
     if (!(key in out)) {
-      throw paramError(`Missing required param: ${full}.`, { code: 'parameter_missing', param: full })
+      throw paramError(`Missing required param: ${full}.`, {
+        code: 'parameter_missing',
+        param: full,
+      })
     }
     if (out[key] === null) {
       throw emptyRequired(full)
@@ -196,11 +199,7 @@ export function validate(spec: Spec, value: FormValue, path: string): unknown {
       if (typeof value === 'string') {
         return validateInt(value, path)
       }
-      return validate(
-        hash({ gt: int(), gte: int(), lt: int(), lte: int() }),
-        value,
-        path
-      )
+      return validate(hash({ gt: int(), gte: int(), lt: int(), lte: int() }), value, path)
   }
 }
 

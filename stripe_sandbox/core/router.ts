@@ -48,11 +48,11 @@ export class Router {
     }
     outer: for (const route of bucket) {
       const params: Record<string, string> = {}
-      for (let i = 0; i < parts.length; i++) {
+      for (const [i, part] of parts.entries()) {
         const seg = route.segments[i]
         if (seg.startsWith(':')) {
-          params[seg.slice(1)] = safeDecode(parts[i])
-        } else if (seg !== parts[i]) {
+          params[seg.slice(1)] = safeDecode(part)
+        } else if (seg !== part) {
           continue outer
         }
       }

@@ -13,7 +13,7 @@ export interface Rec {
   plat: string
   seq: number
   obj: Obj
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   x: Record<string, any>
   deleted?: boolean
   /** index keys the record is currently listed under (derived, not persisted) */

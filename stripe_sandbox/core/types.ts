@@ -2,11 +2,11 @@
  * A Stripe API object as JSON (what the API returns and what we store).
  * Stripe objects are open-ended JSON, so `any` is the honest type here.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type Obj = Record<string, any>
 
 /** Validated request parameters (shape decided by each endpoint's spec). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type Params = Record<string, any>
 
 /** The API version stripe-node v23 pins; events are rendered "in" it. */

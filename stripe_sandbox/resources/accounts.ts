@@ -84,7 +84,13 @@ export function defaultCurrencyOf(engine: Engine, acct: string): string {
 /** A connected account of the request's platform (404/400 otherwise). */
 export function findConnected(ctx: Context, id: string, param = 'id'): Rec {
   const rec = ctx.engine.store.get(id)
-  if (!rec || rec.type !== 'account' || rec.plat !== ctx.platform || rec.x.platform || rec.deleted) {
+  if (
+    !rec ||
+    rec.type !== 'account' ||
+    rec.plat !== ctx.platform ||
+    rec.x.platform ||
+    rec.deleted
+  ) {
     throw resourceMissing(param === 'id' ? 'account' : 'destination', id, param)
   }
   return rec
@@ -492,7 +498,9 @@ function createBank(engine: Engine, account: Rec, input: BankInput): Rec {
 
 /** The external account payouts go to by default for a currency. */
 export function defaultBank(engine: Engine, acct: string, currency: string): Rec | undefined {
-  return banksOf(engine, acct).find((b) => b.obj.currency === currency && b.obj.default_for_currency)
+  return banksOf(engine, acct).find(
+    (b) => b.obj.currency === currency && b.obj.default_for_currency
+  )
 }
 
 // ---- applying parameters ----------------------------------------------------------------
@@ -819,11 +827,17 @@ export function registerAccounts(engine: Engine): void {
     }
     const id = newId('acct', 16)
     const bankInput = prepareAccountParams(ctx, id, params)
-    const account = engine.create('account', ctx.platform, ctx.platform, baseAccount(id, engine.now()), {
-      checks: emptyChecks(),
-      requested: {},
-      secrets: {},
-    })
+    const account = engine.create(
+      'account',
+      ctx.platform,
+      ctx.platform,
+      baseAccount(id, engine.now()),
+      {
+        checks: emptyChecks(),
+        requested: {},
+        secrets: {},
+      }
+    )
     const bank = applyAccountParams(ctx, account, params, bankInput)
     refresh(engine, account, null)
     if (bank) {
@@ -851,7 +865,9 @@ export function registerAccounts(engine: Engine): void {
   router.add('DELETE', '/v1/accounts/:id', hash({}), (ctx) => {
     const account = findConnected(ctx, ctx.path.id)
     const perCurrency = engine.balances.get(account.id)
-    const nonZero = [...(perCurrency?.values() ?? [])].some((b) => b.available !== 0 || b.pending !== 0)
+    const nonZero = [...(perCurrency?.values() ?? [])].some(
+      (b) => b.available !== 0 || b.pending !== 0
+    )
     if (nonZero) {
       throw invalidRequest(
         `This account cannot be deleted because its balance is not zero. Pay out or reverse ` +
@@ -877,7 +893,9 @@ export function registerAccounts(engine: Engine): void {
   // Capabilities of a connected account.
   router.add('GET', '/v1/accounts/:id/capabilities', hash({}), (ctx) => {
     const account = findConnected(ctx, ctx.path.id)
-    const data = Object.keys(account.obj.capabilities).map((name) => capabilityObject(account, name))
+    const data = Object.keys(account.obj.capabilities).map((name) =>
+      capabilityObject(account, name)
+    )
     return { object: 'list', data, has_more: false, url: `/v1/accounts/${account.id}/capabilities` }
   })
   router.add('GET', '/v1/accounts/:id/capabilities/:cap', hash({}), (ctx) => {
@@ -899,36 +917,49 @@ export function registerAccounts(engine: Engine): void {
   })
 
   // External accounts (bank accounts) of a connected account.
-  router.add('POST', '/v1/accounts/:id/external_accounts', hash({
-    external_account: strOrHash(bankSpec),
-    default_for_currency: bool(),
-    metadata: meta(),
-  }, ['external_account']), (ctx) => {
-    const account = findConnected(ctx, ctx.path.id)
-    const input = parseBankInput(ctx.params.external_account, 'external_account')
-    if (ctx.params.default_for_currency !== undefined) {
-      input.defaultForCurrency = ctx.params.default_for_currency
+  router.add(
+    'POST',
+    '/v1/accounts/:id/external_accounts',
+    hash(
+      {
+        external_account: strOrHash(bankSpec),
+        default_for_currency: bool(),
+        metadata: meta(),
+      },
+      ['external_account']
+    ),
+    (ctx) => {
+      const account = findConnected(ctx, ctx.path.id)
+      const input = parseBankInput(ctx.params.external_account, 'external_account')
+      if (ctx.params.default_for_currency !== undefined) {
+        input.defaultForCurrency = ctx.params.default_for_currency
+      }
+      input.metadata = applyMetadata(input.metadata, ctx.params.metadata)
+      const before = snapshot(render(account))
+      const bank = createBank(engine, account, input)
+      engine.emitFor(bank, 'account.external_account.created')
+      refresh(engine, account, before)
+      return bank.obj
     }
-    input.metadata = applyMetadata(input.metadata, ctx.params.metadata)
-    const before = snapshot(render(account))
-    const bank = createBank(engine, account, input)
-    engine.emitFor(bank, 'account.external_account.created')
-    refresh(engine, account, before)
-    return bank.obj
-  })
-  router.add('GET', '/v1/accounts/:id/external_accounts', hash({
-    ...LIST_PARAMS,
-    object: str(['bank_account', 'card']),
-  }), (ctx) => {
-    const account = findConnected(ctx, ctx.path.id)
-    return paginate(banksOf(engine, account.id), ctx.params, {
-      store: engine.store,
-      url: `/v1/accounts/${account.id}/external_accounts`,
-      label: 'external account',
-      render: (rec) => rec.obj,
-      filter: (rec) => !ctx.params.object || rec.obj.object === ctx.params.object,
-    })
-  })
+  )
+  router.add(
+    'GET',
+    '/v1/accounts/:id/external_accounts',
+    hash({
+      ...LIST_PARAMS,
+      object: str(['bank_account', 'card']),
+    }),
+    (ctx) => {
+      const account = findConnected(ctx, ctx.path.id)
+      return paginate(banksOf(engine, account.id), ctx.params, {
+        store: engine.store,
+        url: `/v1/accounts/${account.id}/external_accounts`,
+        label: 'external account',
+        render: (rec) => rec.obj,
+        filter: (rec) => !ctx.params.object || rec.obj.object === ctx.params.object,
+      })
+    }
+  )
   const findBank = (ctx: Context): [Rec, Rec] => {
     const account = findConnected(ctx, ctx.path.id)
     const bank = engine.store.get(ctx.path.ba)
@@ -937,27 +968,37 @@ export function registerAccounts(engine: Engine): void {
     }
     return [account, bank]
   }
-  router.add('GET', '/v1/accounts/:id/external_accounts/:ba', hash({}), (ctx) => findBank(ctx)[1].obj)
-  router.add('POST', '/v1/accounts/:id/external_accounts/:ba', hash({
-    account_holder_name: str(),
-    account_holder_type: str(['individual', 'company']),
-    default_for_currency: bool(),
-    metadata: meta(),
-  }), (ctx) => {
-    const [account, bank] = findBank(ctx)
-    const before = snapshot(bank.obj)
-    const { metadata, default_for_currency: makeDefault, ...rest } = ctx.params
-    Object.assign(bank.obj, rest)
-    bank.obj.metadata = applyMetadata(bank.obj.metadata, metadata)
-    if (makeDefault === true) {
-      for (const other of banksOf(engine, account.id)) {
-        other.obj.default_for_currency = other === bank
+  router.add(
+    'GET',
+    '/v1/accounts/:id/external_accounts/:ba',
+    hash({}),
+    (ctx) => findBank(ctx)[1].obj
+  )
+  router.add(
+    'POST',
+    '/v1/accounts/:id/external_accounts/:ba',
+    hash({
+      account_holder_name: str(),
+      account_holder_type: str(['individual', 'company']),
+      default_for_currency: bool(),
+      metadata: meta(),
+    }),
+    (ctx) => {
+      const [account, bank] = findBank(ctx)
+      const before = snapshot(bank.obj)
+      const { metadata, default_for_currency: makeDefault, ...rest } = ctx.params
+      Object.assign(bank.obj, rest)
+      bank.obj.metadata = applyMetadata(bank.obj.metadata, metadata)
+      if (makeDefault === true) {
+        for (const other of banksOf(engine, account.id)) {
+          other.obj.default_for_currency = other === bank
+        }
       }
+      engine.emitFor(bank, 'account.external_account.updated', previousAttributes(before, bank.obj))
+      engine.markDirty()
+      return bank.obj
     }
-    engine.emitFor(bank, 'account.external_account.updated', previousAttributes(before, bank.obj))
-    engine.markDirty()
-    return bank.obj
-  })
+  )
   router.add('DELETE', '/v1/accounts/:id/external_accounts/:ba', hash({}), (ctx) => {
     const [account, bank] = findBank(ctx)
     if (bank.obj.default_for_currency && banksOf(engine, account.id).length > 1) {

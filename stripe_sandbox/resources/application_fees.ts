@@ -95,7 +95,8 @@ export function refundApplicationFee(
   const before = { amount_refunded: fee.obj.amount_refunded, refunded: fee.obj.refunded }
   fee.obj.amount_refunded += amount
   fee.obj.refunded = fee.obj.amount_refunded >= fee.obj.amount
-  const previous = fee.obj.refunded === before.refunded ? { amount_refunded: before.amount_refunded } : before
+  const previous =
+    fee.obj.refunded === before.refunded ? { amount_refunded: before.amount_refunded } : before
   engine.emitFor(fee, 'application_fee.refunded', previous)
   return refund
 }
@@ -185,8 +186,11 @@ export function registerApplicationFees(engine: Engine): void {
     }
     return rec
   }
-  router.add('GET', '/v1/application_fees/:id/refunds/:fr', hash({}), (ctx) =>
-    findRefund(ctx.account, ctx.path.id, ctx.path.fr).obj
+  router.add(
+    'GET',
+    '/v1/application_fees/:id/refunds/:fr',
+    hash({}),
+    (ctx) => findRefund(ctx.account, ctx.path.id, ctx.path.fr).obj
   )
   router.add('POST', '/v1/application_fees/:id/refunds/:fr', hash({ metadata: meta() }), (ctx) => {
     const refund = findRefund(ctx.account, ctx.path.id, ctx.path.fr)

@@ -35,7 +35,13 @@ export function registerBalance(engine: Engine): void {
         (!payout || rec.obj.source === payout),
     })
   }
-  const listSpec = hash({ ...LIST_PARAMS, type: str(), source: str(), currency: str(), payout: str() })
+  const listSpec = hash({
+    ...LIST_PARAMS,
+    type: str(),
+    source: str(),
+    currency: str(),
+    payout: str(),
+  })
   router.add('GET', '/v1/balance_transactions', listSpec, (ctx) =>
     list(ctx, '/v1/balance_transactions')
   )

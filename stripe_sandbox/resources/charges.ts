@@ -325,20 +325,23 @@ export function registerCharges(engine: Engine): void {
   router.add(
     'POST',
     '/v1/charges',
-    hash({
-      amount: int(1),
-      currency: str(),
-      source: str(),
-      customer: str(),
-      capture: bool(),
-      description: str(),
-      metadata: meta(),
-      statement_descriptor: str(),
-      statement_descriptor_suffix: str(),
-      transfer_group: str(),
-      shipping: dict(),
-      receipt_email: str(),
-    }, ['amount', 'currency']),
+    hash(
+      {
+        amount: int(1),
+        currency: str(),
+        source: str(),
+        customer: str(),
+        capture: bool(),
+        description: str(),
+        metadata: meta(),
+        statement_descriptor: str(),
+        statement_descriptor_suffix: str(),
+        transfer_group: str(),
+        shipping: dict(),
+        receipt_email: str(),
+      },
+      ['amount', 'currency']
+    ),
     (ctx) => {
       const source: string | undefined = ctx.params.source
       if (!source?.startsWith('acct_')) {
@@ -409,8 +412,7 @@ export function registerCharges(engine: Engine): void {
         key += `|transfer_group=${group}`
       }
       const filter = (rec: Rec) =>
-        (!customer || rec.obj.customer === customer) &&
-        (!group || rec.obj.transfer_group === group)
+        (!customer || rec.obj.customer === customer) && (!group || rec.obj.transfer_group === group)
       return paginate(engine.store.list(key), ctx.params, {
         store: engine.store,
         url: '/v1/charges',

@@ -163,29 +163,36 @@ export function registerCustomers(engine: Engine): void {
     return findCustomer(engine, ctx.account, ctx.path.id, 'id').obj
   })
 
-  router.add('POST', '/v1/customers/:id', hash({ ...customerParams, default_source: str() }), (ctx) => {
-    const customer = findCustomer(engine, ctx.account, ctx.path.id, 'id')
-    const before = snapshot(customer.obj)
-    const { default_source: defaultSource, ...params } = ctx.params
-    if (defaultSource) {
-      throw invalidRequest(`No such source: '${defaultSource}'`, {
-        code: 'resource_missing',
-        param: 'default_source',
-      })
+  router.add(
+    'POST',
+    '/v1/customers/:id',
+    hash({ ...customerParams, default_source: str() }),
+    (ctx) => {
+      const customer = findCustomer(engine, ctx.account, ctx.path.id, 'id')
+      const before = snapshot(customer.obj)
+      const { default_source: defaultSource, ...params } = ctx.params
+      if (defaultSource) {
+        throw invalidRequest(`No such source: '${defaultSource}'`, {
+          code: 'resource_missing',
+          param: 'default_source',
+        })
+      }
+      applyCustomerParams(engine, customer, params)
+      engine.store.reindex(customer)
+      const previous = previousAttributes(before, customer.obj)
+      if (previous) {
+        engine.emitFor(customer, 'customer.updated', previous)
+      }
+      engine.markDirty()
+      return customer.obj
     }
-    applyCustomerParams(engine, customer, params)
-    engine.store.reindex(customer)
-    const previous = previousAttributes(before, customer.obj)
-    if (previous) {
-      engine.emitFor(customer, 'customer.updated', previous)
-    }
-    engine.markDirty()
-    return customer.obj
-  })
+  )
 
   router.add('DELETE', '/v1/customers/:id', hash({}), (ctx) => {
     const customer = findCustomer(engine, ctx.account, ctx.path.id, 'id')
-    for (const pm of [...engine.store.list(`payment_method|${ctx.account}|customer=${customer.id}`)]) {
+    for (const pm of [
+      ...engine.store.list(`payment_method|${ctx.account}|customer=${customer.id}`),
+    ]) {
       pm.obj.customer = null
       pm.x.consumed = true
       engine.store.reindex(pm)
@@ -196,14 +203,19 @@ export function registerCustomers(engine: Engine): void {
     return { id: customer.id, object: 'customer', deleted: true }
   })
 
-  router.add('GET', '/v1/customers', hash({ ...LIST_PARAMS, email: str(), test_clock: str() }), (ctx) => {
-    const email = ctx.params.email
-    const key = email ? `customer|${ctx.account}|email=${email}` : `customer|${ctx.account}`
-    return paginate(engine.store.list(key), ctx.params, {
-      store: engine.store,
-      url: '/v1/customers',
-      label: 'customer',
-      render: (rec) => rec.obj,
-    })
-  })
+  router.add(
+    'GET',
+    '/v1/customers',
+    hash({ ...LIST_PARAMS, email: str(), test_clock: str() }),
+    (ctx) => {
+      const email = ctx.params.email
+      const key = email ? `customer|${ctx.account}|email=${email}` : `customer|${ctx.account}`
+      return paginate(engine.store.list(key), ctx.params, {
+        store: engine.store,
+        url: '/v1/customers',
+        label: 'customer',
+        render: (rec) => rec.obj,
+      })
+    }
+  )
 }

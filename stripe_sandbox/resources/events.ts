@@ -7,8 +7,11 @@ import { type Engine } from '../engine.js'
 export function registerEvents(engine: Engine): void {
   const router = engine.router
 
-  router.add('GET', '/v1/events/:id', hash({}), (ctx) =>
-    engine.find(ctx, 'event', ctx.path.id, 'event').obj
+  router.add(
+    'GET',
+    '/v1/events/:id',
+    hash({}),
+    (ctx) => engine.find(ctx, 'event', ctx.path.id, 'event').obj
   )
 
   router.add(

@@ -59,7 +59,11 @@ function detectType(upload: UploadedFile): string | null {
   return name.endsWith('.txt') ? 'txt' : null
 }
 
-const DOCUMENT_PURPOSES = new Set(['identity_document', 'additional_verification', 'account_requirement'])
+const DOCUMENT_PURPOSES = new Set([
+  'identity_document',
+  'additional_verification',
+  'account_requirement',
+])
 
 export function registerFiles(engine: Engine): void {
   const router = engine.router

@@ -34,7 +34,7 @@ const CANCELABLE = [...CONFIRMABLE, 'requires_capture']
 const RETURN_URL_MESSAGE =
   'This PaymentIntent is configured to accept payment methods enabled in your Dashboard. ' +
   'Because some of these payment methods might redirect your customer off of your page, you ' +
-  'must provide a `return_url`. If you don\'t want to accept redirect-based payment methods, ' +
+  "must provide a `return_url`. If you don't want to accept redirect-based payment methods, " +
   'set `automatic_payment_methods[enabled]` to `true` and ' +
   '`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and ' +
   'Payment Intents.'
@@ -44,7 +44,7 @@ const AUTHENTICATION_NOT_HANDLED: Decline = {
   declineCode: 'authentication_not_handled',
   message:
     'This payment required an authentication action to complete, but `error_on_requires_action` ' +
-    'was set. When you\'re ready, you can upgrade your integration to handle actions at ' +
+    "was set. When you're ready, you can upgrade your integration to handle actions at " +
     'https://stripe.com/docs/payments/payment-intents/upgrade-to-handle-actions.',
 }
 
@@ -135,7 +135,8 @@ function paymentMethodOptions(params: Params): Obj {
     installments: null,
     mandate_options: null,
     network: null,
-    request_three_d_secure: params.payment_method_options?.card?.request_three_d_secure ?? 'automatic',
+    request_three_d_secure:
+      params.payment_method_options?.card?.request_three_d_secure ?? 'automatic',
   }
   if (params.payment_method_options?.card?.capture_method) {
     card.capture_method = params.payment_method_options.card.capture_method
@@ -144,7 +145,9 @@ function paymentMethodOptions(params: Params): Obj {
 }
 
 function isManual(pi: Obj): boolean {
-  return pi.capture_method === 'manual' || pi.payment_method_options?.card?.capture_method === 'manual'
+  return (
+    pi.capture_method === 'manual' || pi.payment_method_options?.card?.capture_method === 'manual'
+  )
 }
 
 function offSessionOf(value: string | null | undefined): boolean {
@@ -290,7 +293,11 @@ export function registerPaymentIntents(engine: Engine): void {
       throw invalidRequest(REUSE_MESSAGE, { param: 'payment_method' })
     }
     if (p.transfer_data?.destination) {
-      const destination = findConnected(ctx, p.transfer_data.destination, 'transfer_data[destination]')
+      const destination = findConnected(
+        ctx,
+        p.transfer_data.destination,
+        'transfer_data[destination]'
+      )
       assertCanReceiveTransfers(destination, 'transfer_data[destination]')
     }
     const card = cardOf(pm)
@@ -350,7 +357,12 @@ export function registerPaymentIntents(engine: Engine): void {
     }
     const pm = resolvePaymentMethod(ctx, pmId, 'payment_method')
     p.payment_method = pm.id
-    for (const key of ['receipt_email', 'setup_future_usage', 'shipping', 'capture_method'] as const) {
+    for (const key of [
+      'receipt_email',
+      'setup_future_usage',
+      'shipping',
+      'capture_method',
+    ] as const) {
       if (key in params) {
         p[key] = params[key]
       }
@@ -367,7 +379,8 @@ export function registerPaymentIntents(engine: Engine): void {
     attempt(ctx, pi, pm, params, returnUrl)
   }
 
-  const find = (ctx: Context, id: string) => engine.find(ctx, 'payment_intent', id, 'payment_intent')
+  const find = (ctx: Context, id: string) =>
+    engine.find(ctx, 'payment_intent', id, 'payment_intent')
 
   router.add('POST', '/v1/payment_intents', hash(createParams, ['amount', 'currency']), (ctx) => {
     const params = ctx.params
@@ -400,7 +413,11 @@ export function registerPaymentIntents(engine: Engine): void {
       ? findCustomer(engine, ctx.account, params.customer, 'customer')
       : null
     if (params.transfer_data) {
-      const destination = findConnected(ctx, params.transfer_data.destination, 'transfer_data[destination]')
+      const destination = findConnected(
+        ctx,
+        params.transfer_data.destination,
+        'transfer_data[destination]'
+      )
       assertCanReceiveTransfers(destination, 'transfer_data[destination]')
     }
     if (params.on_behalf_of) {
@@ -452,7 +469,10 @@ export function registerPaymentIntents(engine: Engine): void {
       statement_descriptor_suffix: params.statement_descriptor_suffix ?? null,
       status: pm ? 'requires_confirmation' : 'requires_payment_method',
       transfer_data: params.transfer_data
-        ? { amount: params.transfer_data.amount ?? null, destination: params.transfer_data.destination }
+        ? {
+            amount: params.transfer_data.amount ?? null,
+            destination: params.transfer_data.destination,
+          }
         : null,
       transfer_group: params.transfer_group ?? null,
     }
@@ -499,7 +519,11 @@ export function registerPaymentIntents(engine: Engine): void {
         ? { ...p.transfer_data, amount: params.transfer_data?.amount ?? p.transfer_data.amount }
         : params.transfer_data,
     }
-    if (params.amount !== undefined || params.currency || params.application_fee_amount !== undefined) {
+    if (
+      params.amount !== undefined ||
+      params.currency ||
+      params.application_fee_amount !== undefined
+    ) {
       validateMoney(merged, amount, currency)
     }
     if (params.customer) {

@@ -119,9 +119,12 @@ export const REUSE_MESSAGE =
 /** Refuses what Stripe refuses when attaching: declined cards, reuse, another customer. */
 export function assertAttachable(pm: Rec, customerId: string | null): void {
   if (pm.obj.customer && pm.obj.customer !== customerId) {
-    throw invalidRequest('The payment method you provided has already been attached to a customer.', {
-      param: 'payment_method',
-    })
+    throw invalidRequest(
+      'The payment method you provided has already been attached to a customer.',
+      {
+        param: 'payment_method',
+      }
+    )
   }
   if (pm.x.consumed) {
     throw invalidRequest(REUSE_MESSAGE, { param: 'payment_method' })

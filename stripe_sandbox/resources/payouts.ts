@@ -21,7 +21,8 @@ export const STANDARD_ARRIVAL_SECONDS = 2 * 24 * 60 * 60
 export const INSTANT_ARRIVAL_SECONDS = 30 * 60
 
 const FAILURE_MESSAGES: Record<string, string> = {
-  no_account: 'The bank account details on file are probably incorrect. No bank account could be located with those details.',
+  no_account:
+    'The bank account details on file are probably incorrect. No bank account could be located with those details.',
   account_closed: 'The bank account has been closed.',
   insufficient_funds: 'Your Stripe account has insufficient funds to cover the payout.',
   debit_not_authorized: 'Debit transactions are not approved on the bank account.',

@@ -21,10 +21,13 @@ function resolveCharge(ctx: Context): Rec {
   const engine = ctx.engine
   const { charge: chargeId, payment_intent: piId } = ctx.params
   if (!chargeId && !piId) {
-    throw paramError('One of the following params should be provided for this request: charge or payment_intent.', {
-      code: 'parameter_missing',
-      param: 'charge',
-    })
+    throw paramError(
+      'One of the following params should be provided for this request: charge or payment_intent.',
+      {
+        code: 'parameter_missing',
+        param: 'charge',
+      }
+    )
   }
   let charge: Rec | undefined
   if (piId) {

@@ -227,8 +227,11 @@ export function registerSetupIntents(engine: Engine): void {
     return si.obj
   })
 
-  router.add('GET', '/v1/setup_intents/:id', hash({ client_secret: str() }), (ctx) =>
-    find(ctx, ctx.path.id).obj
+  router.add(
+    'GET',
+    '/v1/setup_intents/:id',
+    hash({ client_secret: str() }),
+    (ctx) => find(ctx, ctx.path.id).obj
   )
 
   router.add(

@@ -108,7 +108,12 @@ export function moveFunds(engine: Engine, input: MoveFunds): { transfer: Rec; pa
     source_type: 'card',
     transfer_group: input.transferGroup,
   })
-  const payment = engine.create('charge', input.to.id, plat, paymentObject(input, paymentId, transferId, receiverTxn.id, now))
+  const payment = engine.create(
+    'charge',
+    input.to.id,
+    plat,
+    paymentObject(input, paymentId, transferId, receiverTxn.id, now)
+  )
   return { transfer, payment }
 }
 
@@ -124,7 +129,14 @@ function paymentObject(input: MoveFunds, id: string, transfer: string, txn: stri
     application_fee_amount: input.applicationFee?.amount ?? null,
     balance_transaction: txn,
     billing_details: {
-      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+      address: {
+        city: null,
+        country: null,
+        line1: null,
+        line2: null,
+        postal_code: null,
+        state: null,
+      },
       email: null,
       name: null,
       phone: null,
@@ -189,7 +201,12 @@ export interface ReverseOptions {
 }
 
 /** Reverses part of a transfer: `trr_` on the sender, `pyr_` refund on the receiver. */
-export function reverseTransfer(engine: Engine, transfer: Rec, amount: number, opts: ReverseOptions) {
+export function reverseTransfer(
+  engine: Engine,
+  transfer: Rec,
+  amount: number,
+  opts: ReverseOptions
+) {
   const reversalId = newId('trr')
   const paymentRefundId = newId('pyr')
   const plat = transfer.plat
@@ -388,25 +405,20 @@ export function registerTransfers(engine: Engine): void {
 
   router.add('GET', '/v1/transfers/:id', hash({}), (ctx) => engine.render(find(ctx, ctx.path.id)))
 
-  router.add(
-    'POST',
-    '/v1/transfers/:id',
-    hash({ description: str(), metadata: meta() }),
-    (ctx) => {
-      const transfer = find(ctx, ctx.path.id)
-      const before = snapshot(engine.render(transfer))
-      if ('description' in ctx.params) {
-        transfer.obj.description = ctx.params.description
-      }
-      transfer.obj.metadata = applyMetadata(transfer.obj.metadata, ctx.params.metadata)
-      const previous = previousAttributes(before, engine.render(transfer))
-      if (previous) {
-        engine.emitFor(transfer, 'transfer.updated', previous)
-      }
-      engine.markDirty()
-      return engine.render(transfer)
+  router.add('POST', '/v1/transfers/:id', hash({ description: str(), metadata: meta() }), (ctx) => {
+    const transfer = find(ctx, ctx.path.id)
+    const before = snapshot(engine.render(transfer))
+    if ('description' in ctx.params) {
+      transfer.obj.description = ctx.params.description
     }
-  )
+    transfer.obj.metadata = applyMetadata(transfer.obj.metadata, ctx.params.metadata)
+    const previous = previousAttributes(before, engine.render(transfer))
+    if (previous) {
+      engine.emitFor(transfer, 'transfer.updated', previous)
+    }
+    engine.markDirty()
+    return engine.render(transfer)
+  })
 
   router.add(
     'GET',
@@ -500,17 +512,12 @@ export function registerTransfers(engine: Engine): void {
     return rec
   }
   router.add('GET', '/v1/transfers/:id/reversals/:trr', hash({}), (ctx) => findReversal(ctx).obj)
-  router.add(
-    'POST',
-    '/v1/transfers/:id/reversals/:trr',
-    hash({ metadata: meta() }),
-    (ctx) => {
-      const reversal = findReversal(ctx)
-      reversal.obj.metadata = applyMetadata(reversal.obj.metadata, ctx.params.metadata)
-      engine.markDirty()
-      return reversal.obj
-    }
-  )
+  router.add('POST', '/v1/transfers/:id/reversals/:trr', hash({ metadata: meta() }), (ctx) => {
+    const reversal = findReversal(ctx)
+    reversal.obj.metadata = applyMetadata(reversal.obj.metadata, ctx.params.metadata)
+    engine.markDirty()
+    return reversal.obj
+  })
 }
 
 /** The application fee collected on the payment a transfer created (destination charges). */
