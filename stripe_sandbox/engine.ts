@@ -158,7 +158,7 @@ export class Engine {
     this.clock.offset += Math.max(0, Math.floor(seconds))
     this.markDirty()
     this.runDue()
-    return this.clock.now()
+    return this.clock.realNow()
   }
 
   /** A real-time timer for the queue head, so due work also happens while idle. */

@@ -241,7 +241,8 @@ function execute(engine: Engine, ctx: Context, handler: (ctx: Context) => Obj): 
   engine.current = ctx
   let result: Obj
   try {
-    result = handler(ctx)
+    // One timestamp per request: everything it creates shares `created`.
+    result = engine.clock.runAt(engine.clock.realNow(), () => handler(ctx))
   } finally {
     engine.current = null
   }

@@ -48,6 +48,28 @@ const AUTHENTICATION_NOT_HANDLED: Decline = {
     'https://stripe.com/docs/payments/payment-intents/upgrade-to-handle-actions.',
 }
 
+/**
+ * API 2026-10-28 (stripe-node v23) names the parameter
+ * `allowed_payment_method_types`; older integrations send
+ * `payment_method_types`. Both are accepted and mean the same.
+ */
+export function normalizeTypes(params: Params): void {
+  const allowed = params.allowed_payment_method_types
+  if (allowed === undefined) {
+    return
+  }
+  const legacy = params.payment_method_types
+  if (legacy !== undefined && JSON.stringify(legacy) !== JSON.stringify(allowed)) {
+    throw paramError(
+      'You may only specify one of these parameters: allowed_payment_method_types, ' +
+        'payment_method_types.',
+      { code: 'parameters_exclusive', param: 'allowed_payment_method_types' }
+    )
+  }
+  params.payment_method_types = allowed
+  delete params.allowed_payment_method_types
+}
+
 /** The §3.2 gotcha: redirect-capable automatic payment methods need a return_url to confirm. */
 export function assertReturnUrl(automatic: Obj | null, returnUrl: string | null | undefined) {
   if (automatic?.enabled && automatic.allow_redirects !== 'never' && !returnUrl) {
@@ -64,6 +86,7 @@ const pmoSpec = hash({
 })
 
 const confirmParams: Record<string, Spec> = {
+  allowed_payment_method_types: arr(str()),
   capture_method: str(['automatic', 'automatic_async', 'manual']),
   error_on_requires_action: bool(),
   mandate_data: dict(),
@@ -99,6 +122,7 @@ const createParams: Record<string, Spec> = {
 }
 
 const updateParams: Record<string, Spec> = {
+  allowed_payment_method_types: arr(str()),
   amount: int(1),
   application_fee_amount: int(0),
   capture_method: str(['automatic', 'automatic_async', 'manual']),
@@ -331,6 +355,7 @@ export function registerPaymentIntents(engine: Engine): void {
 
   /** Applies confirm-time parameters, then attempts the payment. */
   function confirm(ctx: Context, pi: Rec, params: Params): void {
+    normalizeTypes(params)
     const p = pi.obj
     if (!CONFIRMABLE.includes(p.status)) {
       const message =
@@ -368,6 +393,7 @@ export function registerPaymentIntents(engine: Engine): void {
       }
     }
     if (params.payment_method_types) {
+      p.allowed_payment_method_types = params.payment_method_types
       p.payment_method_types = params.payment_method_types
       p.automatic_payment_methods = null
     }
@@ -384,6 +410,7 @@ export function registerPaymentIntents(engine: Engine): void {
 
   router.add('POST', '/v1/payment_intents', hash(createParams, ['amount', 'currency']), (ctx) => {
     const params = ctx.params
+    normalizeTypes(params)
     const currency = assertCurrency(params.currency)
     validateMoney(params, params.amount, currency)
     if (params.payment_method_types && params.automatic_payment_methods) {
@@ -431,6 +458,7 @@ export function registerPaymentIntents(engine: Engine): void {
       id,
       object: 'payment_intent',
       amount: params.amount,
+      allowed_payment_method_types: params.payment_method_types ?? null,
       amount_capturable: 0,
       amount_details: { tip: {} },
       amount_received: 0,
@@ -459,6 +487,7 @@ export function registerPaymentIntents(engine: Engine): void {
       payment_method_configuration_details: null,
       payment_method_options: paymentMethodOptions(params),
       payment_method_types: params.payment_method_types ?? ['card'],
+      payment_record: null,
       processing: null,
       receipt_email: params.receipt_email ?? null,
       review: null,
@@ -501,6 +530,7 @@ export function registerPaymentIntents(engine: Engine): void {
     const pi = find(ctx, ctx.path.id)
     const p = pi.obj
     const params = ctx.params
+    normalizeTypes(params)
     const restricted = Object.keys(params).filter((k) => !ALWAYS_UPDATABLE.has(k) && k !== 'expand')
     if (p.status === 'canceled' || (restricted.length > 0 && !CONFIRMABLE.includes(p.status))) {
       const field = p.status === 'canceled' ? 'details' : restricted[0]
@@ -556,6 +586,7 @@ export function registerPaymentIntents(engine: Engine): void {
       p.transfer_data.amount = params.transfer_data.amount
     }
     if (params.payment_method_types) {
+      p.allowed_payment_method_types = params.payment_method_types
       p.payment_method_types = params.payment_method_types
       p.automatic_payment_methods = null
     }

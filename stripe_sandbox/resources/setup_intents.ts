@@ -9,7 +9,7 @@ import { type Obj, type Params } from '../core/types.js'
 import { type Engine } from '../engine.js'
 import { findConnected } from './accounts.js'
 import { findCustomer } from './customers.js'
-import { assertReturnUrl } from './payment_intents.js'
+import { assertReturnUrl, normalizeTypes } from './payment_intents.js'
 import {
   attachPaymentMethod,
   cardError,
@@ -27,6 +27,7 @@ import {
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action']
 
 const confirmParams: Record<string, Spec> = {
+  allowed_payment_method_types: arr(str()),
   mandate_data: dict(),
   payment_method: str(),
   payment_method_options: dict(),
@@ -132,6 +133,7 @@ export function registerSetupIntents(engine: Engine): void {
   }
 
   function confirm(ctx: Context, si: Rec, params: Params): void {
+    normalizeTypes(params)
     const s = si.obj
     if (!CONFIRMABLE.includes(s.status)) {
       throw invalidRequest(
@@ -140,6 +142,11 @@ export function registerSetupIntents(engine: Engine): void {
       )
     }
     const returnUrl = params.return_url ?? si.x.returnUrl ?? null
+    if (params.payment_method_types) {
+      s.allowed_payment_method_types = params.payment_method_types
+      s.payment_method_types = params.payment_method_types
+      s.automatic_payment_methods = null
+    }
     assertReturnUrl(s.automatic_payment_methods, returnUrl)
     const pmId = params.payment_method ?? s.payment_method
     if (!pmId) {
@@ -156,6 +163,7 @@ export function registerSetupIntents(engine: Engine): void {
 
   router.add('POST', '/v1/setup_intents', hash(createParams), (ctx) => {
     const params = ctx.params
+    normalizeTypes(params)
     if (params.payment_method_types && params.automatic_payment_methods) {
       throw paramError(
         'You may only specify one of these parameters: automatic_payment_methods, ' +
@@ -185,6 +193,7 @@ export function registerSetupIntents(engine: Engine): void {
     const obj: Obj = {
       id,
       object: 'setup_intent',
+      allowed_payment_method_types: params.payment_method_types ?? null,
       application: null,
       automatic_payment_methods: automatic,
       cancellation_reason: null,
