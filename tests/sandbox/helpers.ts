@@ -70,7 +70,7 @@ export function immediateVerificationParams(): Stripe.AccountUpdateParams {
       last_name: 'Rosen',
       email: 'jenny@example.com',
       phone: '0000000000',
-      dob: { day: 2, month: 1, year: 1902 },
+      dob: { day: 1, month: 1, year: 1902 },
       address: {
         line1: 'address_full_match_sync',
         city: 'San Francisco',
