@@ -103,6 +103,7 @@ export function createCardCharge(engine: Engine, pi: Rec, pm: Rec, decline?: Dec
         overcapture: { maximum_amount_capturable: intent.amount, status: 'unavailable' },
         regulated_status: 'unregulated',
         three_d_secure: null,
+        transaction_link_id: null,
         wallet: null,
       },
       type: 'card',
