@@ -1,0 +1,41 @@
+import db from '@adonisjs/lucid/services/db'
+import User, { type Role } from '#models/user'
+import UserProfile from '#models/user_profile'
+import { errors as vineErrors } from '@vinejs/vine'
+
+export interface SignUpInput {
+  full_name: string
+  email: string
+  password: string
+  role: Role
+}
+
+/**
+ * Creates the user and their profile in one transaction. The validator
+ * already refused a taken email; the unique index settles the race of two
+ * simultaneous signups with the same address the same way.
+ */
+export async function signUp(input: SignUpInput): Promise<User> {
+  try {
+    return await db.transaction(async (trx) => {
+      const user = await User.create(
+        {
+          fullName: input.full_name,
+          email: input.email,
+          password: input.password,
+          role: input.role,
+        },
+        { client: trx }
+      )
+      await UserProfile.create({ userId: user.id }, { client: trx })
+      return user
+    })
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') {
+      throw new vineErrors.E_VALIDATION_ERROR([
+        { field: 'email', rule: 'database.unique', message: 'This email is already registered.' },
+      ])
+    }
+    throw error
+  }
+}

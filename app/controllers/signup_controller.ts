@@ -1,0 +1,17 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { signupValidator } from '#validators/auth'
+import { signUp } from '#actions/users/sign_up'
+
+export default class SignupController {
+  async create({ view }: HttpContext) {
+    return view.render('pages/auth/signup')
+  }
+
+  async store({ request, auth, session, response }: HttpContext) {
+    const input = await request.validateUsing(signupValidator)
+    const user = await signUp(input)
+    await auth.use('web').login(user)
+    session.flash('success', `Welcome to Crewpay, ${user.fullName}.`)
+    return response.redirect('/')
+  }
+}

@@ -1,0 +1,9 @@
+/*
+|--------------------------------------------------------------------------
+| Bouncer policies
+|--------------------------------------------------------------------------
+|
+| Lazily imported, referenced by name in `bouncer.with(...)` and in Edge.
+|
+*/
+export const policies = {}

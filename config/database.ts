@@ -1,0 +1,31 @@
+import app from '@adonisjs/core/services/app'
+import { defineConfig } from '@adonisjs/lucid'
+
+/**
+ * The connection itself is filled in at boot by the local services provider
+ * (providers/local_services_provider.ts): DATABASE_URL, DB_*, or the embedded
+ * PostgreSQL. See infra/local_database.ts.
+ */
+const dbConfig = defineConfig({
+  connection: 'postgres',
+  prettyPrintDebugQueries: false,
+  connections: {
+    postgres: {
+      client: 'pg',
+      connection: {},
+      pool: { min: 0, max: app.inTest ? 30 : 10 },
+      migrations: {
+        naturalSort: true,
+        paths: ['database/migrations'],
+      },
+      seeders: {
+        paths: ['database/seeders'],
+      },
+      // Models declare their columns themselves
+      schemaGeneration: { enabled: false },
+      debug: false,
+    },
+  },
+})
+
+export default dbConfig

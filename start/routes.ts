@@ -1,0 +1,29 @@
+/*
+|--------------------------------------------------------------------------
+| Routes: the public URL contract of DESIGN.md
+|--------------------------------------------------------------------------
+*/
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+
+const SignupController = () => import('#controllers/signup_controller')
+const SessionController = () => import('#controllers/session_controller')
+const HealthController = () => import('#controllers/health_controller')
+
+router.on('/').render('pages/home').as('home')
+router.get('/health', [HealthController, 'show']).as('health')
+
+router
+  .group(() => {
+    router.get('/signup', [SignupController, 'create']).as('signup.create')
+    router.post('/signup', [SignupController, 'store']).as('signup.store')
+    router.get('/login', [SessionController, 'create']).as('session.create')
+    router.post('/login', [SessionController, 'store']).as('session.store')
+  })
+  .use(middleware.guest())
+
+router
+  .group(() => {
+    router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
+  })
+  .use(middleware.auth())

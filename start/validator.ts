@@ -1,0 +1,26 @@
+/*
+|--------------------------------------------------------------------------
+| Validation messages
+|--------------------------------------------------------------------------
+|
+| Messages a person can act on, shared by every form and console argument.
+|
+*/
+import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+
+vine.messagesProvider = new SimpleMessagesProvider(
+  {
+    'required': 'Enter your {{ field }}.',
+    'string': 'The {{ field }} must be text.',
+    'email': 'Enter a valid email address.',
+    'minLength': 'The {{ field }} must be at least {{ min }} characters long.',
+    'maxLength': 'The {{ field }} must be at most {{ max }} characters long.',
+    'enum': 'Choose one of: {{ choices }}.',
+    'database.unique': 'This {{ field }} is already registered.',
+    'password.regex': 'The password must contain at least one letter and one digit.',
+    'role.enum': 'Choose employer or contractor.',
+  },
+  {
+    full_name: 'full name',
+  }
+)

@@ -1,0 +1,235 @@
+import { test } from '@japa/runner'
+import User from '#models/user'
+import UserProfile from '#models/user_profile'
+import { truncateAllTables } from '#tests/helpers/database'
+import { createUser } from '#tests/helpers/users'
+import { followRedirect } from '#tests/helpers/http'
+
+const validSignup = {
+  full_name: 'Ada Lovelace',
+  email: 'ada@example.com',
+  password: 'analytical-engine-1843',
+  role: 'employer',
+}
+
+test.group('Signup', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('signs up as {role}')
+    .with([{ role: 'employer' }, { role: 'contractor' }] as const)
+    .run(async ({ client, assert }, { role }) => {
+      const response = await client
+        .post('/signup')
+        .withCsrfToken()
+        .form({ ...validSignup, email: `${role}@example.com`, role })
+        .redirects(0)
+
+      response.assertStatus(302)
+      response.assertHeader('location', '/')
+      const user = await User.findByOrFail('email', `${role}@example.com`)
+      assert.equal(user.role, role)
+      assert.equal(user.fullName, 'Ada Lovelace')
+      assert.notEqual(user.password, validSignup.password, 'the password is stored hashed')
+      const profile = await UserProfile.findByOrFail('userId', user.id)
+      assert.equal(profile.userId, user.id)
+
+      const home = await followRedirect(client, response)
+      home.assertTextIncludes(`${role}@example.com`)
+      home.assertTextIncludes('Welcome to Crewpay, Ada Lovelace.')
+    })
+
+  test('shows the signup and login forms', async ({ client }) => {
+    const signup = await client.get('/signup')
+    signup.assertStatus(200)
+    signup.assertTextIncludes('name="full_name"')
+    signup.assertTextIncludes('name="role" value="contractor"')
+    signup.assertTextIncludes("name='_csrf'")
+
+    const login = await client.get('/login')
+    login.assertStatus(200)
+    login.assertTextIncludes('name="password"')
+  })
+
+  test('refuses an email already registered in another case', async ({ client, assert }) => {
+    await createUser({ email: 'ada@example.com' })
+
+    const response = await client
+      .post('/signup')
+      .withCsrfToken()
+      .form({ ...validSignup, email: 'ADA@Example.COM' })
+      .redirects(0)
+
+    response.assertStatus(302)
+    assert.deepEqual(response.flashMessage('inputErrorsBag').email, [
+      'This email is already registered.',
+    ])
+    assert.lengthOf(await User.all(), 1)
+  })
+
+  test('refuses a weak password', async ({ client, assert }) => {
+    for (const password of ['short1', 'onlyletterslong', '12345678901']) {
+      const response = await client
+        .post('/signup')
+        .withCsrfToken()
+        .form({ ...validSignup, password })
+        .redirects(0)
+      response.assertStatus(302)
+      assert.property(response.flashMessage('inputErrorsBag'), 'password', password)
+    }
+    assert.lengthOf(await User.all(), 0)
+  })
+
+  test('refuses an invalid email', async ({ client, assert }) => {
+    const response = await client
+      .post('/signup')
+      .withCsrfToken()
+      .form({ ...validSignup, email: 'not-an-email' })
+      .redirects(0)
+
+    assert.deepEqual(response.flashMessage('inputErrorsBag').email, [
+      'Enter a valid email address.',
+    ])
+    assert.lengthOf(await User.all(), 0)
+  })
+
+  test('never creates an admin from the public form', async ({ client, assert }) => {
+    const response = await client
+      .post('/signup')
+      .withCsrfToken()
+      .form({ ...validSignup, role: 'admin' })
+      .redirects(0)
+
+    assert.deepEqual(response.flashMessage('inputErrorsBag').role, [
+      'Choose employer or contractor.',
+    ])
+    assert.lengthOf(await User.all(), 0)
+  })
+
+  test('shows validation errors inline on the form', async ({ client }) => {
+    const response = await client
+      .post('/signup')
+      .withCsrfToken()
+      .header('referer', '/signup')
+      .form({ ...validSignup, email: 'nope', password: 'x' })
+      .redirects(0)
+    const page = await followRedirect(client, response)
+
+    page.assertStatus(200)
+    page.assertTextIncludes('Enter a valid email address.')
+    page.assertTextIncludes('The password must be at least 10 characters long.')
+    // The form keeps what was typed, except the password
+    page.assertTextIncludes('value="Ada Lovelace"')
+  })
+
+  test('renders script tags in names escaped', async ({ client, assert }) => {
+    const response = await client
+      .post('/signup')
+      .withCsrfToken()
+      .form({ ...validSignup, full_name: '<script>alert(1)</script>' })
+      .redirects(0)
+    const page = await followRedirect(client, response)
+
+    page.assertStatus(200)
+    assert.include(page.text(), '&lt;script&gt;alert(1)&lt;/script&gt;')
+    assert.notInclude(page.text(), '<script>alert(1)</script>')
+  })
+
+  test('refuses a form without its CSRF token', async ({ client, assert }) => {
+    const response = await client.post('/signup').form(validSignup).redirects(0)
+
+    response.assertStatus(302)
+    assert.equal(response.flashMessage('error'), 'Invalid or expired CSRF token')
+    assert.lengthOf(await User.all(), 0)
+  })
+})
+
+test.group('Login and logout', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('logs in with the right password', async ({ client }) => {
+    await createUser({ email: 'ada@example.com', password: 'analytical-engine-1843' })
+
+    const response = await client
+      .post('/login')
+      .withCsrfToken()
+      .form({ email: 'Ada@Example.com', password: 'analytical-engine-1843' })
+      .redirects(0)
+    response.assertHeader('location', '/')
+    const page = await followRedirect(client, response)
+
+    page.assertTextIncludes('ada@example.com')
+    page.assertTextIncludes('Log out')
+  })
+
+  test('refuses a wrong password', async ({ client, assert }) => {
+    await createUser({ email: 'ada@example.com', password: 'analytical-engine-1843' })
+
+    const response = await client
+      .post('/login')
+      .withCsrfToken()
+      .form({ email: 'ada@example.com', password: 'wrong-password-1' })
+      .redirects(0)
+
+    response.assertStatus(302)
+    assert.equal(
+      response.flashMessage('errorsBag')?.E_INVALID_CREDENTIALS,
+      'Invalid user credentials'
+    )
+    const page = await followRedirect(client, response)
+    page.assertTextIncludes('Invalid user credentials')
+  })
+
+  test('throttles after five failures and says when to retry', async ({ client, assert }) => {
+    await createUser({ email: 'ada@example.com', password: 'analytical-engine-1843' })
+
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const response = await client
+        .post('/login')
+        .withCsrfToken()
+        .form({ email: 'ada@example.com', password: `wrong-password-${attempt}` })
+        .redirects(0)
+      assert.equal(
+        response.flashMessage('errorsBag')?.E_INVALID_CREDENTIALS,
+        'Invalid user credentials'
+      )
+    }
+
+    // Even the right password is refused while blocked
+    const blocked = await client
+      .post('/login')
+      .withCsrfToken()
+      .form({ email: 'ada@example.com', password: 'analytical-engine-1843' })
+      .redirects(0)
+
+    blocked.assertStatus(302)
+    assert.match(
+      String(blocked.flashMessage('error')),
+      /^Too many failed login attempts\. Try again in \d+ seconds\.$/
+    )
+    const page = await followRedirect(client, blocked)
+    page.assertTextIncludes('Too many failed login attempts.')
+  })
+
+  test('logs out', async ({ client, assert }) => {
+    const user = await createUser({ email: 'ada@example.com' })
+
+    const response = await client.post('/logout').loginAs(user).withCsrfToken().redirects(0)
+    response.assertStatus(302)
+    response.assertHeader('location', '/login')
+
+    const page = await followRedirect(client, response)
+    page.assertTextIncludes('You are logged out.')
+    assert.notInclude(page.text(), 'Log out')
+  })
+
+  test('guests cannot log out and users cannot see the signup form', async ({ client }) => {
+    const guest = await client.post('/logout').withCsrfToken().redirects(0)
+    guest.assertStatus(302)
+    guest.assertHeader('location', '/login')
+
+    const user = await createUser({ email: 'ada@example.com' })
+    const signup = await client.get('/signup').loginAs(user).redirects(0)
+    signup.assertStatus(302)
+    signup.assertHeader('location', '/')
+  })
+})

@@ -1,0 +1,44 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import type { PostgreConfig } from '@adonisjs/lucid/types/database'
+import { freePort } from '#infra/net'
+
+test.group('Health', () => {
+  test('reports the app version and a reachable database', async ({ client, assert }) => {
+    const response = await client.get('/health')
+
+    response.assertStatus(200)
+    const body = response.body()
+    assert.equal(body.app.name, 'crewpay')
+    assert.isString(body.app.version)
+    assert.isTrue(body.database.ok)
+    assert.isTrue(body.healthy)
+  })
+
+  test('answers 503 when the database is unreachable', async ({ client, assert }) => {
+    const original = db.getRawConnection('postgres')!.config as PostgreConfig
+    const deadPort = await freePort()
+
+    // Point the app at a port where nothing listens, for real
+    await db.manager.close('postgres')
+    db.manager.patch('postgres', {
+      ...original,
+      connection: { ...(original.connection as object), port: deadPort },
+    })
+    try {
+      const response = await client.get('/health')
+      response.assertStatus(503)
+      assert.isFalse(response.body().database.ok)
+      assert.isFalse(response.body().healthy)
+      // Nothing about hosts, ports or credentials leaks
+      assert.notInclude(response.text(), String(deadPort))
+      assert.notInclude(response.text(), 'password')
+    } finally {
+      await db.manager.close('postgres')
+      db.manager.patch('postgres', original)
+    }
+
+    const recovered = await client.get('/health')
+    recovered.assertStatus(200)
+  })
+})
