@@ -71,7 +71,12 @@ export async function connectSandbox(options: {
 
   if (options.environment === 'test') {
     const sandbox = await startSandbox({ port: 0, log: false })
-    return { url: sandbox.url, sandbox, webhookSecret: TEST_WEBHOOK_SECRET, stop: () => sandbox.stop() }
+    return {
+      url: sandbox.url,
+      sandbox,
+      webhookSecret: TEST_WEBHOOK_SECRET,
+      stop: () => sandbox.stop(),
+    }
   }
 
   const stateDir = join(options.appRoot, 'tmp', 'stripe-sandbox')

@@ -33,7 +33,9 @@ export default class LocalServicesProvider {
     const stripe = this.app.config.get<StripeConfig>('stripe')
     if (stripe.mode === 'sandbox') {
       if (this.app.inProduction) {
-        throw new Error('STRIPE_SECRET_KEY is required in production (the sandbox is for development)')
+        throw new Error(
+          'STRIPE_SECRET_KEY is required in production (the sandbox is for development)'
+        )
       }
       const { connectSandbox } = await import('#infra/stripe_sandbox_host')
       const { appUrl } = await import('#config/app')
