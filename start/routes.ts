@@ -9,9 +9,11 @@ import { middleware } from '#start/kernel'
 const SignupController = () => import('#controllers/signup_controller')
 const SessionController = () => import('#controllers/session_controller')
 const HealthController = () => import('#controllers/health_controller')
+const StripeWebhooksController = () => import('#controllers/stripe_webhooks_controller')
 
 router.on('/').render('pages/home').as('home')
 router.get('/health', [HealthController, 'show']).as('health')
+router.post('/stripe/webhook', [StripeWebhooksController, 'store']).as('stripe.webhook')
 
 router
   .group(() => {
