@@ -1,7 +1,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { randomBytes } from 'node:crypto'
-import { type SandboxOptions, startSandbox } from '../stripe_sandbox/index.js'
+import { type Sandbox, type SandboxOptions, startSandbox } from '../stripe_sandbox/index.js'
 
 /**
  * Runs the local Stripe sandbox in the foreground until SIGINT/SIGTERM.
@@ -54,12 +54,22 @@ export default class StripeSandbox extends BaseCommand {
     if (webhookUrl) {
       this.logger.info(`webhooks → ${webhookUrl} (signing secret ${webhookSecret})`)
     }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve())
-      process.once('SIGTERM', () => resolve())
-    })
+    await this.untilStopped(sandbox)
     this.logger.info('stopping the Stripe sandbox…')
     await sandbox.stop()
     await this.terminate()
+  }
+
+  /** Resolves on SIGINT or SIGTERM (tests override it to stop on their own terms). */
+  protected untilStopped(_sandbox: Sandbox): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        resolve()
+      }
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+    })
   }
 }

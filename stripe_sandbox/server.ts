@@ -65,7 +65,7 @@ function authenticate(engine: Engine, req: IncomingMessage): string {
       { status: 401, code: 'secret_key_required' }
     )
   }
-  if (!/^sk_test_\w+$/.test(key)) {
+  if (!/^sk_test_\S+$/.test(key)) {
     throw invalidRequest(`Invalid API Key provided: ${mask(key)}`, { status: 401 })
   }
   return platformForKey(engine, key)

@@ -44,7 +44,9 @@ async function newAccount(stripe: Stripe) {
 }
 
 /** All required details, with the asynchronous ("pass after a delay") test values. */
-function asyncDetails(overrides: Stripe.AccountUpdateParams.Individual = {}): Stripe.AccountUpdateParams {
+function asyncDetails(
+  overrides: Stripe.AccountUpdateParams.Individual = {}
+): Stripe.AccountUpdateParams {
   const base = immediateVerificationParams()
   return {
     ...base,
@@ -223,14 +225,16 @@ test.group('Custom accounts: requirements and verification', (group) => {
     const stripe = h.client()
     const account = await newAccount(stripe)
     // A date of birth that is not a test value does not match: a document is needed.
-    await stripe.accounts.update(account.id, asyncDetails({ dob: { day: 5, month: 5, year: 1980 } }))
+    await stripe.accounts.update(
+      account.id,
+      asyncDetails({ dob: { day: 5, month: 5, year: 1980 } })
+    )
     await advance(stripe, 61)
     const needsDocument = await stripe.accounts.retrieve(account.id)
-    assert.deepEqual(needsDocument.requirements?.currently_due, ['individual.verification.document'])
-    assert.equal(
-      needsDocument.requirements?.errors?.[0].code,
-      'verification_failed_keyed_identity'
-    )
+    assert.deepEqual(needsDocument.requirements?.currently_due, [
+      'individual.verification.document',
+    ])
+    assert.equal(needsDocument.requirements?.errors?.[0].code, 'verification_failed_keyed_identity')
     const failed = await stripe.accounts.update(account.id, {
       individual: { verification: { document: { front: 'file_identity_document_failure' } } },
     })
@@ -291,9 +295,7 @@ test.group('Custom accounts: CRUD, external accounts, files', (group) => {
     return () => h.sandbox.stop()
   })
 
-  test('controller properties equivalent to Custom create a custom account', async ({
-    assert,
-  }) => {
+  test('controller properties equivalent to Custom create a custom account', async ({ assert }) => {
     const stripe = h.client()
     const account = await stripe.accounts.create({
       controller: {

@@ -145,7 +145,12 @@ test.group('Payment methods and test cards', (group) => {
   }) => {
     const stripe = h.client()
     const cases: Array<[string, string, string, string]> = [
-      ['pm_card_visa_chargeDeclined', 'card_declined', 'generic_decline', 'Your card was declined.'],
+      [
+        'pm_card_visa_chargeDeclined',
+        'card_declined',
+        'generic_decline',
+        'Your card was declined.',
+      ],
       ['pm_card_chargeDeclined', 'card_declined', 'generic_decline', 'Your card was declined.'],
       [
         'pm_card_visa_chargeDeclinedInsufficientFunds',
@@ -159,14 +164,24 @@ test.group('Payment methods and test cards', (group) => {
         'insufficient_funds',
         'Your card has insufficient funds.',
       ],
-      ['pm_card_visa_chargeDeclinedLostCard', 'card_declined', 'lost_card', 'Your card was declined.'],
+      [
+        'pm_card_visa_chargeDeclinedLostCard',
+        'card_declined',
+        'lost_card',
+        'Your card was declined.',
+      ],
       [
         'pm_card_visa_chargeDeclinedStolenCard',
         'card_declined',
         'stolen_card',
         'Your card was declined.',
       ],
-      ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card', 'Your card has expired.'],
+      [
+        'pm_card_chargeDeclinedExpiredCard',
+        'expired_card',
+        'expired_card',
+        'Your card has expired.',
+      ],
       [
         'pm_card_chargeDeclinedIncorrectCvc',
         'incorrect_cvc',
@@ -185,7 +200,12 @@ test.group('Payment methods and test cards', (group) => {
         'card_velocity_exceeded',
         'Your card was declined.',
       ],
-      ['pm_card_chargeDeclinedFraudulent', 'card_declined', 'fraudulent', 'Your card was declined.'],
+      [
+        'pm_card_chargeDeclinedFraudulent',
+        'card_declined',
+        'fraudulent',
+        'Your card was declined.',
+      ],
       ['pm_card_chargeCustomerFail', 'card_declined', 'generic_decline', 'Your card was declined.'],
     ]
     for (const [magic, code, declineCode, message] of cases) {
@@ -388,9 +408,12 @@ test.group('3D Secure and the return_url rule', (group) => {
   }) => {
     const stripe = h.client()
     const customer = await stripe.customers.create({})
-    const pm = await stripe.paymentMethods.attach('pm_card_authenticationRequiredSetupForOffSession', {
-      customer: customer.id,
-    })
+    const pm = await stripe.paymentMethods.attach(
+      'pm_card_authenticationRequiredSetupForOffSession',
+      {
+        customer: customer.id,
+      }
+    )
     const off = await stripe.paymentIntents.create({
       amount: 3000,
       currency: 'usd',
@@ -544,7 +567,9 @@ test.group('Amounts and currencies', (group) => {
       const ok = await stripe.paymentIntents.create({ amount: amount + 1, currency })
       assert.equal(ok.amount, amount + 1)
     }
-    const unknown = await stripeError(stripe.paymentIntents.create({ amount: 1000, currency: 'xyz' }))
+    const unknown = await stripeError(
+      stripe.paymentIntents.create({ amount: 1000, currency: 'xyz' })
+    )
     assert.equal(unknown.param, 'currency')
   })
 
@@ -583,7 +608,8 @@ test.group('Amounts and currencies', (group) => {
         expand: ['latest_charge.balance_transaction'],
         ...card,
       })
-      const txn = (pi.latest_charge as Stripe.Charge).balance_transaction as Stripe.BalanceTransaction
+      const txn = (pi.latest_charge as Stripe.Charge)
+        .balance_transaction as Stripe.BalanceTransaction
       assert.equal(txn.fee, fee, `${currency} ${amount}`)
       assert.equal(txn.net, amount - fee)
       assert.deepEqual(

@@ -67,7 +67,8 @@ test.group('Destination charges', (group) => {
     // Nothing moves while the card is only held.
     assert.deepEqual(await usdBalance(stripe), { available: 0, pending: 0 })
     assert.deepEqual(await usdBalance(stripe, account.id), { available: 0, pending: 0 })
-    assert.lengthOf((await stripe.transfers.list()).data, 0)
+    const transfers = await stripe.transfers.list()
+    assert.lengthOf(transfers.data, 0)
 
     await stripe.paymentIntents.capture(pi.id)
     const charge = await stripe.charges.retrieve(pi.latest_charge as string, {
@@ -279,7 +280,9 @@ test.group('Refunds', (group) => {
     assert.equal(refund.reason, 'requested_by_customer')
     assert.deepEqual(refund.metadata, { order_id: '1' })
     assert.match(refund.transfer_reversal as string, /^trr_/)
-    const refundTxn = await stripe.balanceTransactions.retrieve(refund.balance_transaction as string)
+    const refundTxn = await stripe.balanceTransactions.retrieve(
+      refund.balance_transaction as string
+    )
     assert.deepEqual(
       [refundTxn.type, refundTxn.amount, refundTxn.fee, refundTxn.net],
       ['refund', -10000, 0, -10000]
@@ -302,13 +305,15 @@ test.group('Refunds', (group) => {
     // The platform is left with the lost processing fee, the contractor with nothing.
     assert.deepEqual(await usdBalance(stripe), { available: -320, pending: 0 })
     assert.deepEqual(await usdBalance(stripe, account.id), { available: 0, pending: 0 })
-    const platformTypes = (await txnsOf(stripe)).map((t) => [t.type, t.amount])
+    const platformTxns = await txnsOf(stripe)
+    const platformTypes = platformTxns.map((t) => [t.type, t.amount])
     assert.includeDeepMembers(platformTypes, [
       ['refund', -10000],
       ['transfer_refund', 10000],
       ['application_fee_refund', -1000],
     ])
-    const connectedTypes = (await txnsOf(stripe, account.id)).map((t) => [t.type, t.amount])
+    const connectedTxns = await txnsOf(stripe, account.id)
+    const connectedTypes = connectedTxns.map((t) => [t.type, t.amount])
     assert.includeDeepMembers(connectedTypes, [
       ['payment_refund', -10000],
       ['application_fee_refund', 1000],
@@ -321,7 +326,8 @@ test.group('Refunds', (group) => {
     assert.equal(pyr.amount, 10000)
     assert.equal(pyr.charge, transfer.destination_payment)
 
-    const events = (await stripe.events.list({ limit: 30 })).data.map((e) => e.type)
+    const recent = await stripe.events.list({ limit: 30 })
+    const events = recent.data.map((e) => e.type)
     assert.includeMembers(events, [
       'refund.created',
       'charge.refunded',
@@ -393,7 +399,9 @@ test.group('Refunds', (group) => {
       confirm: true,
       ...card,
     })
-    const tooMuch = await stripeError(stripe.refunds.create({ payment_intent: pi.id, amount: 5001 }))
+    const tooMuch = await stripeError(
+      stripe.refunds.create({ payment_intent: pi.id, amount: 5001 })
+    )
     assert.equal(tooMuch.statusCode, 400)
     assert.equal(tooMuch.code, 'amount_too_large')
     assert.equal(
@@ -465,7 +473,8 @@ test.group('Refunds', (group) => {
     assert.include(error.message, 'insufficient funds to reverse')
     const unchanged = await stripe.charges.retrieve(charge.id)
     assert.equal(unchanged.amount_refunded, 0)
-    assert.lengthOf((await stripe.refunds.list({ charge: charge.id })).data, 0)
+    const refunds = await stripe.refunds.list({ charge: charge.id })
+    assert.lengthOf(refunds.data, 0)
     assert.deepEqual(await usdBalance(stripe), platformBefore)
     assert.deepEqual(await usdBalance(stripe, account.id), { available: 0, pending: 0 })
     const transfer = await stripe.transfers.retrieve(charge.transfer as string)
@@ -576,7 +585,8 @@ test.group('Separate charges and transfers, account debits', (group) => {
       reversals.data.map((r) => r.amount),
       [600, 400]
     )
-    assert.isTrue((await stripe.transfers.retrieve(transfer.id)).reversed)
+    const reversed = await stripe.transfers.retrieve(transfer.id)
+    assert.isTrue(reversed.reversed)
   })
 
   test('account debit: a py_ on the platform, a transfer out of the connected account', async ({
@@ -606,7 +616,8 @@ test.group('Separate charges and transfers, account debits', (group) => {
     assert.deepEqual([txn.type, txn.amount, txn.status], ['payment', 3000, 'available'])
     assert.deepEqual(await usdBalance(stripe), { available: 680 + 3000, pending: 0 })
     assert.deepEqual(await usdBalance(stripe, account.id), { available: 6000, pending: 0 })
-    const connectedTransfer = (await txnsOf(stripe, account.id)).find((t) => t.type === 'transfer')
+    const connectedTxns = await txnsOf(stripe, account.id)
+    const connectedTransfer = connectedTxns.find((t) => t.type === 'transfer')
     assert.equal(connectedTransfer?.amount, -3000)
     const tooMuch = await stripeError(
       stripe.charges.create({ amount: 6001, currency: 'usd', source: account.id })
@@ -709,15 +720,11 @@ test.group('Payouts, application fees, balances via Stripe-Account', (group) => 
     assert.deepEqual(await usdBalance(stripe, account.id), { available: 250, pending: 9000 })
     const refunds = await stripe.applicationFees.listRefunds(fee.id)
     assert.lengthOf(refunds.data, 1)
-    const tooMuch = await stripeError(
-      stripe.applicationFees.createRefund(fee.id, { amount: 751 })
-    )
+    const tooMuch = await stripeError(stripe.applicationFees.createRefund(fee.id, { amount: 751 }))
     assert.equal(tooMuch.statusCode, 400)
   })
 
-  test('balance transactions are per account and filter by type and source', async ({
-    assert,
-  }) => {
+  test('balance transactions are per account and filter by type and source', async ({ assert }) => {
     const stripe = h.client()
     const account = await activeAccount(stripe)
     const { charge } = await destinationCharge(stripe, account.id)
@@ -735,6 +742,8 @@ test.group('Payouts, application fees, balances via Stripe-Account', (group) => 
     )
     const balance = await stripe.balance.retrieve({}, { stripeAccount: account.id })
     assert.equal(balance.object, 'balance')
-    assert.deepEqual(balance.pending, [{ amount: 9000, currency: 'usd', source_types: { card: 9000 } }])
+    assert.deepEqual(balance.pending, [
+      { amount: 9000, currency: 'usd', source_types: { card: 9000 } },
+    ])
   })
 })

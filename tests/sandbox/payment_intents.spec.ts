@@ -4,7 +4,11 @@ import { advance, DAY, type Harness, startHarness, stripeError, usdBalance } fro
 
 const card = { allowed_payment_method_types: ['card'] }
 
-async function hold(stripe: Stripe, amount = 10000, extra: Partial<Stripe.PaymentIntentCreateParams> = {}) {
+async function hold(
+  stripe: Stripe,
+  amount = 10000,
+  extra: Partial<Stripe.PaymentIntentCreateParams> = {}
+) {
   return stripe.paymentIntents.create({
     amount,
     currency: 'usd',
@@ -61,10 +65,7 @@ test.group('PaymentIntents: manual capture', (group) => {
     assert.equal(charge.status, 'succeeded')
     assert.equal(charge.transfer_group, 'order_42')
     assert.isNull(charge.balance_transaction)
-    assert.equal(
-      charge.payment_method_details?.card?.capture_before,
-      charge.created + 7 * DAY
-    )
+    assert.equal(charge.payment_method_details?.card?.capture_before, charge.created + 7 * DAY)
     assert.deepEqual(await eventTypes(stripe, created.id), [
       'payment_intent.created',
       'payment_intent.amount_capturable_updated',
@@ -94,7 +95,10 @@ test.group('PaymentIntents: manual capture', (group) => {
     assert.equal(txn.net, 9680)
     assert.equal(txn.source, charge.id)
     assert.deepEqual(await usdBalance(stripe), { available: 0, pending: 9680 })
-    assert.includeMembers(await eventTypes(stripe, charge.id), ['charge.succeeded', 'charge.captured'])
+    assert.includeMembers(await eventTypes(stripe, charge.id), [
+      'charge.succeeded',
+      'charge.captured',
+    ])
     assert.include(await eventTypes(stripe, pi.id), 'payment_intent.succeeded')
   })
 

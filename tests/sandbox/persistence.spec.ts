@@ -77,9 +77,11 @@ test.group('State file persistence', (group) => {
       // Scheduled work was saved: funds become available and the hold expires on time.
       await advance(stripe, DAY + 1)
       assert.deepEqual(await usdBalance(stripe, account.id), { available: 9000, pending: 0 })
-      assert.equal((await stripe.paymentIntents.retrieve(held.id)).status, 'requires_capture')
+      const stillHeld = await stripe.paymentIntents.retrieve(held.id)
+      assert.equal(stillHeld.status, 'requires_capture')
       await advance(stripe, 5 * DAY)
-      assert.equal((await stripe.paymentIntents.retrieve(held.id)).status, 'canceled')
+      const expired = await stripe.paymentIntents.retrieve(held.id)
+      assert.equal(expired.status, 'canceled')
       const list = await stripe.customers.list({ email: 'kept@example.com' })
       assert.lengthOf(list.data, 1)
     } finally {
@@ -102,9 +104,7 @@ test.group('State file persistence', (group) => {
     }
   })
 
-  test('without a state file nothing is written and state does not survive', async ({
-    assert,
-  }) => {
+  test('without a state file nothing is written and state does not survive', async ({ assert }) => {
     const key = newKey()
     let sandbox = await startSandbox({ port: 0, log: false })
     const customer = await clientFor(sandbox.port, key).customers.create({})

@@ -35,7 +35,13 @@ function keysOf(value: unknown): string[] {
   return Object.keys(value as object).filter((k) => k !== 'lastResponse')
 }
 
-function assertShape(assert: Assert, type: string, actual: unknown, fixture: unknown, extras: string[] = []) {
+function assertShape(
+  assert: Assert,
+  type: string,
+  actual: unknown,
+  fixture: unknown,
+  extras: string[] = []
+) {
   const actualKeys = keysOf(actual)
   const expected = keysOf(fixture)
   const missing = expected.filter((k) => !actualKeys.includes(k))
@@ -44,7 +50,7 @@ function assertShape(assert: Assert, type: string, actual: unknown, fixture: unk
   assert.deepEqual(unexpected, [], `${type}: keys Stripe's fixture does not have`)
 }
 
-function fixture(type: string): Record<string, any> {
+function fixtureOf(type: string): Record<string, any> {
   return fixtures[type] as Record<string, any>
 }
 
@@ -101,10 +107,13 @@ test.group('Object shapes match Stripe’s fixtures', (group) => {
       { amount: 1000, currency: 'usd' },
       { stripeAccount: account.id }
     )
-    const event = (await stripe.events.list({ type: 'charge.captured' })).data[0]
-    const connectedEvent = (
-      await stripe.events.list({ type: 'account.updated' }, { stripeAccount: account.id })
-    ).data[0]
+    const captures = await stripe.events.list({ type: 'charge.captured' })
+    const event = captures.data[0]
+    const accountEvents = await stripe.events.list(
+      { type: 'account.updated' },
+      { stripeAccount: account.id }
+    )
+    const connectedEvent = accountEvents.data[0]
     const endpoint = await stripe.webhookEndpoints.create({
       url: 'http://127.0.0.1:9/unused',
       enabled_events: ['charge.succeeded'],
@@ -137,10 +146,10 @@ test.group('Object shapes match Stripe’s fixtures', (group) => {
       ['person', fetchedAccount.individual],
     ]
     for (const [type, object] of produced) {
-      assertShape(assert, type, object, fixture(type), EXTRAS[type])
-      assert.equal((object as { object: string }).object, fixture(type).object, type)
+      assertShape(assert, type, object, fixtureOf(type), EXTRAS[type])
+      assert.equal((object as { object: string }).object, fixtureOf(type).object, type)
     }
-    assertShape(assert, 'webhook_endpoint (create)', endpoint, fixture('webhook_endpoint'), [
+    assertShape(assert, 'webhook_endpoint (create)', endpoint, fixtureOf('webhook_endpoint'), [
       'secret',
     ])
   })
@@ -151,7 +160,7 @@ test.group('Object shapes match Stripe’s fixtures', (group) => {
     const stripe = h.client()
     const account = await activeAccount(stripe)
     const pm = await stripe.paymentMethods.retrieve('pm_card_visa')
-    assertShape(assert, 'payment_method.card', pm.card, fixture('payment_method').card)
+    assertShape(assert, 'payment_method.card', pm.card, fixtureOf('payment_method').card)
     const pi = await stripe.paymentIntents.create({
       amount: 2000,
       currency: 'usd',
@@ -165,35 +174,41 @@ test.group('Object shapes match Stripe’s fixtures', (group) => {
       assert,
       'charge.payment_method_details.card',
       charge.payment_method_details?.card,
-      fixture('charge').payment_method_details.card,
+      fixtureOf('charge').payment_method_details.card,
       ['capture_before']
     )
-    assertShape(assert, 'charge.outcome', charge.outcome, fixture('charge').outcome, [
+    assertShape(assert, 'charge.outcome', charge.outcome, fixtureOf('charge').outcome, [
       'risk_level',
       'risk_score',
     ])
-    assertShape(assert, 'charge.refunds', charge.refunds, fixture('charge').refunds)
+    assertShape(assert, 'charge.refunds', charge.refunds, fixtureOf('charge').refunds)
     assertShape(
       assert,
       'account.requirements',
       account.requirements,
-      fixture('account').requirements
+      fixtureOf('account').requirements
     )
-    assertShape(assert, 'account.settings', account.settings, fixture('account').settings)
+    assertShape(assert, 'account.settings', account.settings, fixtureOf('account').settings)
     assertShape(
       assert,
       'account.business_profile',
       account.business_profile,
-      fixture('account').business_profile
+      fixtureOf('account').business_profile
     )
     const balance = await stripe.balance.retrieve()
-    assertShape(assert, 'balance.available[]', balance.available[0], fixture('balance').available[0])
-    const txn = await stripe.balanceTransactions.retrieve(charge.balance_transaction as string)
     assertShape(
       assert,
-      'balance_transaction.fee_details[]',
-      txn.fee_details[0],
-      { amount: 0, application: null, currency: 'usd', description: '', type: '' }
+      'balance.available[]',
+      balance.available[0],
+      fixtureOf('balance').available[0]
     )
+    const txn = await stripe.balanceTransactions.retrieve(charge.balance_transaction as string)
+    assertShape(assert, 'balance_transaction.fee_details[]', txn.fee_details[0], {
+      amount: 0,
+      application: null,
+      currency: 'usd',
+      description: '',
+      type: '',
+    })
   })
 })

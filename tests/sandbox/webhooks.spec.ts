@@ -96,7 +96,10 @@ test.group('Webhooks', (group) => {
     assert.equal(succeeded.request?.id, pi.lastResponse.requestId)
     assert.isUndefined(succeeded.account)
     assert.match(String(receiver.received[0].headers['content-type']), /^application\/json/)
-    assert.match(String(receiver.received[0].headers['stripe-signature']), /^t=\d+,v1=[0-9a-f]{64}$/)
+    assert.match(
+      String(receiver.received[0].headers['stripe-signature']),
+      /^t=\d+,v1=[0-9a-f]{64}$/
+    )
     const tampered = receiver.received[0].body.replace('"livemode": false', '"livemode": true')
     assert.throws(() =>
       stripe.webhooks.constructEvent(

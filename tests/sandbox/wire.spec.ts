@@ -287,7 +287,9 @@ test.group('Wire protocol: idempotency', (group) => {
       confirm: true,
     }
     const first = await stripeError(stripe.paymentIntents.create(params, { idempotencyKey: 'd-1' }))
-    const replay = await stripeError(stripe.paymentIntents.create(params, { idempotencyKey: 'd-1' }))
+    const replay = await stripeError(
+      stripe.paymentIntents.create(params, { idempotencyKey: 'd-1' })
+    )
     assert.equal(first.statusCode, 402)
     assert.equal(replay.statusCode, 402)
     assert.equal(replay.payment_intent?.id, first.payment_intent?.id)
@@ -360,7 +362,8 @@ test.group('Wire protocol: lists and expand', (group) => {
     const stripe = h.client()
     const ids: string[] = []
     for (let i = 0; i < 25; i++) {
-      ids.push((await stripe.customers.create({ name: `c${i}` })).id)
+      const customer = await stripe.customers.create({ name: `c${i}` })
+      ids.push(customer.id)
     }
     const newestFirst = [...ids].reverse()
     const page1 = await stripe.customers.list({ limit: 10 })
@@ -423,7 +426,8 @@ test.group('Wire protocol: lists and expand', (group) => {
     const nested = await stripe.paymentIntents.retrieve(pi.id, {
       expand: ['latest_charge.balance_transaction', 'payment_method'],
     })
-    const txn = (nested.latest_charge as Stripe.Charge).balance_transaction as Stripe.BalanceTransaction
+    const txn = (nested.latest_charge as Stripe.Charge)
+      .balance_transaction as Stripe.BalanceTransaction
     assert.equal(txn.object, 'balance_transaction')
     assert.equal(txn.amount, 2000)
     assert.equal((nested.payment_method as Stripe.PaymentMethod).card?.last4, '4242')
