@@ -5,7 +5,12 @@ import { stripe } from '#stripe/client'
 import { truncateAllTables } from '#tests/helpers/database'
 import { followRedirect } from '#tests/helpers/http'
 import { createUser } from '#tests/helpers/users'
-import { createActiveContractor, createEmployer, profileOf } from '#tests/helpers/stripe'
+import {
+  createActiveContractor,
+  createEmployer,
+  defaultCardOf,
+  stripeIdOf,
+} from '#tests/helpers/stripe'
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 
 async function marketplace() {
@@ -42,9 +47,9 @@ test.group('Placing an order', (group) => {
     assert.equal(paymentIntent.capture_method, 'manual')
     assert.equal(paymentIntent.amount, 12000)
     assert.equal(paymentIntent.application_fee_amount, 1200)
-    assert.equal(paymentIntent.transfer_data?.destination, (await profileOf(contractor)).stripeId)
+    assert.equal(paymentIntent.transfer_data?.destination, await stripeIdOf(contractor))
     assert.equal(paymentIntent.metadata.order_id, String(order.id))
-    assert.equal(paymentIntent.payment_method, (await profileOf(employer)).defaultPaymentMethodId)
+    assert.equal(paymentIntent.payment_method, await defaultCardOf(employer))
 
     const page = await followRedirect(client, response)
     page.assertTextIncludes('Your card is authorized for $120.00')
@@ -88,7 +93,7 @@ test.group('Placing an order', (group) => {
     const notOnboarded = await createUser({ role: 'contractor' })
     const hiddenService = await createService(notOnboarded)
     const otherEmployer = await createEmployer()
-    const othersCard = (await profileOf(otherEmployer)).defaultPaymentMethodId!
+    const othersCard = await defaultCardOf(otherEmployer)
 
     const cases = [
       {
@@ -186,7 +191,7 @@ test.group('Order lifecycle', (group) => {
     assert.equal(paymentIntent.status, 'succeeded')
     assert.equal(paymentIntent.amount_received, 12000)
 
-    const accountId = (await profileOf(contractor)).stripeId!
+    const accountId = await stripeIdOf(contractor)
     const balance = await stripe().balance.retrieve({}, { stripeAccount: accountId })
     const pending = balance.pending.find((entry) => entry.currency === 'usd')
     assert.equal(pending?.amount, 10800)
@@ -306,8 +311,10 @@ test.group('Order lifecycle', (group) => {
     list.assertStatus(200)
     list.assertTextIncludes('No orders yet.')
 
-    ;(await client.get('/orders/abc').loginAs(employer)).assertStatus(404)
-    ;(await client.get('/orders/99999').loginAs(employer)).assertStatus(404)
+    const notANumber = await client.get('/orders/abc').loginAs(employer)
+    notANumber.assertStatus(404)
+    const unknown = await client.get('/orders/99999').loginAs(employer)
+    unknown.assertStatus(404)
   })
 
   test('lists the orders of each party, newest first', async ({ client }) => {
@@ -357,7 +364,7 @@ test.group('Order lifecycle', (group) => {
     const charges = await stripe().charges.list({ payment_intent: order.stripePaymentIntentId! })
     assert.lengthOf(charges.data, 1)
     assert.equal(charges.data[0].amount_captured, 12000)
-    const destination = (await profileOf(contractor)).stripeId!
+    const destination = await stripeIdOf(contractor)
     const transfers = await stripe().transfers.list({ destination })
     assert.lengthOf(transfers.data, 1)
     assert.equal(transfers.data[0].amount, 12000)

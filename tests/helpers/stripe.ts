@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon'
-import type Stripe from 'stripe'
 import { stripe } from '#stripe/client'
 import { TEST_WEBHOOK_SECRET } from '#infra/stripe_sandbox_host'
 import type User from '#models/user'
@@ -84,8 +83,21 @@ export async function profileOf(user: User) {
   return UserProfile.findByOrFail('userId', user.id)
 }
 
+/** The user's cus_/acct_ id */
+export async function stripeIdOf(user: User) {
+  const profile = await profileOf(user)
+  return profile.stripeId!
+}
+
+export async function defaultCardOf(user: User) {
+  const profile = await profileOf(user)
+  return profile.defaultPaymentMethodId!
+}
+
 /** A webhook delivery signed as Stripe signs it, for the test run's secret */
-export function signedWebhook(event: Partial<Stripe.Event> & { type: string; data: unknown }) {
+export function signedWebhook(
+  event: { type: string; data: { object: object } } & Record<string, unknown>
+) {
   const payload = JSON.stringify({
     id: `evt_test_${Math.random().toString(36).slice(2)}`,
     object: 'event',
