@@ -60,9 +60,19 @@ export default class LocalServicesProvider {
   }
 
   async ready() {
-    if (this.app.getEnvironment() === 'web' && !this.app.inProduction) {
-      const { migrateToLatest } = await import('#infra/migrations')
-      await migrateToLatest(this.app)
+    if (this.app.getEnvironment() !== 'web' || !this.app.inDev) {
+      return
+    }
+    const { migrateToLatest } = await import('#infra/migrations')
+    await migrateToLatest(this.app)
+
+    // A fresh `npm run dev` gets a living demo marketplace (sandbox only)
+    if (this.app.config.get<StripeConfig>('stripe').mode === 'sandbox') {
+      const { seedDemoMarketplace } = await import('#actions/demo/seed_demo_marketplace')
+      const logger = await this.app.container.make('logger')
+      await seedDemoMarketplace((line) => logger.info(line)).catch((error) =>
+        logger.error({ err: error }, 'Could not seed the demo marketplace')
+      )
     }
   }
 

@@ -4,9 +4,8 @@ import { TEST_WEBHOOK_SECRET } from '#infra/stripe_sandbox_host'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { createUser } from '#tests/helpers/users'
-import { ensureConnectAccount } from '#actions/onboarding/ensure_account'
 import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
-import { syncAccountSnapshot } from '#actions/onboarding/sync_account'
+import { onboardWithTestValues } from '#actions/demo/onboard_with_test_values'
 import { addCard } from '#actions/billing/add_card'
 
 /** Moves the test run's sandbox clock forward and runs what became due */
@@ -14,52 +13,13 @@ export async function advanceSandboxClock(seconds: number) {
   await stripe().rawRequest('POST', '/v1/test_helpers/sandbox/advance_clock', { seconds })
 }
 
-/** Stripe's documented test values that verify an individual at once */
-export const VERIFIED_INDIVIDUAL = {
-  first_name: 'Jenny',
-  last_name: 'Rosen',
-  email: 'jenny@example.com',
-  phone: '0000000000',
-  dob: { day: 1, month: 1, year: 1902 },
-  address: {
-    line1: 'address_full_match',
-    city: 'San Francisco',
-    state: 'CA',
-    postal_code: '94111',
-    country: 'US',
-  },
-  id_number: '222222222',
-}
-
-/**
- * Completes a contractor's Connect onboarding straight through the API (the
- * onboarding pages are tested on their own), then lets the sandbox's
- * verification run and copies the result into the profile.
- */
-export async function completeOnboarding(contractor: User) {
-  const accountId = await ensureConnectAccount(contractor)
-  await stripe().accounts.update(accountId, {
-    business_profile: { mcc: '7299', product_description: 'Freelance services on Crewpay' },
-    individual: VERIFIED_INDIVIDUAL,
-    tos_acceptance: { date: Math.floor(Date.now() / 1000), ip: '127.0.0.1' },
-    external_account: {
-      object: 'bank_account',
-      country: 'US',
-      currency: 'usd',
-      routing_number: '110000000',
-      account_number: '000123456789',
-    } as unknown as string,
-  })
-  await advanceSandboxClock(120)
-  const account = await stripe().accounts.retrieve(accountId)
-  await syncAccountSnapshot(account)
-  return account
-}
+/** Completes a contractor's onboarding through the API with Stripe's test values */
+export const completeOnboarding = onboardWithTestValues
 
 /** A contractor whose account can take orders */
 export async function createActiveContractor(attributes: Parameters<typeof createUser>[0] = {}) {
   const contractor = await createUser({ role: 'contractor', ...attributes })
-  const account = await completeOnboarding(contractor)
+  const account = await onboardWithTestValues(contractor)
   if (!account.charges_enabled || account.capabilities?.transfers !== 'active') {
     throw new Error(`Test contractor not active: ${JSON.stringify(account.requirements)}`)
   }
