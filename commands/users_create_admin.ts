@@ -1,8 +1,6 @@
 import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { errors as vineErrors } from '@vinejs/vine'
-import { adminValidator } from '#validators/auth'
-import { signUp } from '#actions/users/sign_up'
 import { canPrompt } from '#services/console_prompts'
 
 /**
@@ -29,6 +27,9 @@ export default class UsersCreateAdmin extends BaseCommand {
         ? await this.prompt.secure('Password (10+ characters, a letter and a digit)')
         : '')
 
+    // Imported here: validators need the booted app (Lucid's unique rule)
+    const { adminValidator } = await import('#validators/auth')
+    const { signUp } = await import('#actions/users/sign_up')
     try {
       const input = await adminValidator.validate({
         full_name: this.name,
