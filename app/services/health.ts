@@ -1,7 +1,15 @@
+import { readFileSync } from 'node:fs'
 import db from '@adonisjs/lucid/services/db'
 import app from '@adonisjs/core/services/app'
+import { stripe, stripeConfig } from '#stripe/client'
 
 const PROBE_TIMEOUT_MS = 3000
+
+let version: string | null = null
+function appVersion() {
+  version ??= JSON.parse(readFileSync(app.makePath('package.json'), 'utf8')).version as string
+  return version
+}
 
 async function probe(check: () => Promise<unknown>) {
   const started = performance.now()
@@ -22,12 +30,20 @@ async function probe(check: () => Promise<unknown>) {
   }
 }
 
-/** App version and reachability of what the app cannot work without */
+/**
+ * App version and reachability of the database and Stripe. Only the
+ * database decides "healthy": without Stripe the app still serves pages and
+ * explains that payments are unavailable.
+ */
 export async function checkHealth() {
-  const database = await probe(() => db.rawQuery('SELECT 1'))
+  const [database, payments] = await Promise.all([
+    probe(() => db.rawQuery('SELECT 1')),
+    probe(() => stripe().balance.retrieve({}, { maxNetworkRetries: 0, timeout: PROBE_TIMEOUT_MS })),
+  ])
   return {
     healthy: database.ok,
-    app: { name: 'crewpay', version: app.version?.toString() ?? '0.0.0' },
+    app: { name: 'crewpay', version: appVersion() },
     database,
+    stripe: { ...payments, mode: stripeConfig().mode },
   }
 }

@@ -1,5 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
+import app from '@adonisjs/core/services/app'
+import type { StripeConfig } from '#config/stripe'
 import type { PostgreConfig } from '@adonisjs/lucid/types/database'
 import { freePort } from '#infra/net'
 
@@ -10,8 +12,9 @@ test.group('Health', () => {
     response.assertStatus(200)
     const body = response.body()
     assert.equal(body.app.name, 'crewpay')
-    assert.isString(body.app.version)
+    assert.equal(body.app.version, '0.1.0')
     assert.isTrue(body.database.ok)
+    assert.deepInclude(body.stripe, { ok: true, mode: 'sandbox' })
     assert.isTrue(body.healthy)
   })
 
@@ -40,5 +43,23 @@ test.group('Health', () => {
 
     const recovered = await client.get('/health')
     recovered.assertStatus(200)
+  })
+})
+
+test.group('Health with Stripe down', () => {
+  test('reports Stripe unreachable but stays up while the database is fine', async ({
+    client,
+    assert,
+  }) => {
+    const original = app.config.get<StripeConfig>('stripe').api
+    app.config.set('stripe.api', { ...original!, port: await freePort() })
+    try {
+      const response = await client.get('/health')
+      response.assertStatus(200)
+      assert.isTrue(response.body().database.ok)
+      assert.isFalse(response.body().stripe.ok)
+    } finally {
+      app.config.set('stripe.api', original)
+    }
   })
 })
