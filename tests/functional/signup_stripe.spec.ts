@@ -1,0 +1,72 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import type { StripeConfig } from '#config/stripe'
+import User from '#models/user'
+import { stripe } from '#stripe/client'
+import { freePort } from '#infra/net'
+import { truncateAllTables } from '#tests/helpers/database'
+import { profileOf } from '#tests/helpers/stripe'
+import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
+
+const signup = {
+  full_name: 'Erin Employer',
+  email: 'erin@example.com',
+  password: 'hire-people-2026',
+  role: 'employer',
+}
+
+test.group('Signup and Stripe', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('an employer gets a Stripe customer at signup', async ({ client, assert }) => {
+    await client.post('/signup').withCsrfToken().form(signup).redirects(0)
+
+    const user = await User.findByOrFail('email', 'erin@example.com')
+    const profile = await profileOf(user)
+    assert.match(profile.stripeId!, /^cus_/)
+    const customer = await stripe().customers.retrieve(profile.stripeId!)
+    assert.isFalse(customer.deleted ?? false)
+    if (!customer.deleted) {
+      assert.equal(customer.email, 'erin@example.com')
+      assert.equal(customer.metadata.user_id, String(user.id))
+    }
+  })
+
+  test('signup works while Stripe is unreachable; the customer is created later, once', async ({
+    client,
+    assert,
+  }) => {
+    const original = app.config.get<StripeConfig>('stripe').api
+    app.config.set('stripe.api', { ...original!, port: await freePort() })
+    let response
+    try {
+      response = await client
+        .post('/signup')
+        .withCsrfToken()
+        .form({ ...signup, email: 'offline@example.com' })
+        .redirects(0)
+    } finally {
+      app.config.set('stripe.api', original)
+    }
+
+    response.assertStatus(302)
+    response.assertHeader('location', '/')
+    const user = await User.findByOrFail('email', 'offline@example.com')
+    const before = await profileOf(user)
+    assert.isNull(before.stripeId)
+
+    // Next time it is needed, the same idempotency key: one customer however often
+    const [first, second] = await Promise.all([
+      ensureStripeCustomer(user),
+      ensureStripeCustomer(user),
+    ])
+    assert.equal(first, second)
+    const profile = await profileOf(user)
+    assert.equal(profile.stripeId, first)
+    const customers = await stripe().customers.list({ email: 'offline@example.com', limit: 100 })
+    assert.deepEqual(
+      customers.data.map((customer) => customer.id),
+      [first]
+    )
+  })
+})
