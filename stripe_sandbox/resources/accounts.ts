@@ -519,6 +519,15 @@ export function refreshAccount(engine: Engine, account: Rec, before: Obj | null)
   if (previous) {
     engine.emit('account.updated', account.id, account.plat, engine.render(account), previous)
   }
+  if (previous?.individual && account.obj.individual) {
+    engine.emit(
+      'person.updated',
+      account.id,
+      account.plat,
+      account.obj.individual,
+      previous.individual
+    )
+  }
   for (const name of Object.keys(account.obj.capabilities)) {
     if (previousCapabilities[name] !== account.obj.capabilities[name]) {
       const capability = capabilityObject(account, name)
