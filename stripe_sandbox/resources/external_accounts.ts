@@ -1,7 +1,7 @@
 import { type Context } from '../core/context.js'
 import { previousAttributes, snapshot } from '../core/diff.js'
 import { invalidRequest, paramError, resourceMissing } from '../core/errors.js'
-import { newId, stableString } from '../core/ids.js'
+import { newId, randomString } from '../core/ids.js'
 import { LIST_PARAMS, paginate } from '../core/lists.js'
 import { applyMetadata, bool, hash, meta, str, strOrHash } from '../core/params.js'
 import { type Rec } from '../core/store.js'
@@ -133,7 +133,8 @@ export function createBank(engine: Engine, account: Rec, input: BankInput): Rec 
     currency: input.currency,
     customer: null,
     default_for_currency: isDefault,
-    fingerprint: stableString(`${input.routingNumber}:${input.accountNumber}`, 16),
+    // Random, not derived from the number: nothing that could give the number back is kept.
+    fingerprint: randomString(16),
     last4: input.accountNumber.slice(-4),
     metadata: input.metadata,
     routing_number: input.routingNumber,
