@@ -1,5 +1,12 @@
 import app from '@adonisjs/core/services/app'
 import { defineConfig } from '@adonisjs/lucid'
+import pg from 'pg'
+
+/**
+ * bigint columns hold money in minor units (at most 12 digits): read them as
+ * numbers, not strings. Safe: Number.MAX_SAFE_INTEGER has 16 digits.
+ */
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10))
 
 /**
  * The connection itself is filled in at boot by the local services provider

@@ -15,6 +15,7 @@ import { spawn, execFileSync } from 'node:child_process'
 import { chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { arch, platform, tmpdir } from 'node:os'
 import { canConnect, freePort, isPortFree } from './net.js'
+import { isAlive, withFileLock } from './file_lock.js'
 import { join } from 'node:path'
 import pg from 'pg'
 
@@ -53,56 +54,7 @@ async function findRunningServer(dataDir: string): Promise<{ pid: number; port: 
   if (!Number.isInteger(pid) || !Number.isInteger(port)) {
     return null
   }
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return null
-  }
-  return (await canConnect(port)) ? { pid, port } : null
-}
-
-/**
- * A lock file beside the data directory so that two processes starting at the
- * same moment do not both run initdb or start two servers.
- */
-async function withStartLock<T>(dataDir: string, callback: () => Promise<T>): Promise<T> {
-  const lockPath = `${dataDir}.lock`
-  const deadline = Date.now() + 60_000
-  while (true) {
-    try {
-      const handle = await open(lockPath, 'wx')
-      await handle.writeFile(String(process.pid))
-      await handle.close()
-      break
-    } catch {
-      const holder = Number(await readFile(lockPath, 'utf8').catch(() => ''))
-      if (!isAlive(holder)) {
-        await rm(lockPath, { force: true })
-        continue
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`Timed out waiting for ${lockPath} (held by process ${holder})`)
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
-  try {
-    return await callback()
-  } finally {
-    await rm(lockPath, { force: true })
-  }
-}
-
-function isAlive(pid: number) {
-  if (!Number.isInteger(pid) || pid <= 0) {
-    return false
-  }
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
+  return isAlive(pid) && (await canConnect(port)) ? { pid, port } : null
 }
 
 /** TCP alone is not enough: a starting server accepts connections and refuses queries */
@@ -295,7 +247,7 @@ export async function startEmbeddedPostgres(
   }
 
   await mkdir(join(options.dataDir, '..'), { recursive: true })
-  return withStartLock(options.dataDir, async () => {
+  return withFileLock(`${options.dataDir}.lock`, async () => {
     // Someone may have started it while we waited for the lock
     const startedMeanwhile = await findRunningServer(options.dataDir)
     if (startedMeanwhile) {

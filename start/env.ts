@@ -50,6 +50,7 @@ const env = await Env.create(new URL('../', import.meta.url), {
   PLATFORM_FEE_PERCENT: Env.schema.string.optional(),
   PLATFORM_FEE_FIXED: Env.schema.number.optional(),
   CONNECT_COUNTRY: Env.schema.string.optional(),
+  HOLD_EXPIRY_DELIVERED: Env.schema.enum.optional(['capture', 'release'] as const),
 })
 
 /**

@@ -9,9 +9,12 @@ import { middleware } from '#start/kernel'
 const SignupController = () => import('#controllers/signup_controller')
 const SessionController = () => import('#controllers/session_controller')
 const HealthController = () => import('#controllers/health_controller')
+const StripeWebhooksController = () => import('#controllers/stripe_webhooks_controller')
+const OrdersController = () => import('#controllers/orders_controller')
 
 router.on('/').render('pages/home').as('home')
 router.get('/health', [HealthController, 'show']).as('health')
+router.post('/stripe/webhook', [StripeWebhooksController, 'store']).as('stripe.webhook')
 
 router
   .group(() => {
@@ -27,3 +30,24 @@ router
     router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
   })
   .use(middleware.auth())
+
+/*
+| Orders: employers place, approve and cancel; contractors accept, decline and
+| deliver. Others' orders are 404.
+*/
+router
+  .group(() => {
+    router.get('/orders', [OrdersController, 'index']).as('orders.index')
+    router.get('/orders/:id', [OrdersController, 'show']).as('orders.show')
+    router
+      .post('/orders', [OrdersController, 'store'])
+      .as('orders.store')
+      .use(middleware.role({ roles: ['employer'] }))
+    router.post('/orders/:id/accept', [OrdersController, 'accept']).as('orders.accept')
+    router.post('/orders/:id/decline', [OrdersController, 'decline']).as('orders.decline')
+    router.post('/orders/:id/deliver', [OrdersController, 'deliver']).as('orders.deliver')
+    router.post('/orders/:id/approve', [OrdersController, 'approve']).as('orders.approve')
+    router.post('/orders/:id/cancel', [OrdersController, 'cancel']).as('orders.cancel')
+  })
+  .where('id', router.matchers.number())
+  .use([middleware.auth(), middleware.role({ roles: ['employer', 'contractor'] })])

@@ -19,6 +19,10 @@ vine.messagesProvider = new SimpleMessagesProvider(
     'database.unique': 'This {{ field }} is already registered.',
     'password.regex': 'The password must contain at least one letter and one digit.',
     'role.enum': 'Choose employer or contractor.',
+    'number': 'The {{ field }} must be a number.',
+    'service_id.number': 'Choose a service.',
+    'service_id.required': 'Choose a service.',
+    'payment_method.regex': 'Choose one of your saved cards.',
   },
   {
     full_name: 'full name',

@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { signupValidator } from '#validators/auth'
 import { signUp } from '#actions/users/sign_up'
+import { provisionStripeIdentity } from '#actions/users/provision_stripe'
 
 export default class SignupController {
   async create({ view }: HttpContext) {
@@ -10,6 +11,7 @@ export default class SignupController {
   async store({ request, auth, session, response }: HttpContext) {
     const input = await request.validateUsing(signupValidator)
     const user = await signUp(input)
+    await provisionStripeIdentity(user)
     await auth.use('web').login(user)
     session.flash('success', `Welcome to Crewpay, ${user.fullName}.`)
     return response.redirect('/')

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
-import { BaseModel, beforeSave, column, hasOne } from '@adonisjs/lucid/orm'
+import { BaseModel, beforeCreate, beforeSave, column, hasOne } from '@adonisjs/lucid/orm'
 import type { HasOne } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import UserProfile from '#models/user_profile'
@@ -20,6 +21,10 @@ const AuthFinder = withAuthFinder(() => hash.use('scrypt'), {
 export default class User extends compose(BaseModel, AuthFinder) {
   @column({ isPrimary: true })
   declare id: number
+
+  /** Unique per record; part of its Stripe idempotency keys */
+  @column()
+  declare reference: string
 
   @column()
   declare email: string
@@ -48,6 +53,11 @@ export default class User extends compose(BaseModel, AuthFinder) {
     if (user.$dirty.email) {
       user.email = normalizeEmail(user.email)
     }
+  }
+
+  @beforeCreate()
+  static assignReference(user: User) {
+    user.reference ??= randomUUID()
   }
 
   get isEmployer() {

@@ -83,7 +83,7 @@ export default class UserProfile extends BaseModel {
   @column()
   declare bankName: string | null
 
-  @column()
+  @column({ columnName: 'bank_last4' })
   declare bankLast4: string | null
 
   @column.dateTime({ autoCreate: true })

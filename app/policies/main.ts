@@ -6,4 +6,6 @@
 | Lazily imported, referenced by name in `bouncer.with(...)` and in Edge.
 |
 */
-export const policies = {}
+export const policies = {
+  OrderPolicy: () => import('#policies/order_policy'),
+}

@@ -10,6 +10,8 @@ export default class extends BaseSchema {
       table.string('password').notNullable()
       table.string('full_name', 120).notNullable()
       table.string('role', 20).notNullable()
+      // Unique per record, part of its Stripe idempotency keys (ids restart, uuids do not)
+      table.uuid('reference').notNullable().unique().defaultTo(this.raw('gen_random_uuid()'))
       table.timestamp('created_at').notNullable()
       table.timestamp('updated_at').notNullable()
       table.check(`role IN ('employer', 'contractor', 'admin')`)

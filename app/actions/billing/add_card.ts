@@ -1,0 +1,63 @@
+import type User from '#models/user'
+import UserProfile from '#models/user_profile'
+import { ActionError } from '#exceptions/action_error'
+import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
+import { toSavedCard } from '#actions/billing/list_cards'
+import { setDefaultCard } from '#actions/billing/set_default_card'
+import { stripe } from '#stripe/client'
+import { idempotencyKey } from '#stripe/idempotency'
+import { describeStripeError, reportStripeError } from '#stripe/errors'
+
+/**
+ * Saves a card for off-session payments through a SetupIntent confirmed on
+ * the server: Stripe checks the card, and a declined card is not saved. Only
+ * a PaymentMethod id ever reaches us (Stripe.js, or a test PaymentMethod in
+ * sandbox mode). `formToken` comes from the form, so a double submit is one
+ * SetupIntent. The first card becomes the default.
+ */
+export async function addCard(employer: User, paymentMethodId: string, formToken: string) {
+  let customerId: string
+  try {
+    customerId = await ensureStripeCustomer(employer)
+  } catch (error) {
+    throw new ActionError(describeStripeError(error).message, 503)
+  }
+
+  let setupIntent
+  try {
+    setupIntent = await stripe().setupIntents.create(
+      {
+        customer: customerId,
+        payment_method: paymentMethodId,
+        allowed_payment_method_types: ['card'],
+        usage: 'off_session',
+        confirm: true,
+        expand: ['payment_method'],
+      },
+      { idempotencyKey: idempotencyKey('user', employer, 'add_card', formToken) }
+    )
+  } catch (error) {
+    const described = reportStripeError(error, { userId: employer.id, operation: 'add_card' })
+    throw new ActionError(described.message, described.isTransient ? 503 : 402)
+  }
+
+  if (setupIntent.status !== 'succeeded') {
+    // 3-D Secure cannot be completed from the server; a browser with Stripe.js can
+    await stripe()
+      .setupIntents.cancel(setupIntent.id, undefined, {
+        idempotencyKey: idempotencyKey('user', employer, 'cancel_setup', setupIntent.id),
+      })
+      .catch(() => {})
+    throw new ActionError('This card needs authentication; use another card.', 402)
+  }
+
+  const paymentMethod = setupIntent.payment_method
+  if (!paymentMethod || typeof paymentMethod === 'string') {
+    throw new ActionError('The card could not be saved.', 402)
+  }
+  const profile = await UserProfile.findByOrFail('userId', employer.id)
+  if (!profile.defaultPaymentMethodId) {
+    await setDefaultCard(employer, paymentMethod.id)
+  }
+  return toSavedCard(paymentMethod, profile.defaultPaymentMethodId ?? paymentMethod.id)
+}

@@ -1,0 +1,38 @@
+import type User from '#models/user'
+import UserProfile from '#models/user_profile'
+import { ActionError } from '#exceptions/action_error'
+import { findCustomerCard } from '#actions/billing/list_cards'
+import { stripe } from '#stripe/client'
+import { idempotencyKey } from '#stripe/idempotency'
+import { describeStripeError } from '#stripe/errors'
+
+/**
+ * Makes one of the employer's cards the default, on Stripe (the customer's
+ * invoice_settings) and locally. The key includes the profile's version, so
+ * switching back and forth is several requests while a double click is one.
+ */
+export async function setDefaultCard(employer: User, paymentMethodId: string) {
+  const profile = await UserProfile.findByOrFail('userId', employer.id)
+  if (!profile.stripeId || !(await findCustomerCard(profile.stripeId, paymentMethodId))) {
+    throw new ActionError('This card is not one of your saved cards.', 404)
+  }
+  try {
+    await stripe().customers.update(
+      profile.stripeId,
+      { invoice_settings: { default_payment_method: paymentMethodId } },
+      {
+        idempotencyKey: idempotencyKey(
+          'user',
+          employer,
+          'default_card',
+          paymentMethodId,
+          profile.updatedAt.toMillis()
+        ),
+      }
+    )
+  } catch (error) {
+    throw new ActionError(describeStripeError(error).message, 503)
+  }
+  profile.defaultPaymentMethodId = paymentMethodId
+  await profile.save()
+}

@@ -1,0 +1,128 @@
+import User from '#models/user'
+import Service from '#models/service'
+import { signUp } from '#actions/users/sign_up'
+import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
+import { addCard } from '#actions/billing/add_card'
+import { onboardWithTestValues } from '#actions/demo/onboard_with_test_values'
+import { placeOrder } from '#actions/orders/place_order'
+import { acceptOrder } from '#actions/orders/accept_order'
+import { deliverOrder } from '#actions/orders/deliver_order'
+import { captureOrder } from '#actions/orders/capture_order'
+import { cancelOrder } from '#actions/orders/cancel_order'
+
+/** Demo logins (listed in the README); the password is the same for all */
+export const DEMO_PASSWORD = 'crewpay-demo-2026'
+export const DEMO_EMPLOYER = 'employer@demo.crewpay.test'
+export const DEMO_ADMIN = 'admin@demo.crewpay.test'
+export const DEMO_CONTRACTORS = [
+  {
+    email: 'ada@demo.crewpay.test',
+    name: 'Ada Painter',
+    services: [
+      {
+        title: 'Repaint a room',
+        description: 'Walls and ceiling, two coats, paint included.',
+        price: 45000,
+      },
+      {
+        title: 'Paint a front door',
+        description: 'Sanding, primer and a glossy finish.',
+        price: 12000,
+      },
+    ],
+  },
+  {
+    email: 'grace@demo.crewpay.test',
+    name: 'Grace Plumber',
+    services: [
+      {
+        title: 'Fix a leaking tap',
+        description: 'Washer or cartridge replaced, any brand.',
+        price: 8500,
+      },
+      {
+        title: 'Install a dishwasher',
+        description: 'Water and drain connections, tested.',
+        price: 16000,
+      },
+    ],
+  },
+  {
+    email: 'linus@demo.crewpay.test',
+    name: 'Linus Webb',
+    services: [
+      {
+        title: 'One-page website',
+        description: 'A fast, accessible page for your business.',
+        price: 90000,
+      },
+      { title: 'Fix a bug', description: 'One bug in your web app, with a test.', price: 25000 },
+    ],
+  },
+]
+
+/**
+ * A small living marketplace for a fresh `npm run dev`: an employer with
+ * saved cards, three onboarded contractors with services, orders in different
+ * states, an admin. Everything goes through the same actions as the web app
+ * and the sandbox. Does nothing when the database already has users.
+ */
+export async function seedDemoMarketplace(log: (line: string) => void = () => {}) {
+  if (await User.query().first()) {
+    return false
+  }
+
+  const employer = await signUp({
+    full_name: 'Erin Employer',
+    email: DEMO_EMPLOYER,
+    password: DEMO_PASSWORD,
+    role: 'employer',
+  })
+  await ensureStripeCustomer(employer)
+  await addCard(employer, 'pm_card_visa', 'demo-seed-visa')
+  await addCard(employer, 'pm_card_mastercard', 'demo-seed-mastercard')
+  await signUp({
+    full_name: 'Alex Admin',
+    email: DEMO_ADMIN,
+    password: DEMO_PASSWORD,
+    role: 'admin',
+  })
+
+  const services: Service[] = []
+  for (const demo of DEMO_CONTRACTORS) {
+    const contractor = await signUp({
+      full_name: demo.name,
+      email: demo.email,
+      password: DEMO_PASSWORD,
+      role: 'contractor',
+    })
+    await onboardWithTestValues(contractor)
+    for (const service of demo.services) {
+      services.push(
+        await Service.create({ ...service, contractorId: contractor.id, currency: 'usd' })
+      )
+    }
+  }
+
+  const actor = `user:${employer.id}`
+  const place = (service: Service) =>
+    placeOrder(employer, { serviceId: service.id, note: 'Demo order' })
+  const contractorOf = (service: Service) => User.findOrFail(service.contractorId)
+
+  // One order in each state along the lifecycle
+  await place(services[0])
+  const accepted = await place(services[2])
+  await acceptOrder(accepted.id, await contractorOf(services[2]))
+  const delivered = await place(services[4])
+  await acceptOrder(delivered.id, await contractorOf(services[4]))
+  await deliverOrder(delivered.id, await contractorOf(services[4]))
+  const paid = await place(services[1])
+  await acceptOrder(paid.id, await contractorOf(services[1]))
+  await deliverOrder(paid.id, await contractorOf(services[1]))
+  await captureOrder(paid.id, { actor, from: ['delivered'] })
+  const canceled = await place(services[3])
+  await cancelOrder(canceled.id, { actor, from: ['authorized'], reason: 'requested_by_customer' })
+
+  log(`Demo marketplace seeded: log in as ${DEMO_EMPLOYER} / ${DEMO_PASSWORD}`)
+  return true
+}

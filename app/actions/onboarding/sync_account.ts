@@ -1,0 +1,46 @@
+import { DateTime } from 'luxon'
+import type Stripe from 'stripe'
+import UserProfile from '#models/user_profile'
+
+/**
+ * Copies what Stripe says about a contractor's Connect account into their
+ * profile (the verification snapshot the onboarding page and /services use).
+ * Called from account.updated webhooks and when the onboarding page refreshes.
+ * Returns the profile, or null when the account is not one of ours.
+ */
+export async function syncAccountSnapshot(account: Stripe.Account) {
+  const profile = await UserProfile.findBy('stripeId', account.id)
+  if (!profile) {
+    return null
+  }
+  const requirements = account.requirements
+  const externalAccount = account.external_accounts?.data?.find(
+    (item) => item.object === 'bank_account'
+  ) as Stripe.BankAccount | undefined
+
+  profile.merge({
+    chargesEnabled: Boolean(account.charges_enabled),
+    payoutsEnabled: Boolean(account.payouts_enabled),
+    detailsSubmitted: Boolean(account.details_submitted),
+    transfersCapability: account.capabilities?.transfers ?? null,
+    requirementsCurrentlyDue: requirements?.currently_due ?? [],
+    requirementsEventuallyDue: requirements?.eventually_due ?? [],
+    requirementsPastDue: requirements?.past_due ?? [],
+    requirementsPendingVerification: requirements?.pending_verification ?? [],
+    requirementsErrors: (requirements?.errors ?? []).map((error) => ({
+      requirement: error.requirement,
+      code: error.code,
+      reason: error.reason,
+    })),
+    disabledReason: requirements?.disabled_reason ?? null,
+    stripeSyncedAt: DateTime.now(),
+  })
+  if (externalAccount) {
+    profile.merge({ bankName: externalAccount.bank_name ?? null, bankLast4: externalAccount.last4 })
+  }
+  if (account.tos_acceptance?.date && !profile.tosAcceptedAt) {
+    profile.tosAcceptedAt = DateTime.fromSeconds(account.tos_acceptance.date)
+  }
+  await profile.save()
+  return profile
+}

@@ -1,0 +1,90 @@
+import type Stripe from 'stripe'
+import type Order from '#models/order'
+import { HELD_STATUSES, type OrderStatus } from '#models/order'
+import { ActionError } from '#exceptions/action_error'
+import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
+import { assertOrderStatus } from '#actions/orders/order_errors'
+import { orderFee } from '#actions/orders/order_fee'
+import { chargeId } from '#actions/orders/authorize_order'
+import { settleFromPaymentIntent } from '#actions/orders/settle_from_stripe'
+import { stripe } from '#stripe/client'
+import { idempotencyKey } from '#stripe/idempotency'
+import { isStripeError, reportStripeError } from '#stripe/errors'
+
+export interface CaptureOptions {
+  actor: string
+  /** States the caller may capture from (approval: delivered; admins: any held state) */
+  from?: OrderStatus[]
+  /** Partial capture in minor units; the rest of the hold is released */
+  amount?: number
+  /** Runs under the row lock before Stripe is called (party checks) */
+  check?: (order: Order) => void
+}
+
+function transferId(paymentIntent: Stripe.PaymentIntent) {
+  const charge = paymentIntent.latest_charge
+  if (!charge || typeof charge === 'string') {
+    return null
+  }
+  return typeof charge.transfer === 'string' ? charge.transfer : (charge.transfer?.id ?? null)
+}
+
+/**
+ * Captures a held order: the money moves, the contractor receives the amount
+ * less the platform fee. Once per order: under the row lock, with the key
+ * "order:<id>:<uuid>:capture". A partial capture recomputes the fee on the
+ * captured amount with the same rule.
+ */
+export async function captureOrder(orderId: number, options: CaptureOptions): Promise<Order> {
+  return withLockedOrder(orderId, async (order, trx) => {
+    options.check?.(order)
+    assertOrderStatus(order, options.from ?? HELD_STATUSES, 'capture the payment')
+
+    const amount = options.amount ?? order.amount
+    if (amount <= 0 || amount > order.amount) {
+      throw new ActionError(`The amount to capture must be between 1 and ${order.amount}.`, 422)
+    }
+    const fee =
+      amount === order.amount
+        ? order.applicationFeeAmount
+        : await orderFee(order.contractorId, amount)
+
+    let paymentIntent: Stripe.PaymentIntent
+    try {
+      paymentIntent = await stripe().paymentIntents.capture(
+        order.stripePaymentIntentId!,
+        {
+          ...(amount < order.amount
+            ? { amount_to_capture: amount, application_fee_amount: fee }
+            : {}),
+          expand: ['latest_charge'],
+        },
+        { idempotencyKey: idempotencyKey('order', order, 'capture') }
+      )
+    } catch (error) {
+      const described = reportStripeError(error, { orderId: order.id, operation: 'capture' })
+      if (isStripeError(error) && error.code === 'payment_intent_unexpected_state') {
+        // Captured or released behind our back: take Stripe's word for it
+        const current = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!, {
+          expand: ['latest_charge'],
+        })
+        await settleFromPaymentIntent(trx, order, current, options.actor)
+        throw new ActionError(`Cannot capture: the payment is ${current.status} on Stripe.`, 409)
+      }
+      throw new ActionError(described.message, described.isTransient ? 503 : 409)
+    }
+
+    return moveOrder(trx, order, 'captured', {
+      actor: options.actor,
+      type: 'order.captured',
+      set: {
+        amountCaptured: paymentIntent.amount_received,
+        applicationFeeAmount: fee,
+        stripeChargeId: chargeId(paymentIntent) ?? order.stripeChargeId,
+        stripeTransferId: transferId(paymentIntent),
+      },
+      amount: paymentIntent.amount_received,
+      stripeId: paymentIntent.id,
+    })
+  })
+}

@@ -1,0 +1,102 @@
+import { DateTime } from 'luxon'
+import type Stripe from 'stripe'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type Order from '#models/order'
+import { HELD_STATUSES } from '#models/order'
+import { moveOrder } from '#actions/orders/order_state'
+import { chargeId, holdExpiry } from '#actions/orders/authorize_order'
+
+/**
+ * Brings a locked order in line with its PaymentIntent as Stripe reports it
+ * now. Used by webhooks, by reconciliation and when Stripe refuses an action
+ * because the state changed behind our back. Forward-only: an order is never
+ * moved back (an old event cannot undo a capture).
+ */
+export async function settleFromPaymentIntent(
+  trx: TransactionClientContract,
+  order: Order,
+  paymentIntent: Stripe.PaymentIntent,
+  actor: string
+) {
+  if (order.stripePaymentIntentId && order.stripePaymentIntentId !== paymentIntent.id) {
+    // An earlier attempt's PaymentIntent: it no longer speaks for this order
+    return order
+  }
+  const stripeId = paymentIntent.id
+
+  switch (paymentIntent.status) {
+    case 'requires_capture':
+      if (order.status === 'pending') {
+        return moveOrder(trx, order, 'authorized', {
+          actor,
+          type: 'order.authorized',
+          set: {
+            stripePaymentIntentId: stripeId,
+            stripeChargeId: chargeId(paymentIntent),
+            holdExpiresAt: holdExpiry(paymentIntent),
+            failureMessage: null,
+          },
+          amount: paymentIntent.amount_capturable,
+          stripeId,
+        })
+      }
+      return order
+
+    case 'succeeded':
+      if (order.status === 'pending' || HELD_STATUSES.includes(order.status)) {
+        return moveOrder(trx, order, 'captured', {
+          actor,
+          type: 'order.captured',
+          set: {
+            stripePaymentIntentId: stripeId,
+            amountCaptured: paymentIntent.amount_received,
+            applicationFeeAmount:
+              paymentIntent.application_fee_amount ?? order.applicationFeeAmount,
+            stripeChargeId: chargeId(paymentIntent) ?? order.stripeChargeId,
+          },
+          amount: paymentIntent.amount_received,
+          stripeId,
+        })
+      }
+      return order
+
+    case 'canceled': {
+      if (order.status === 'pending' || HELD_STATUSES.includes(order.status)) {
+        // "automatic" is Stripe releasing an authorization it held for 7 days
+        const expired = paymentIntent.cancellation_reason === 'automatic'
+        return moveOrder(trx, order, expired ? 'expired' : 'canceled', {
+          actor,
+          type: expired ? 'order.expired' : 'order.canceled',
+          set: {
+            stripePaymentIntentId: stripeId,
+            cancellationReason: paymentIntent.cancellation_reason ?? null,
+          },
+          amount: order.amount,
+          stripeId,
+          message: 'Hold released',
+        })
+      }
+      return order
+    }
+
+    case 'requires_payment_method':
+      if (order.status === 'pending' && paymentIntent.last_payment_error) {
+        const message = paymentIntent.last_payment_error.message ?? 'The card was declined.'
+        return moveOrder(trx, order, 'failed', {
+          actor,
+          type: 'order.authorization_failed',
+          set: {
+            stripePaymentIntentId: stripeId,
+            failureMessage: message,
+            failedAt: DateTime.now(),
+          },
+          stripeId,
+          message,
+        })
+      }
+      return order
+
+    default:
+      return order
+  }
+}

@@ -1,0 +1,27 @@
+import type Stripe from 'stripe'
+import { withLockedOrder } from '#actions/orders/order_state'
+import { syncRefundTotals } from '#actions/orders/sync_refunds'
+import { findOrderForCharge } from '#actions/stripe_events/find_order'
+
+/**
+ * charge.refunded: the order's refunded total follows the charge (refunds made
+ * from the console arrive here too, and refunds made on Stripe's Dashboard).
+ * Releasing a hold also "refunds" the uncaptured charge: nothing to do then.
+ */
+export default async function onChargeRefunded(event: Stripe.Event, actor: string) {
+  const charge = event.data.object as Stripe.Charge
+  if (!charge.captured) {
+    return
+  }
+  const paymentIntentId =
+    typeof charge.payment_intent === 'string'
+      ? charge.payment_intent
+      : (charge.payment_intent?.id ?? null)
+  const order = await findOrderForCharge(charge.id, paymentIntentId)
+  if (!order) {
+    return
+  }
+  await withLockedOrder(order.id, (locked, trx) =>
+    syncRefundTotals(trx, locked, charge.amount_refunded, actor, charge.id)
+  )
+}

@@ -1,0 +1,36 @@
+import { DateTime } from 'luxon'
+import type Stripe from 'stripe'
+import { withLockedOrder } from '#actions/orders/order_state'
+import { findOrderForCharge } from '#actions/stripe_events/find_order'
+import { recordPaymentEvent } from '#services/payment_events'
+
+/** charge.dispute.created: the order is flagged for the admins */
+export default async function onDisputeCreated(event: Stripe.Event, actor: string) {
+  const dispute = event.data.object as Stripe.Dispute
+  const chargeId = typeof dispute.charge === 'string' ? dispute.charge : dispute.charge.id
+  const paymentIntentId =
+    typeof dispute.payment_intent === 'string'
+      ? dispute.payment_intent
+      : (dispute.payment_intent?.id ?? null)
+  const order = await findOrderForCharge(chargeId, paymentIntentId)
+  if (!order) {
+    return
+  }
+  await withLockedOrder(order.id, async (locked, trx) => {
+    if (locked.disputedAt) {
+      return
+    }
+    locked.useTransaction(trx)
+    locked.merge({ disputedAt: DateTime.now(), disputeReason: dispute.reason })
+    await locked.save()
+    await recordPaymentEvent(trx, {
+      orderId: locked.id,
+      actor,
+      type: 'order.disputed',
+      amount: dispute.amount,
+      currency: dispute.currency,
+      stripeId: dispute.id,
+      message: `Dispute opened: ${dispute.reason}`,
+    })
+  })
+}

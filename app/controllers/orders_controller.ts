@@ -1,0 +1,140 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import Order from '#models/order'
+import PaymentEvent from '#models/payment_event'
+import UserProfile from '#models/user_profile'
+import { ActionError } from '#exceptions/action_error'
+import { placeOrderValidator, ordersPageValidator } from '#validators/orders'
+import { placeOrder } from '#actions/orders/place_order'
+import { acceptOrder } from '#actions/orders/accept_order'
+import { deliverOrder } from '#actions/orders/deliver_order'
+import { captureOrder } from '#actions/orders/capture_order'
+import { cancelOrder } from '#actions/orders/cancel_order'
+import { assertParty } from '#actions/orders/order_errors'
+import { listCards } from '#actions/billing/list_cards'
+import { formatAmount } from '#money/amounts'
+
+const PER_PAGE = 20
+
+export default class OrdersController {
+  /** The order, when the user is one of its parties; 404 for everybody else */
+  async #findOwnOrder({ params, bouncer }: HttpContext) {
+    const order = await Order.query()
+      .where('id', params.id)
+      .preload('service')
+      .preload('employer')
+      .preload('contractor')
+      .first()
+    if (!order || (await bouncer.with('OrderPolicy').denies('view', order))) {
+      throw new ActionError('Order not found.', 404)
+    }
+    return order
+  }
+
+  async index({ auth, request, view }: HttpContext) {
+    const user = auth.getUserOrFail()
+    const { page } = await ordersPageValidator.validate(request.qs())
+    const orders = await Order.query()
+      .where(user.role === 'employer' ? 'employerId' : 'contractorId', user.id)
+      .preload('service')
+      .preload('employer')
+      .preload('contractor')
+      .orderBy('id', 'desc')
+      .paginate(page ?? 1, PER_PAGE)
+    orders.baseUrl('/orders')
+    return view.render('pages/orders/index', { orders })
+  }
+
+  async show(ctx: HttpContext) {
+    const order = await this.#findOwnOrder(ctx)
+    const timeline = await PaymentEvent.query().where('orderId', order.id).orderBy('id', 'asc')
+    const user = ctx.auth.getUserOrFail()
+    let cards: Awaited<ReturnType<typeof listCards>> = []
+    if (order.status === 'failed' && user.id === order.employerId) {
+      const profile = await UserProfile.findByOrFail('userId', user.id)
+      cards = profile.stripeId
+        ? await listCards(profile.stripeId, profile.defaultPaymentMethodId).catch(() => [])
+        : []
+    }
+    return ctx.view.render('pages/orders/show', { order, timeline, cards })
+  }
+
+  async store({ auth, request, response, session }: HttpContext) {
+    const employer = auth.getUserOrFail()
+    const input = await request.validateUsing(placeOrderValidator)
+    const order = await placeOrder(employer, {
+      serviceId: input.service_id,
+      note: input.note ?? null,
+      paymentMethodId: input.payment_method ?? null,
+    })
+    if (order.status === 'authorized') {
+      session.flash(
+        'success',
+        `Your card is authorized for ${formatAmount(order.amount, order.currency)}. ` +
+          'You will be charged when you approve the work.'
+      )
+    } else if (order.status === 'failed') {
+      session.flash('error', order.failureMessage ?? 'The card could not be authorized.')
+    } else {
+      session.flash('error', order.failureMessage ?? 'The payment is still being processed.')
+    }
+    return response.redirect(`/orders/${order.id}`)
+  }
+
+  async accept(ctx: HttpContext) {
+    const order = await this.#findOwnOrder(ctx)
+    await acceptOrder(order.id, ctx.auth.getUserOrFail())
+    ctx.session.flash(
+      'success',
+      'Order accepted. The payment stays held until the work is approved.'
+    )
+    return ctx.response.redirect(`/orders/${order.id}`)
+  }
+
+  async decline(ctx: HttpContext) {
+    const order = await this.#findOwnOrder(ctx)
+    const user = ctx.auth.getUserOrFail()
+    await cancelOrder(order.id, {
+      actor: `user:${user.id}`,
+      from: ['authorized'],
+      reason: 'abandoned',
+      check: (locked) => assertParty(locked, user.id, 'contractor'),
+    })
+    ctx.session.flash('success', "Order declined. The employer's card hold is released.")
+    return ctx.response.redirect(`/orders/${order.id}`)
+  }
+
+  async deliver(ctx: HttpContext) {
+    const order = await this.#findOwnOrder(ctx)
+    await deliverOrder(order.id, ctx.auth.getUserOrFail())
+    ctx.session.flash('success', 'Marked as delivered. The employer is asked to approve the work.')
+    return ctx.response.redirect(`/orders/${order.id}`)
+  }
+
+  async approve(ctx: HttpContext) {
+    const order = await this.#findOwnOrder(ctx)
+    const user = ctx.auth.getUserOrFail()
+    const captured = await captureOrder(order.id, {
+      actor: `user:${user.id}`,
+      from: ['delivered'],
+      check: (locked) => assertParty(locked, user.id, 'employer'),
+    })
+    ctx.session.flash(
+      'success',
+      `Work approved: ${formatAmount(captured.amountCaptured, captured.currency)} charged and sent to the contractor.`
+    )
+    return ctx.response.redirect(`/orders/${order.id}`)
+  }
+
+  async cancel(ctx: HttpContext) {
+    const order = await this.#findOwnOrder(ctx)
+    const user = ctx.auth.getUserOrFail()
+    await cancelOrder(order.id, {
+      actor: `user:${user.id}`,
+      from: ['authorized'],
+      reason: 'requested_by_customer',
+      check: (locked) => assertParty(locked, user.id, 'employer'),
+    })
+    ctx.session.flash('success', 'Order canceled. The hold on your card is released.')
+    return ctx.response.redirect(`/orders/${order.id}`)
+  }
+}

@@ -1,0 +1,27 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import {
+  InvalidSignatureError,
+  receiveStripeEvent,
+  verifyStripeEvent,
+} from '#actions/stripe_events/receive_event'
+
+/**
+ * POST /stripe/webhook: platform and Connect events. Verified by signature
+ * (no CSRF), stored once, applied, answered.
+ */
+export default class StripeWebhooksController {
+  async store({ request, response }: HttpContext) {
+    const rawBody = request.raw() ?? ''
+    let event
+    try {
+      event = verifyStripeEvent(rawBody, request.header('stripe-signature'))
+    } catch (error) {
+      if (error instanceof InvalidSignatureError) {
+        return response.badRequest({ error: error.message })
+      }
+      return response.badRequest({ error: 'Malformed event' })
+    }
+    const { duplicate } = await receiveStripeEvent(event)
+    return response.ok({ received: true, duplicate })
+  }
+}

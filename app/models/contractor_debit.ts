@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import User from '#models/user'
+
+export type ContractorDebitStatus = 'pending' | 'succeeded' | 'failed'
+
+export default class ContractorDebit extends BaseModel {
+  @column({ isPrimary: true })
+  declare id: number
+
+  /** Unique per record; part of its Stripe idempotency keys */
+  @column()
+  declare reference: string
+
+  @column()
+  declare contractorId: number
+
+  @column()
+  declare orderId: number | null
+
+  /** Minor units of `currency` */
+  @column()
+  declare amount: number
+
+  @column()
+  declare currency: string
+
+  @column()
+  declare reason: string
+
+  @column()
+  declare status: ContractorDebitStatus
+
+  /** The py_ payment the account debit created on the platform */
+  @column()
+  declare stripeId: string | null
+
+  @column()
+  declare failureMessage: string | null
+
+  @column()
+  declare initiatedBy: string
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @belongsTo(() => User, { foreignKey: 'contractorId' })
+  declare contractor: BelongsTo<typeof User>
+
+  @beforeCreate()
+  static assignReference(record: { reference?: string }) {
+    record.reference ??= randomUUID()
+  }
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+
+export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled'
+
+export default class Refund extends BaseModel {
+  @column({ isPrimary: true })
+  declare id: number
+
+  /** Unique per record; part of its Stripe idempotency keys */
+  @column()
+  declare reference: string
+
+  @column()
+  declare orderId: number
+
+  /** Minor units of `currency` */
+  @column()
+  declare amount: number
+
+  @column()
+  declare currency: string
+
+  @column()
+  declare reason: string | null
+
+  @column()
+  declare reverseTransfer: boolean
+
+  @column()
+  declare refundApplicationFee: boolean
+
+  @column()
+  declare status: RefundStatus
+
+  @column()
+  declare stripeRefundId: string | null
+
+  @column()
+  declare failureMessage: string | null
+
+  @column()
+  declare initiatedBy: string
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @beforeCreate()
+  static assignReference(record: { reference?: string }) {
+    record.reference ??= randomUUID()
+  }
+}

@@ -1,0 +1,46 @@
+import { BaseCommand, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { expireHolds } from '#actions/holds/expire_holds'
+import { formatAmount } from '#money/amounts'
+import Order from '#models/order'
+
+/**
+ * Run every few minutes (cron). Releases or captures holds at 6 days, before
+ * Stripe's 7-day authorization limit. --dry-run lists what it would do.
+ */
+export default class HoldsExpire extends BaseCommand {
+  static commandName = 'holds:expire'
+  static description = 'Release (or capture, when delivered) card holds older than 6 days'
+
+  static options: CommandOptions = { startApp: true }
+
+  @flags.boolean({ description: 'List what would be done, change nothing' })
+  declare dryRun: boolean
+
+  async run() {
+    const decisions = await expireHolds({ dryRun: this.dryRun })
+    if (decisions.length === 0) {
+      this.logger.info('No hold is due.')
+      return
+    }
+    const orders = await Order.findMany(decisions.map((decision) => decision.orderId))
+    const byId = new Map(orders.map((order) => [order.id, order]))
+    const table = this.ui.table()
+    table.head(['Order', 'Status', 'Amount', 'Authorized', 'Action', 'Outcome'])
+    for (const decision of decisions) {
+      const order = byId.get(decision.orderId)!
+      table.row([
+        `#${decision.orderId}`,
+        decision.status,
+        formatAmount(order.amount, order.currency),
+        decision.authorizedAt?.toISO() ?? '',
+        this.dryRun ? `would ${decision.action}` : decision.action,
+        this.dryRun ? '-' : `${decision.outcome}${decision.message ? `: ${decision.message}` : ''}`,
+      ])
+    }
+    table.render()
+    if (decisions.some((decision) => decision.outcome === 'failed')) {
+      this.exitCode = 1
+    }
+  }
+}

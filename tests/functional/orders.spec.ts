@@ -1,0 +1,373 @@
+import { test } from '@japa/runner'
+import Order from '#models/order'
+import PaymentEvent from '#models/payment_event'
+import { stripe } from '#stripe/client'
+import { truncateAllTables } from '#tests/helpers/database'
+import { followRedirect } from '#tests/helpers/http'
+import { createUser } from '#tests/helpers/users'
+import {
+  createActiveContractor,
+  createEmployer,
+  defaultCardOf,
+  stripeIdOf,
+} from '#tests/helpers/stripe'
+import { createService, placeTestOrder } from '#tests/helpers/orders'
+
+async function marketplace() {
+  const contractor = await createActiveContractor({ fullName: 'Carla Contractor' })
+  const employer = await createEmployer({ fullName: 'Erin Employer' })
+  const service = await createService(contractor, { price: 12000, currency: 'usd' })
+  return { contractor, employer, service }
+}
+
+test.group('Placing an order', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('holds the price on the card and shows the amounts', async ({ client, assert }) => {
+    const { employer, service, contractor } = await marketplace()
+
+    const response = await client
+      .post('/orders')
+      .loginAs(employer)
+      .withCsrfToken()
+      .form({ service_id: service.id, note: 'Blue walls please' })
+      .redirects(0)
+
+    const order = await Order.firstOrFail()
+    response.assertStatus(302)
+    response.assertHeader('location', `/orders/${order.id}`)
+    assert.equal(order.status, 'authorized')
+    assert.equal(order.amount, 12000)
+    assert.equal(order.applicationFeeAmount, 1200)
+    assert.equal(order.note, 'Blue walls please')
+    assert.isNotNull(order.holdExpiresAt)
+
+    const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!)
+    assert.equal(paymentIntent.status, 'requires_capture')
+    assert.equal(paymentIntent.capture_method, 'manual')
+    assert.equal(paymentIntent.amount, 12000)
+    assert.equal(paymentIntent.application_fee_amount, 1200)
+    assert.equal(paymentIntent.transfer_data?.destination, await stripeIdOf(contractor))
+    assert.equal(paymentIntent.metadata.order_id, String(order.id))
+    assert.equal(paymentIntent.payment_method, await defaultCardOf(employer))
+
+    const page = await followRedirect(client, response)
+    page.assertTextIncludes('Your card is authorized for $120.00')
+    page.assertTextIncludes('$12.00')
+    page.assertTextIncludes('$108.00')
+    page.assertTextIncludes('Held until')
+
+    const events = await PaymentEvent.query().where('orderId', order.id).orderBy('id')
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['order.placed', 'order.authorized']
+    )
+  })
+
+  test('a declined card fails the order with the decline message and a way to retry', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    const employer = await createEmployer({}, 'pm_card_chargeCustomerFail')
+    const service = await createService(contractor)
+
+    const response = await client
+      .post('/orders')
+      .loginAs(employer)
+      .withCsrfToken()
+      .form({ service_id: service.id })
+      .redirects(0)
+
+    const order = await Order.firstOrFail()
+    assert.equal(order.status, 'failed')
+    assert.equal(order.failureMessage, 'Your card was declined.')
+    const page = await followRedirect(client, response)
+    page.assertTextIncludes('Your card was declined.')
+    page.assertTextIncludes('Place the order again')
+    page.assertTextIncludes('name="service_id"')
+  })
+
+  test('refuses what cannot be ordered, and changes nothing', async ({ client, assert }) => {
+    const { employer, service } = await marketplace()
+    const notOnboarded = await createUser({ role: 'contractor' })
+    const hiddenService = await createService(notOnboarded)
+    const otherEmployer = await createEmployer()
+    const othersCard = await defaultCardOf(otherEmployer)
+
+    const cases = [
+      {
+        form: { service_id: hiddenService.id },
+        error: 'This contractor cannot take orders right now.',
+      },
+      { form: { service_id: 999999 }, error: 'This service is not available.' },
+      {
+        form: { service_id: service.id, payment_method: othersCard },
+        error: 'Choose one of your saved cards.',
+      },
+    ]
+    for (const { form, error } of cases) {
+      const response = await client
+        .post('/orders')
+        .loginAs(employer)
+        .withCsrfToken()
+        .header('accept', 'application/json')
+        .form(form)
+      assert.oneOf(response.status(), [404, 409, 422])
+      assert.equal(response.body().error, error)
+    }
+
+    const invalid = await client
+      .post('/orders')
+      .loginAs(employer)
+      .withCsrfToken()
+      .form({ service_id: 'abc', payment_method: '4242424242424242' })
+      .redirects(0)
+    invalid.assertStatus(302)
+    assert.properties(invalid.flashMessage('inputErrorsBag'), ['service_id', 'payment_method'])
+
+    assert.lengthOf(await Order.all(), 0)
+  })
+
+  test('an employer without a card is asked to add one', async ({ client, assert }) => {
+    const contractor = await createActiveContractor()
+    const employer = await createEmployer({}, null)
+    const service = await createService(contractor)
+
+    const response = await client
+      .post('/orders')
+      .loginAs(employer)
+      .withCsrfToken()
+      .header('accept', 'application/json')
+      .form({ service_id: service.id })
+
+    response.assertStatus(422)
+    assert.equal(response.body().error, 'Add a card before placing an order.')
+    assert.lengthOf(await Order.all(), 0)
+  })
+
+  test('contractors cannot place orders', async ({ client, assert }) => {
+    const { contractor, service } = await marketplace()
+    const response = await client
+      .post('/orders')
+      .loginAs(contractor)
+      .withCsrfToken()
+      .form({ service_id: service.id })
+    response.assertStatus(403)
+    assert.lengthOf(await Order.all(), 0)
+  })
+})
+
+test.group('Order lifecycle', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('accept, deliver, approve captures; the contractor gets amount − fee to the cent', async ({
+    client,
+    assert,
+  }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+
+    for (const [user, action] of [
+      [contractor, 'accept'],
+      [contractor, 'deliver'],
+      [employer, 'approve'],
+    ] as const) {
+      const response = await client
+        .post(`/orders/${order.id}/${action}`)
+        .loginAs(user)
+        .withCsrfToken()
+        .redirects(0)
+      response.assertStatus(302)
+      response.assertHeader('location', `/orders/${order.id}`)
+    }
+
+    await order.refresh()
+    assert.equal(order.status, 'captured')
+    assert.equal(order.amountCaptured, 12000)
+    assert.match(order.stripeTransferId!, /^tr_/)
+
+    const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!)
+    assert.equal(paymentIntent.status, 'succeeded')
+    assert.equal(paymentIntent.amount_received, 12000)
+
+    const accountId = await stripeIdOf(contractor)
+    const balance = await stripe().balance.retrieve({}, { stripeAccount: accountId })
+    const pending = balance.pending.find((entry) => entry.currency === 'usd')
+    assert.equal(pending?.amount, 10800)
+
+    const events = await PaymentEvent.query().where('orderId', order.id).orderBy('id')
+    assert.deepEqual(
+      events.map((event) => [event.type, event.toStatus]),
+      [
+        ['order.placed', 'pending'],
+        ['order.authorized', 'authorized'],
+        ['order.accepted', 'accepted'],
+        ['order.delivered', 'delivered'],
+        ['order.captured', 'captured'],
+      ]
+    )
+    const page = await client.get(`/orders/${order.id}`).loginAs(employer)
+    page.assertTextIncludes('captured')
+    page.assertTextIncludes('Charged')
+  })
+
+  test('the employer cancels before acceptance: the hold is released', async ({
+    client,
+    assert,
+  }) => {
+    const { employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+
+    const response = await client
+      .post(`/orders/${order.id}/cancel`)
+      .loginAs(employer)
+      .withCsrfToken()
+      .redirects(0)
+    response.assertStatus(302)
+
+    await order.refresh()
+    assert.equal(order.status, 'canceled')
+    const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!)
+    assert.equal(paymentIntent.status, 'canceled')
+    assert.equal(paymentIntent.cancellation_reason, 'requested_by_customer')
+  })
+
+  test('the contractor declines: the hold is released', async ({ client, assert }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+
+    await client.post(`/orders/${order.id}/decline`).loginAs(contractor).withCsrfToken()
+
+    await order.refresh()
+    assert.equal(order.status, 'canceled')
+    const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!)
+    assert.equal(paymentIntent.status, 'canceled')
+  })
+
+  test('the wrong party is refused with 403, the wrong state with 409', async ({
+    client,
+    assert,
+  }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+
+    const employerAccepts = await client
+      .post(`/orders/${order.id}/accept`)
+      .loginAs(employer)
+      .withCsrfToken()
+    employerAccepts.assertStatus(403)
+    employerAccepts.assertTextIncludes(`Only the contractor of order #${order.id} can do this.`)
+
+    const contractorCancels = await client
+      .post(`/orders/${order.id}/cancel`)
+      .loginAs(contractor)
+      .withCsrfToken()
+      .header('accept', 'application/json')
+    contractorCancels.assertStatus(403)
+
+    const approveTooEarly = await client
+      .post(`/orders/${order.id}/approve`)
+      .loginAs(employer)
+      .withCsrfToken()
+      .header('accept', 'application/json')
+    approveTooEarly.assertStatus(409)
+    assert.equal(
+      approveTooEarly.body().error,
+      `Cannot capture the payment: order #${order.id} is waiting for the contractor to accept it.`
+    )
+
+    const deliverTooEarly = await client
+      .post(`/orders/${order.id}/deliver`)
+      .loginAs(contractor)
+      .withCsrfToken()
+      .header('referer', `/orders/${order.id}`)
+      .redirects(0)
+    deliverTooEarly.assertStatus(302)
+    assert.match(String(deliverTooEarly.flashMessage('error')), /^Cannot mark the order delivered/)
+
+    await order.refresh()
+    assert.equal(order.status, 'authorized')
+    const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!)
+    assert.equal(paymentIntent.status, 'requires_capture')
+  })
+
+  test("other users' orders are 404", async ({ client }) => {
+    const { employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+    const otherEmployer = await createUser({ role: 'employer' })
+    const otherContractor = await createUser({ role: 'contractor' })
+
+    for (const stranger of [otherEmployer, otherContractor]) {
+      const page = await client.get(`/orders/${order.id}`).loginAs(stranger)
+      page.assertStatus(404)
+      const action = await client
+        .post(`/orders/${order.id}/cancel`)
+        .loginAs(stranger)
+        .withCsrfToken()
+      action.assertStatus(404)
+    }
+    const list = await client.get('/orders').loginAs(otherEmployer)
+    list.assertStatus(200)
+    list.assertTextIncludes('No orders yet.')
+
+    const notANumber = await client.get('/orders/abc').loginAs(employer)
+    notANumber.assertStatus(404)
+    const unknown = await client.get('/orders/99999').loginAs(employer)
+    unknown.assertStatus(404)
+  })
+
+  test('lists the orders of each party, newest first', async ({ client }) => {
+    const { contractor, employer, service } = await marketplace()
+    const first = await placeTestOrder(employer, service)
+    const second = await placeTestOrder(employer, service)
+
+    for (const user of [employer, contractor]) {
+      const page = await client.get('/orders').loginAs(user)
+      page.assertStatus(200)
+      const text = page.text()
+      const newer = text.indexOf(`#${second.id}<`)
+      const older = text.indexOf(`#${first.id}<`)
+      if (newer < 0 || older < 0 || newer > older) {
+        throw new Error('orders are not listed newest first')
+      }
+    }
+  })
+
+  test('twenty concurrent approvals capture exactly once', async ({ client, assert }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+    await client.post(`/orders/${order.id}/accept`).loginAs(contractor).withCsrfToken()
+    await client.post(`/orders/${order.id}/deliver`).loginAs(contractor).withCsrfToken()
+
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        client
+          .post(`/orders/${order.id}/approve`)
+          .loginAs(employer)
+          .withCsrfToken()
+          .header('accept', 'application/json')
+          .redirects(0)
+      )
+    )
+
+    const statuses = responses.map((response) => response.status())
+    assert.equal(statuses.filter((status) => status === 302).length, 1)
+    assert.equal(statuses.filter((status) => status === 409).length, 19)
+    await order.refresh()
+    assert.equal(order.status, 'captured')
+    const captures = await PaymentEvent.query()
+      .where('orderId', order.id)
+      .where('type', 'order.captured')
+    assert.lengthOf(captures, 1)
+
+    const charges = await stripe().charges.list({ payment_intent: order.stripePaymentIntentId! })
+    assert.lengthOf(charges.data, 1)
+    assert.equal(charges.data[0].amount_captured, 12000)
+    const destination = await stripeIdOf(contractor)
+    const transfers = await stripe().transfers.list({ destination })
+    assert.lengthOf(transfers.data, 1)
+    assert.equal(transfers.data[0].amount, 12000)
+    assert.equal(transfers.data[0].transfer_group, `order_${order.id}`)
+  })
+})
