@@ -8,6 +8,7 @@ import { registerBalance } from './resources/balance.js'
 import { registerCharges } from './resources/charges.js'
 import { registerCustomers } from './resources/customers.js'
 import { registerEvents } from './resources/events.js'
+import { registerExternalAccounts } from './resources/external_accounts.js'
 import { registerFiles } from './resources/files.js'
 import { registerPaymentIntents } from './resources/payment_intents.js'
 import { registerPaymentMethods } from './resources/payment_methods.js'
@@ -60,6 +61,7 @@ export function createEngine(options: SandboxOptions = {}): Engine {
   })
   registerLedger(engine, (acct) => defaultCurrencyOf(engine, acct))
   registerAccounts(engine)
+  registerExternalAccounts(engine)
   registerCustomers(engine)
   registerPaymentMethods(engine)
   registerSetupIntents(engine)

@@ -101,7 +101,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       chunks.push(chunk)
     })
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
-    req.on('error', reject)
+    // A client that goes away mid-body gets nothing stored under its idempotency key.
+    req.on('error', () => reject(invalidRequest('The request body could not be read.')))
+    req.on('aborted', () => reject(invalidRequest('The request was aborted by the client.')))
   })
 }
 

@@ -18,10 +18,6 @@ export class Persistence {
     private readonly debounceMs = 200
   ) {}
 
-  get enabled(): boolean {
-    return this.file !== undefined
-  }
-
   markDirty(): void {
     if (!this.file || this.timer || this.stopped) {
       return

@@ -44,7 +44,6 @@ export class WebhookDispatcher {
   private readonly httpsAgent = new https.Agent({ keepAlive: true })
   private kickScheduled = false
   private stopped = false
-  private idleWaiters: Array<() => void> = []
 
   constructor(
     private readonly retryDelaysMs: number[],
@@ -97,7 +96,6 @@ export class WebhookDispatcher {
       }
     } finally {
       queue.busy = false
-      this.notifyIfIdle()
     }
   }
 
@@ -163,34 +161,6 @@ export class WebhookDispatcher {
     })
   }
 
-  /** Resolves once nothing is queued or in flight (pending retries do not count). */
-  idle(): Promise<void> {
-    if (this.isIdle()) {
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => this.idleWaiters.push(resolve))
-  }
-
-  private isIdle(): boolean {
-    if (this.kickScheduled) {
-      return false
-    }
-    for (const queue of this.queues.values()) {
-      if (queue.busy || queue.items.length > 0) {
-        return false
-      }
-    }
-    return true
-  }
-
-  private notifyIfIdle(): void {
-    if (this.isIdle()) {
-      const waiters = this.idleWaiters
-      this.idleWaiters = []
-      waiters.forEach((resolve) => resolve())
-    }
-  }
-
   stop(): void {
     this.stopped = true
     for (const timer of this.timers) {
@@ -205,6 +175,5 @@ export class WebhookDispatcher {
     this.httpsAgent.destroy()
     this.queues.clear()
     this.kickScheduled = false
-    this.notifyIfIdle()
   }
 }

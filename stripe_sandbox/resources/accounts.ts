@@ -3,20 +3,12 @@ import { previousAttributes, snapshot } from '../core/diff.js'
 import { invalidRequest, paramError, resourceMissing } from '../core/errors.js'
 import { newId, stableString } from '../core/ids.js'
 import { embeddedList, LIST_PARAMS, paginate } from '../core/lists.js'
-import {
-  applyMetadata,
-  bool,
-  dict,
-  hash,
-  int,
-  meta,
-  str,
-  strOrHash,
-  type Spec,
-} from '../core/params.js'
+import { applyMetadata, bool, hash } from '../core/params.js'
 import { type Rec } from '../core/store.js'
 import { type Obj, type Params } from '../core/types.js'
 import { type Engine } from '../engine.js'
+import { accountParams, CAPABILITIES, createParams } from './account_params.js'
+import { banksOf, type BankInput, createBank, parseBankInput } from './external_accounts.js'
 import {
   type CheckName,
   computeRequirements,
@@ -29,11 +21,9 @@ import {
 
 /*
  * Accounts: the platform account behind each API key, and the Custom
- * connected accounts it creates (requirements, verification, capabilities,
- * external bank accounts).
+ * connected accounts it creates (requirements, verification, capabilities;
+ * bank accounts are in external_accounts.ts).
  */
-
-const CAPABILITIES = ['card_payments', 'transfers'] as const
 
 // ---- platform accounts -------------------------------------------------------------
 
@@ -224,118 +214,6 @@ function basePerson(account: string, now: number): Obj {
   }
 }
 
-// ---- parameters --------------------------------------------------------------------
-
-const addressSpec = hash({
-  city: str(),
-  country: str(),
-  line1: str(),
-  line2: str(),
-  postal_code: str(),
-  state: str(),
-})
-
-const documentSpec = hash({ front: str(), back: str() })
-
-const individualSpec = hash({
-  address: addressSpec,
-  dob: hash({ day: int(1), month: int(1), year: int(1) }),
-  email: str(),
-  first_name: str(),
-  last_name: str(),
-  gender: str(),
-  id_number: str(),
-  maiden_name: str(),
-  metadata: meta(),
-  nationality: str(),
-  phone: str(),
-  political_exposure: str(['existing', 'none']),
-  relationship: dict(),
-  ssn_last_4: str(),
-  verification: hash({ document: documentSpec, additional_document: documentSpec }),
-})
-
-const bankSpec = hash({
-  object: str(['bank_account']),
-  country: str(),
-  currency: str(),
-  routing_number: str(),
-  account_number: str(),
-  account_holder_name: str(),
-  account_holder_type: str(['individual', 'company']),
-  default_for_currency: bool(),
-  metadata: meta(),
-})
-
-const capabilitySpec = hash({ requested: bool() })
-
-const accountParams: Record<string, Spec> = {
-  business_profile: hash({
-    annual_revenue: dict(),
-    estimated_worker_count: int(),
-    mcc: str(),
-    minority_owned_business_designation: dict(),
-    name: str(),
-    product_description: str(),
-    support_address: addressSpec,
-    support_email: str(),
-    support_phone: str(),
-    support_url: str(),
-    url: str(),
-  }),
-  business_type: str(['individual', 'company', 'non_profit', 'government_entity']),
-  capabilities: hash(Object.fromEntries(CAPABILITIES.map((name) => [name, capabilitySpec]))),
-  company: hash({
-    address: addressSpec,
-    name: str(),
-    phone: str(),
-    tax_id: str(),
-    structure: str(),
-    directors_provided: bool(),
-    executives_provided: bool(),
-    owners_provided: bool(),
-  }),
-  default_currency: str(),
-  email: str(),
-  external_account: strOrHash(bankSpec),
-  individual: individualSpec,
-  metadata: meta(),
-  settings: hash({
-    branding: dict(),
-    card_payments: dict(),
-    dashboard: dict(),
-    payments: hash({ statement_descriptor: str(), statement_descriptor_prefix: str() }),
-    payouts: hash({
-      debit_negative_balances: bool(),
-      schedule: hash({
-        delay_days: str(),
-        interval: str(['manual', 'daily', 'weekly', 'monthly']),
-        monthly_anchor: int(),
-        weekly_anchor: str(),
-      }),
-      statement_descriptor: str(),
-    }),
-  }),
-  tos_acceptance: hash({
-    date: int(),
-    ip: str(),
-    service_agreement: str(['full', 'recipient']),
-    user_agent: str(),
-  }),
-}
-
-const createParams: Record<string, Spec> = {
-  ...accountParams,
-  type: str(['custom', 'express', 'standard']),
-  country: str(),
-  controller: hash({
-    fees: hash({ payer: str(['account', 'application']) }),
-    losses: hash({ payments: str(['application', 'stripe']) }),
-    requirement_collection: str(['application', 'stripe']),
-    stripe_dashboard: hash({ type: str(['express', 'full', 'none']) }),
-  }),
-}
-
 /** Only Custom accounts (or the equivalent controller properties) are modelled. */
 function assertCustom(params: Params): void {
   if (params.type && params.type !== 'custom') {
@@ -365,142 +243,6 @@ function assertCustom(params: Params): void {
       )
     }
   }
-}
-
-// ---- external accounts ---------------------------------------------------------------
-
-const PAYOUT_FAILURES: Record<string, string> = {
-  '000111111116': 'no_account',
-  '000111111113': 'account_closed',
-  '000222222227': 'insufficient_funds',
-  '000333333335': 'debit_not_authorized',
-  '000444444440': 'invalid_currency',
-}
-
-interface BankInput {
-  country: string
-  currency: string
-  routingNumber: string
-  accountNumber: string
-  holderName: string | null
-  holderType: string | null
-  metadata: Record<string, string>
-  defaultForCurrency: boolean | undefined
-}
-
-/** A US routing number: 9 digits with a valid ABA checksum (110000000 is Stripe's test bank). */
-function validRouting(routing: string): boolean {
-  if (!/^\d{9}$/.test(routing)) {
-    return false
-  }
-  const d = [...routing].map(Number)
-  const sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
-  return sum % 10 === 0
-}
-
-/** Validates an `external_account` parameter (token or hash) without creating anything. */
-function parseBankInput(value: string | Params, param: string): BankInput {
-  if (typeof value === 'string') {
-    if (value.startsWith('btok_')) {
-      return {
-        country: 'US',
-        currency: 'usd',
-        routingNumber: '110000000',
-        accountNumber: '000123456789',
-        holderName: null,
-        holderType: 'individual',
-        metadata: {},
-        defaultForCurrency: undefined,
-      }
-    }
-    if (value.startsWith('tok_')) {
-      throw paramError(
-        'The Stripe sandbox supports bank accounts as external accounts, not debit cards.',
-        { param }
-      )
-    }
-    throw resourceMissing('token', value, param)
-  }
-  const country = (value.country ?? 'US').toUpperCase()
-  const currency = (value.currency ?? 'usd').toLowerCase()
-  if (!value.account_number) {
-    throw paramError(`Missing required param: ${param}[account_number].`, {
-      code: 'parameter_missing',
-      param: `${param}[account_number]`,
-    })
-  }
-  if (country !== 'US' || currency !== 'usd') {
-    throw paramError('The Stripe sandbox supports US bank accounts in usd only.', {
-      param: `${param}[country]`,
-    })
-  }
-  const routing = value.routing_number ?? ''
-  if (!validRouting(routing)) {
-    throw invalidRequest(`Invalid routing number: ${routing || '(missing)'}`, {
-      code: 'routing_number_invalid',
-      param: `${param}[routing_number]`,
-    })
-  }
-  if (!/^\d{4,17}$/.test(value.account_number)) {
-    throw invalidRequest('Invalid account number: must be 4 to 17 digits', {
-      code: 'account_number_invalid',
-      param: `${param}[account_number]`,
-    })
-  }
-  return {
-    country,
-    currency,
-    routingNumber: routing,
-    accountNumber: value.account_number,
-    holderName: value.account_holder_name ?? null,
-    holderType: value.account_holder_type ?? null,
-    metadata: applyMetadata({}, value.metadata),
-    defaultForCurrency: value.default_for_currency ?? undefined,
-  }
-}
-
-function banksOf(engine: Engine, acct: string): readonly Rec[] {
-  return engine.store.list(`bank_account|${acct}`)
-}
-
-/** Creates a `ba_…` (the full account number is never stored, only its last 4 digits). */
-function createBank(engine: Engine, account: Rec, input: BankInput): Rec {
-  const existing = banksOf(engine, account.id).filter((b) => b.obj.currency === input.currency)
-  const isDefault = existing.length === 0 || input.defaultForCurrency === true
-  if (isDefault) {
-    for (const other of existing) {
-      other.obj.default_for_currency = false
-    }
-  }
-  const bank: Obj = {
-    id: newId('ba'),
-    object: 'bank_account',
-    account: account.id,
-    account_holder_name: input.holderName,
-    account_holder_type: input.holderType,
-    account_type: null,
-    available_payout_methods: ['standard'],
-    bank_name: input.routingNumber === '110000000' ? 'STRIPE TEST BANK' : 'SANDBOX BANK',
-    country: input.country,
-    currency: input.currency,
-    customer: null,
-    default_for_currency: isDefault,
-    fingerprint: stableString(`${input.routingNumber}:${input.accountNumber}`, 16),
-    last4: input.accountNumber.slice(-4),
-    metadata: input.metadata,
-    routing_number: input.routingNumber,
-    status: 'new',
-  }
-  return engine.create('bank_account', account.id, account.plat, bank, {
-    payoutFailure: PAYOUT_FAILURES[input.accountNumber] ?? null,
-  })
-}
-
-/** The external account payouts go to by default for a currency. */
-export function defaultBank(engine: Engine, acct: string, currency: string): Rec | undefined {
-  return banksOf(engine, acct).find(
-    (b) => b.obj.currency === currency && b.obj.default_for_currency
-  )
 }
 
 // ---- applying parameters ----------------------------------------------------------------
@@ -756,7 +498,7 @@ function recompute(engine: Engine, account: Rec): void {
  * and announce what changed (account.updated with previous_attributes,
  * capability.updated per capability whose status moved).
  */
-function refresh(engine: Engine, account: Rec, before: Obj | null): void {
+export function refreshAccount(engine: Engine, account: Rec, before: Obj | null): void {
   for (const started of startChecks(account)) {
     if (!started.immediate) {
       const gen = account.x.checks[started.name].gen
@@ -776,6 +518,15 @@ function refresh(engine: Engine, account: Rec, before: Obj | null): void {
   const previous = previousAttributes(before, engine.render(account))
   if (previous) {
     engine.emit('account.updated', account.id, account.plat, engine.render(account), previous)
+  }
+  if (previous?.individual && account.obj.individual) {
+    engine.emit(
+      'person.updated',
+      account.id,
+      account.plat,
+      account.obj.individual,
+      previous.individual
+    )
   }
   for (const name of Object.keys(account.obj.capabilities)) {
     if (previousCapabilities[name] !== account.obj.capabilities[name]) {
@@ -805,7 +556,7 @@ export function registerAccounts(engine: Engine): void {
     }
     const before = snapshot(engine.render(account))
     if (resolveCheck(account, job.data.check as CheckName, Number(job.data.gen))) {
-      refresh(engine, account, before)
+      refreshAccount(engine, account, before)
     }
   })
 
@@ -839,7 +590,7 @@ export function registerAccounts(engine: Engine): void {
       }
     )
     const bank = applyAccountParams(ctx, account, params, bankInput)
-    refresh(engine, account, null)
+    refreshAccount(engine, account, null)
     if (bank) {
       engine.emitFor(bank, 'account.external_account.created')
     }
@@ -858,7 +609,7 @@ export function registerAccounts(engine: Engine): void {
     if (bank) {
       engine.emitFor(bank, 'account.external_account.created')
     }
-    refresh(engine, account, before)
+    refreshAccount(engine, account, before)
     return render(account)
   })
 
@@ -912,108 +663,7 @@ export function registerAccounts(engine: Engine): void {
     }
     const before = snapshot(render(account))
     applyAccountParams(ctx, account, { capabilities: { [ctx.path.cap]: ctx.params } }, null)
-    refresh(engine, account, before)
+    refreshAccount(engine, account, before)
     return capabilityObject(account, ctx.path.cap)
-  })
-
-  // External accounts (bank accounts) of a connected account.
-  router.add(
-    'POST',
-    '/v1/accounts/:id/external_accounts',
-    hash(
-      {
-        external_account: strOrHash(bankSpec),
-        default_for_currency: bool(),
-        metadata: meta(),
-      },
-      ['external_account']
-    ),
-    (ctx) => {
-      const account = findConnected(ctx, ctx.path.id)
-      const input = parseBankInput(ctx.params.external_account, 'external_account')
-      if (ctx.params.default_for_currency !== undefined) {
-        input.defaultForCurrency = ctx.params.default_for_currency
-      }
-      input.metadata = applyMetadata(input.metadata, ctx.params.metadata)
-      const before = snapshot(render(account))
-      const bank = createBank(engine, account, input)
-      engine.emitFor(bank, 'account.external_account.created')
-      refresh(engine, account, before)
-      return bank.obj
-    }
-  )
-  router.add(
-    'GET',
-    '/v1/accounts/:id/external_accounts',
-    hash({
-      ...LIST_PARAMS,
-      object: str(['bank_account', 'card']),
-    }),
-    (ctx) => {
-      const account = findConnected(ctx, ctx.path.id)
-      return paginate(banksOf(engine, account.id), ctx.params, {
-        store: engine.store,
-        url: `/v1/accounts/${account.id}/external_accounts`,
-        label: 'external account',
-        render: (rec) => rec.obj,
-        filter: (rec) => !ctx.params.object || rec.obj.object === ctx.params.object,
-      })
-    }
-  )
-  const findBank = (ctx: Context): [Rec, Rec] => {
-    const account = findConnected(ctx, ctx.path.id)
-    const bank = engine.store.get(ctx.path.ba)
-    if (!bank || bank.type !== 'bank_account' || bank.acct !== account.id || bank.deleted) {
-      throw resourceMissing('external account', ctx.path.ba)
-    }
-    return [account, bank]
-  }
-  router.add(
-    'GET',
-    '/v1/accounts/:id/external_accounts/:ba',
-    hash({}),
-    (ctx) => findBank(ctx)[1].obj
-  )
-  router.add(
-    'POST',
-    '/v1/accounts/:id/external_accounts/:ba',
-    hash({
-      account_holder_name: str(),
-      account_holder_type: str(['individual', 'company']),
-      default_for_currency: bool(),
-      metadata: meta(),
-    }),
-    (ctx) => {
-      const [account, bank] = findBank(ctx)
-      const before = snapshot(bank.obj)
-      const { metadata, default_for_currency: makeDefault, ...rest } = ctx.params
-      Object.assign(bank.obj, rest)
-      bank.obj.metadata = applyMetadata(bank.obj.metadata, metadata)
-      if (makeDefault === true) {
-        for (const other of banksOf(engine, account.id)) {
-          other.obj.default_for_currency = other === bank
-        }
-      }
-      engine.emitFor(bank, 'account.external_account.updated', previousAttributes(before, bank.obj))
-      engine.markDirty()
-      return bank.obj
-    }
-  )
-  router.add('DELETE', '/v1/accounts/:id/external_accounts/:ba', hash({}), (ctx) => {
-    const [account, bank] = findBank(ctx)
-    if (bank.obj.default_for_currency && banksOf(engine, account.id).length > 1) {
-      throw invalidRequest(
-        'You cannot delete the default external account for your default currency. Please make ' +
-          'another external account the default using the `default_for_currency` param, and ' +
-          'then delete this one.',
-        { param: 'id' }
-      )
-    }
-    const before = snapshot(render(account))
-    bank.deleted = true
-    engine.store.reindex(bank)
-    engine.emitFor(bank, 'account.external_account.deleted')
-    refresh(engine, account, before)
-    return { id: bank.id, object: 'bank_account', deleted: true }
   })
 }

@@ -300,30 +300,33 @@ export function registerPaymentIntents(engine: Engine): void {
     engine.emitFor(pi, 'payment_intent.requires_action')
   }
 
-  /**
-   * One confirmation attempt with the PI's current settings. Declines are
-   * recorded, then thrown as Stripe's 402 (with the PI in the error).
-   */
-  function attempt(ctx: Context, pi: Rec, pm: Rec, opts: Params, returnUrl: string | null) {
-    const p = pi.obj
-    if (pm.obj.customer && pm.obj.customer !== p.customer) {
+  /** The destination of a destination charge must still be able to receive transfers. */
+  function assertDestination(ctx: Context, destination: string | null | undefined): void {
+    if (destination) {
+      const account = findConnected(ctx, destination, 'transfer_data[destination]')
+      assertCanReceiveTransfers(account, 'transfer_data[destination]')
+    }
+  }
+
+  /** A PaymentMethod must be free, or attached to the PaymentIntent's customer. */
+  function assertUsable(pm: Rec, customer: string | null): void {
+    if (pm.obj.customer && pm.obj.customer !== customer) {
       throw invalidRequest(
         `The provided PaymentMethod (${pm.id}) is attached to a different Customer ` +
-          `(${pm.obj.customer}) than the one on this PaymentIntent (${p.customer ?? 'none'}).`,
+          `(${pm.obj.customer}) than the one on this PaymentIntent (${customer ?? 'none'}).`,
         { param: 'payment_method' }
       )
     }
     if (pm.x.consumed) {
       throw invalidRequest(REUSE_MESSAGE, { param: 'payment_method' })
     }
-    if (p.transfer_data?.destination) {
-      const destination = findConnected(
-        ctx,
-        p.transfer_data.destination,
-        'transfer_data[destination]'
-      )
-      assertCanReceiveTransfers(destination, 'transfer_data[destination]')
-    }
+  }
+
+  /**
+   * One confirmation attempt with the PI's current settings. Declines are
+   * recorded, then thrown as Stripe's 402 (with the PI in the error).
+   */
+  function attempt(pi: Rec, pm: Rec, opts: Params, returnUrl: string | null) {
     const card = cardOf(pm)
     const offSession = offSessionOf(opts.off_session)
     const needsAuth =
@@ -380,7 +383,10 @@ export function registerPaymentIntents(engine: Engine): void {
         { payment_intent: snapshot(render(pi)) }
       )
     }
+    // Everything that can refuse the request is checked before anything changes.
+    assertDestination(ctx, p.transfer_data?.destination)
     const pm = resolvePaymentMethod(ctx, pmId, 'payment_method')
+    assertUsable(pm, p.customer)
     p.payment_method = pm.id
     for (const key of [
       'receipt_email',
@@ -402,7 +408,7 @@ export function registerPaymentIntents(engine: Engine): void {
     }
     pi.x.returnUrl = returnUrl
     engine.markDirty()
-    attempt(ctx, pi, pm, params, returnUrl)
+    attempt(pi, pm, params, returnUrl)
   }
 
   const find = (ctx: Context, id: string) =>
@@ -453,6 +459,9 @@ export function registerPaymentIntents(engine: Engine): void {
     const pm = params.payment_method
       ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
       : null
+    if (pm && params.confirm) {
+      assertUsable(pm, customer?.id ?? null)
+    }
     const id = newId('pi')
     const obj: Obj = {
       id,
@@ -510,7 +519,7 @@ export function registerPaymentIntents(engine: Engine): void {
     })
     engine.emitFor(pi, 'payment_intent.created')
     if (params.confirm) {
-      attempt(ctx, pi, pm ?? missingPaymentMethod(pi), params, params.return_url ?? null)
+      attempt(pi, pm ?? missingPaymentMethod(pi), params, params.return_url ?? null)
     }
     return render(pi)
   })

@@ -8,7 +8,7 @@ import { type Rec } from '../core/store.js'
 import { type Engine } from '../engine.js'
 import { addTxn, balanceOf } from '../ledger.js'
 import { assertCurrency } from '../money.js'
-import { defaultBank } from './accounts.js'
+import { defaultBank } from './external_accounts.js'
 
 /*
  * Manual payouts from the available balance to an external bank account.

@@ -82,9 +82,9 @@ export function registerSetupIntents(engine: Engine): void {
     engine.emitFor(si, 'setup_intent.succeeded')
   }
 
-  function attempt(si: Rec, pm: Rec, returnUrl: string | null): void {
-    const s = si.obj
-    if (pm.obj.customer && pm.obj.customer !== s.customer) {
+  /** A PaymentMethod must be free, or attached to the SetupIntent's customer. */
+  function assertUsable(customer: string | null, pm: Rec): void {
+    if (pm.obj.customer && pm.obj.customer !== customer) {
       throw invalidRequest(
         `The provided PaymentMethod (${pm.id}) is attached to a different Customer.`,
         { param: 'payment_method' }
@@ -93,6 +93,10 @@ export function registerSetupIntents(engine: Engine): void {
     if (pm.x.consumed) {
       throw invalidRequest(REUSE_MESSAGE, { param: 'payment_method' })
     }
+  }
+
+  function attempt(si: Rec, pm: Rec, returnUrl: string | null): void {
+    const s = si.obj
     s.payment_method = pm.id
     engine.store.reindex(si)
     const card = cardOf(pm)
@@ -142,12 +146,8 @@ export function registerSetupIntents(engine: Engine): void {
       )
     }
     const returnUrl = params.return_url ?? si.x.returnUrl ?? null
-    if (params.payment_method_types) {
-      s.allowed_payment_method_types = params.payment_method_types
-      s.payment_method_types = params.payment_method_types
-      s.automatic_payment_methods = null
-    }
-    assertReturnUrl(s.automatic_payment_methods, returnUrl)
+    const types: string[] | undefined = params.payment_method_types
+    assertReturnUrl(types ? null : s.automatic_payment_methods, returnUrl)
     const pmId = params.payment_method ?? s.payment_method
     if (!pmId) {
       throw invalidRequest(
@@ -156,6 +156,12 @@ export function registerSetupIntents(engine: Engine): void {
       )
     }
     const pm = resolvePaymentMethod(ctx, pmId, 'payment_method')
+    assertUsable(s.customer, pm)
+    if (types) {
+      s.allowed_payment_method_types = types
+      s.payment_method_types = types
+      s.automatic_payment_methods = null
+    }
     si.x.returnUrl = returnUrl
     engine.markDirty()
     attempt(si, pm, returnUrl)
@@ -189,6 +195,15 @@ export function registerSetupIntents(engine: Engine): void {
     const pm = params.payment_method
       ? resolvePaymentMethod(ctx, params.payment_method, 'payment_method')
       : null
+    if (params.confirm && !pm) {
+      throw paramError(
+        "You cannot confirm this SetupIntent because it's missing a payment method.",
+        { code: 'setup_intent_unexpected_state', param: 'payment_method' }
+      )
+    }
+    if (pm && params.confirm) {
+      assertUsable(customer?.id ?? null, pm)
+    }
     const id = newId('seti')
     const obj: Obj = {
       id,
@@ -224,13 +239,7 @@ export function registerSetupIntents(engine: Engine): void {
       returnUrl: params.return_url ?? null,
     })
     engine.emitFor(si, 'setup_intent.created')
-    if (params.confirm) {
-      if (!pm) {
-        throw invalidRequest(
-          "You cannot confirm this SetupIntent because it's missing a payment method.",
-          { code: 'setup_intent_unexpected_state', extra: { setup_intent: snapshot(obj) } }
-        )
-      }
+    if (params.confirm && pm) {
       attempt(si, pm, params.return_url ?? null)
     }
     return si.obj

@@ -147,6 +147,16 @@ test.group('Custom accounts: requirements and verification', (group) => {
       { stripeAccount: account.id }
     )
     assert.isAbove(capabilityEvents.data.length, 0)
+    const personEvents = await stripe.events.list(
+      { type: 'person.updated' },
+      { stripeAccount: account.id }
+    )
+    const person = personEvents.data[0].data.object as Stripe.Person
+    assert.equal(person.verification?.status, 'verified')
+    assert.equal(
+      (personEvents.data[0].data.previous_attributes as Stripe.Person).verification?.status,
+      'pending'
+    )
     // Platform endpoints do not see connected-account events.
     const platformEvents = await stripe.events.list({ type: 'account.updated' })
     assert.lengthOf(platformEvents.data, 0)

@@ -625,6 +625,43 @@ test.group('Separate charges and transfers, account debits', (group) => {
     assert.equal(tooMuch.statusCode, 400)
     assert.equal(tooMuch.code, 'balance_insufficient')
     assert.deepEqual(await usdBalance(stripe, account.id), { available: 6000, pending: 0 })
+
+    // Refunding the debit gives the money back to the connected account.
+    const refund = await stripe.refunds.create({ charge: debit.id, amount: 1000 })
+    assert.match(refund.id, /^pyr_/)
+    assert.deepEqual(await usdBalance(stripe, account.id), { available: 7000, pending: 0 })
+    assert.deepEqual(await usdBalance(stripe), { available: 680 + 2000, pending: 0 })
+  })
+
+  test('a connected account can transfer to its platform from its available balance', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const account = await activeAccount(stripe)
+    const platform = await stripe.accounts.retrieveCurrent()
+    await fundPlatform(stripe, 10000)
+    await stripe.transfers.create({ amount: 2000, currency: 'usd', destination: account.id })
+    const back = await stripe.transfers.create(
+      { amount: 500, currency: 'usd', destination: platform.id },
+      { stripeAccount: account.id }
+    )
+    assert.equal(back.destination, platform.id)
+    assert.deepEqual(await usdBalance(stripe, account.id), { available: 1500, pending: 0 })
+    assert.deepEqual(await usdBalance(stripe), { available: 9680 - 2000 + 500, pending: 0 })
+    const elsewhere = await stripeError(
+      stripe.transfers.create(
+        { amount: 100, currency: 'usd', destination: 'acct_other' },
+        { stripeAccount: account.id }
+      )
+    )
+    assert.equal(elsewhere.param, 'destination')
+    const tooMuch = await stripeError(
+      stripe.transfers.create(
+        { amount: 1501, currency: 'usd', destination: platform.id },
+        { stripeAccount: account.id }
+      )
+    )
+    assert.equal(tooMuch.code, 'balance_insufficient')
   })
 })
 
