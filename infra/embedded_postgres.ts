@@ -57,15 +57,19 @@ async function findRunningServer(dataDir: string): Promise<{ pid: number; port: 
   return isAlive(pid) && (await canConnect(port)) ? { pid, port } : null
 }
 
-/** TCP alone is not enough: a starting server accepts connections and refuses queries */
-async function acceptsQueries(port: number) {
-  const client = new pg.Client({
+function adminClient(port: number) {
+  return new pg.Client({
     host: '127.0.0.1',
     port,
     user: EMBEDDED_USER,
     password: EMBEDDED_PASSWORD,
     database: 'postgres',
   })
+}
+
+/** TCP alone is not enough: a starting server accepts connections and refuses queries */
+async function acceptsQueries(port: number) {
+  const client = adminClient(port)
   client.on('error', () => {})
   try {
     await client.connect()
@@ -79,13 +83,7 @@ async function acceptsQueries(port: number) {
 }
 
 async function ensureDatabaseExists(port: number, database: string) {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
-    database: 'postgres',
-  })
+  const client = adminClient(port)
   await client.connect()
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])

@@ -292,6 +292,29 @@ test.group('Order lifecycle', (group) => {
     assert.equal(paymentIntent.status, 'requires_capture')
   })
 
+  test('an order changed on Stripe behind our back follows Stripe and says why', async ({
+    client,
+    assert,
+  }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+    await client.post(`/orders/${order.id}/accept`).loginAs(contractor).withCsrfToken()
+    await client.post(`/orders/${order.id}/deliver`).loginAs(contractor).withCsrfToken()
+    await stripe().paymentIntents.capture(order.stripePaymentIntentId!)
+
+    const response = await client
+      .post(`/orders/${order.id}/approve`)
+      .loginAs(employer)
+      .withCsrfToken()
+      .header('accept', 'application/json')
+
+    response.assertStatus(409)
+    assert.equal(response.body().error, 'Cannot capture: the payment is succeeded on Stripe.')
+    await order.refresh()
+    assert.equal(order.status, 'captured')
+    assert.equal(order.amountCaptured, 12000)
+  })
+
   test("other users' orders are 404", async ({ client }) => {
     const { employer, service } = await marketplace()
     const order = await placeTestOrder(employer, service)

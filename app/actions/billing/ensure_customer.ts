@@ -2,6 +2,7 @@ import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
+import { saveStripeIdOnce } from '#actions/users/save_stripe_id'
 
 /**
  * The employer's Stripe Customer, created on first need. The idempotency key
@@ -17,10 +18,5 @@ export async function ensureStripeCustomer(user: User): Promise<string> {
     { email: user.email, name: user.fullName, metadata: { user_id: String(user.id) } },
     { idempotencyKey: idempotencyKey('user', user, 'create_customer') }
   )
-  await UserProfile.query()
-    .where('userId', user.id)
-    .whereNull('stripeId')
-    .update({ stripeId: customer.id })
-  await profile.refresh()
-  return profile.stripeId!
+  return saveStripeIdOnce(profile, customer.id)
 }

@@ -2,6 +2,7 @@ import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { stripe, stripeConfig } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
+import { saveStripeIdOnce } from '#actions/users/save_stripe_id'
 
 /**
  * The contractor's Connect account, created on first need: a Custom account
@@ -28,10 +29,5 @@ export async function ensureConnectAccount(user: User): Promise<string> {
     },
     { idempotencyKey: idempotencyKey('user', user, 'create_account') }
   )
-  await UserProfile.query()
-    .where('userId', user.id)
-    .whereNull('stripeId')
-    .update({ stripeId: account.id })
-  await profile.refresh()
-  return profile.stripeId!
+  return saveStripeIdOnce(profile, account.id)
 }

@@ -4,7 +4,7 @@ import { HELD_STATUSES, type OrderStatus } from '#models/order'
 import { ActionError } from '#exceptions/action_error'
 import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
 import { assertOrderStatus } from '#actions/orders/order_errors'
-import { settleFromPaymentIntent } from '#actions/orders/settle_from_stripe'
+import { followStripeAfterRefusal } from '#actions/orders/settle_from_stripe'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError, reportStripeError } from '#stripe/errors'
@@ -25,7 +25,7 @@ export interface CancelOptions {
  * row lock, with the key "order:<id>:<uuid>:cancel".
  */
 export async function cancelOrder(orderId: number, options: CancelOptions): Promise<Order> {
-  return withLockedOrder(orderId, async (order, trx) => {
+  const result = await withLockedOrder(orderId, async (order, trx) => {
     options.check?.(order)
     assertOrderStatus(order, options.from ?? HELD_STATUSES, 'cancel the order')
 
@@ -39,11 +39,7 @@ export async function cancelOrder(orderId: number, options: CancelOptions): Prom
     } catch (error) {
       const described = reportStripeError(error, { orderId: order.id, operation: 'cancel' })
       if (isStripeError(error) && error.code === 'payment_intent_unexpected_state') {
-        const current = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!, {
-          expand: ['latest_charge'],
-        })
-        await settleFromPaymentIntent(trx, order, current, options.actor)
-        throw new ActionError(`Cannot cancel: the payment is ${current.status} on Stripe.`, 409)
+        return { refusal: await followStripeAfterRefusal(trx, order, options.actor, 'cancel') }
       }
       throw new ActionError(described.message, described.isTransient ? 503 : 409)
     }
@@ -58,4 +54,8 @@ export async function cancelOrder(orderId: number, options: CancelOptions): Prom
       message: `Hold released (${options.reason})`,
     })
   })
+  if ('refusal' in result) {
+    throw new ActionError(result.refusal, 409)
+  }
+  return result
 }

@@ -6,7 +6,7 @@ import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
 import { assertOrderStatus } from '#actions/orders/order_errors'
 import { orderFee } from '#actions/orders/order_fee'
 import { chargeId } from '#actions/orders/authorize_order'
-import { settleFromPaymentIntent } from '#actions/orders/settle_from_stripe'
+import { followStripeAfterRefusal } from '#actions/orders/settle_from_stripe'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError, reportStripeError } from '#stripe/errors'
@@ -36,7 +36,7 @@ function transferId(paymentIntent: Stripe.PaymentIntent) {
  * captured amount with the same rule.
  */
 export async function captureOrder(orderId: number, options: CaptureOptions): Promise<Order> {
-  return withLockedOrder(orderId, async (order, trx) => {
+  const result = await withLockedOrder(orderId, async (order, trx) => {
     options.check?.(order)
     assertOrderStatus(order, options.from ?? HELD_STATUSES, 'capture the payment')
 
@@ -64,12 +64,7 @@ export async function captureOrder(orderId: number, options: CaptureOptions): Pr
     } catch (error) {
       const described = reportStripeError(error, { orderId: order.id, operation: 'capture' })
       if (isStripeError(error) && error.code === 'payment_intent_unexpected_state') {
-        // Captured or released behind our back: take Stripe's word for it
-        const current = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!, {
-          expand: ['latest_charge'],
-        })
-        await settleFromPaymentIntent(trx, order, current, options.actor)
-        throw new ActionError(`Cannot capture: the payment is ${current.status} on Stripe.`, 409)
+        return { refusal: await followStripeAfterRefusal(trx, order, options.actor, 'capture') }
       }
       throw new ActionError(described.message, described.isTransient ? 503 : 409)
     }
@@ -87,4 +82,8 @@ export async function captureOrder(orderId: number, options: CaptureOptions): Pr
       stripeId: paymentIntent.id,
     })
   })
+  if ('refusal' in result) {
+    throw new ActionError(result.refusal, 409)
+  }
+  return result
 }

@@ -5,6 +5,7 @@ import type Order from '#models/order'
 import { HELD_STATUSES } from '#models/order'
 import { moveOrder } from '#actions/orders/order_state'
 import { chargeId, holdExpiry } from '#actions/orders/authorize_order'
+import { stripe } from '#stripe/client'
 
 /**
  * Brings a locked order in line with its PaymentIntent as Stripe reports it
@@ -99,4 +100,23 @@ export async function settleFromPaymentIntent(
     default:
       return order
   }
+}
+
+/**
+ * Stripe refused an action because the PaymentIntent changed behind our back
+ * (captured or released from the Dashboard, expired): the order follows
+ * Stripe, and the caller gets the sentence explaining the refusal. The caller
+ * must let the transaction commit before raising it, or the fix is undone.
+ */
+export async function followStripeAfterRefusal(
+  trx: TransactionClientContract,
+  order: Order,
+  actor: string,
+  action: string
+) {
+  const current = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!, {
+    expand: ['latest_charge'],
+  })
+  await settleFromPaymentIntent(trx, order, current, actor)
+  return `Cannot ${action}: the payment is ${current.status.replaceAll('_', ' ')} on Stripe.`
 }

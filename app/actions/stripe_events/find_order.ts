@@ -13,8 +13,13 @@ export async function findOrderForPaymentIntent(paymentIntentId: string, metadat
   return Number.isSafeInteger(orderId) && orderId > 0 ? Order.find(orderId) : null
 }
 
-export async function findOrderForCharge(chargeId: string, paymentIntentId: string | null) {
+/** The order a charge (or a dispute on it) belongs to: by charge id, else by PaymentIntent */
+export async function findOrderForCharge(
+  chargeId: string,
+  paymentIntent: string | { id: string } | null | undefined
+) {
   const byCharge = await Order.findBy('stripeChargeId', chargeId)
+  const paymentIntentId = typeof paymentIntent === 'string' ? paymentIntent : paymentIntent?.id
   if (byCharge || !paymentIntentId) {
     return byCharge
   }

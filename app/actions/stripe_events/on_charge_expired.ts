@@ -6,11 +6,7 @@ import { findOrderForCharge } from '#actions/stripe_events/find_order'
 /** charge.expired: Stripe released a hold nobody captured within 7 days */
 export default async function onChargeExpired(event: Stripe.Event, actor: string) {
   const charge = event.data.object as Stripe.Charge
-  const paymentIntentId =
-    typeof charge.payment_intent === 'string'
-      ? charge.payment_intent
-      : (charge.payment_intent?.id ?? null)
-  const order = await findOrderForCharge(charge.id, paymentIntentId)
+  const order = await findOrderForCharge(charge.id, charge.payment_intent)
   if (!order) {
     return
   }

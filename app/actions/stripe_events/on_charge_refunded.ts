@@ -13,11 +13,7 @@ export default async function onChargeRefunded(event: Stripe.Event, actor: strin
   if (!charge.captured) {
     return
   }
-  const paymentIntentId =
-    typeof charge.payment_intent === 'string'
-      ? charge.payment_intent
-      : (charge.payment_intent?.id ?? null)
-  const order = await findOrderForCharge(charge.id, paymentIntentId)
+  const order = await findOrderForCharge(charge.id, charge.payment_intent)
   if (!order) {
     return
   }

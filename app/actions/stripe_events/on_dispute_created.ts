@@ -8,11 +8,7 @@ import { recordPaymentEvent } from '#services/payment_events'
 export default async function onDisputeCreated(event: Stripe.Event, actor: string) {
   const dispute = event.data.object as Stripe.Dispute
   const chargeId = typeof dispute.charge === 'string' ? dispute.charge : dispute.charge.id
-  const paymentIntentId =
-    typeof dispute.payment_intent === 'string'
-      ? dispute.payment_intent
-      : (dispute.payment_intent?.id ?? null)
-  const order = await findOrderForCharge(chargeId, paymentIntentId)
+  const order = await findOrderForCharge(chargeId, dispute.payment_intent)
   if (!order) {
     return
   }
