@@ -24,6 +24,20 @@ router
   })
   .use(middleware.guest())
 
+/*
+| Cards (employers only). Others' cards are 404.
+*/
+const CardsController = () => import('#controllers/cards_controller')
+
+router
+  .group(() => {
+    router.get('/cards', [CardsController, 'index']).as('cards.index')
+    router.post('/cards', [CardsController, 'store']).as('cards.store')
+    router.post('/cards/:id/default', [CardsController, 'makeDefault']).as('cards.default')
+    router.delete('/cards/:id', [CardsController, 'destroy']).as('cards.destroy')
+  })
+  .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
+
 router
   .group(() => {
     router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
