@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
+import limiter from '@adonisjs/limiter/services/main'
 import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
 import { addCardValidator } from '#validators/cards'
@@ -46,6 +47,14 @@ export const TEST_CARD_CHOICES = [
     outcome: 'requires 3-D Secure authentication',
   },
 ]
+
+/**
+ * Card testing (trying stolen cards through the add-card form) shows up as a
+ * run of refusals: five refused cards within an hour pause adding cards for
+ * that employer for an hour. Successes do not reset the count.
+ */
+const refusedCardsLimiter = () =>
+  limiter.use({ requests: 5, duration: '1 hour', blockDuration: '1 hour' })
 
 function cardName(card: SavedCard) {
   return `${card.brandName} ending ${card.last4}`
@@ -99,8 +108,27 @@ export default class CardsController {
       return response.redirect('/cards')
     }
 
+    const refusals = refusedCardsLimiter()
+    const refusalsKey = `add_card_refusals:${employer.id}`
+    if ((await refusals.remaining(refusalsKey)) <= 0) {
+      const minutes = Math.max(1, Math.ceil((await refusals.availableIn(refusalsKey)) / 60))
+      session.flash(
+        'error',
+        `Too many cards were declined. You can add a card again in ${minutes} minutes.`
+      )
+      return response.redirect('/cards')
+    }
+
     return this.#backToCards({ request, response, session }, async () => {
-      const card = await addCard(employer, input.payment_method, input.form_token ?? randomUUID())
+      let card: SavedCard
+      try {
+        card = await addCard(employer, input.payment_method, input.form_token ?? randomUUID())
+      } catch (error) {
+        if (error instanceof ActionError && error.status === 402) {
+          await refusals.increment(refusalsKey)
+        }
+        throw error
+      }
       session.flash(
         'success',
         card.isDefault

@@ -766,3 +766,62 @@ test.group('Cards: Stripe unreachable', (group) => {
     assert.equal(await localDefault(employer), visa.id)
   }).timeout(60_000)
 })
+
+test.group('Cards: card testing', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('five refused cards within an hour pause adding cards for that employer', async ({
+    client,
+    assert,
+  }) => {
+    const employer = await createEmployer({}, null)
+    const other = await createEmployer({}, null)
+    const refused = [
+      'pm_card_visa_chargeDeclined',
+      'pm_card_visa_chargeDeclinedInsufficientFunds',
+      'pm_card_chargeDeclinedExpiredCard',
+      'pm_card_authenticationRequired',
+    ]
+    // A success in between does not reset the count
+    for (const card of [...refused, 'pm_card_visa', 'pm_card_visa_chargeDeclined']) {
+      await postCard(client, employer, card)
+    }
+    const before = await setupIntentsOf(employer)
+
+    const blocked = await postCard(client, employer, 'pm_card_mastercard')
+
+    blocked.assertStatus(302)
+    blocked.assertHeader('location', '/cards')
+    assert.match(
+      String(blocked.flashMessage('error')),
+      /^Too many cards were declined\. You can add a card again in \d+ minutes\.$/
+    )
+    // Stripe was not asked, and only the good card is saved
+    assert.lengthOf(await setupIntentsOf(employer), before.length)
+    assert.lengthOf(await stripeCards(employer), 1)
+    // Making another card the default or removing one still works
+    const [card] = await stripeCards(employer)
+    const removal = await client
+      .delete(`/cards/${card.id}`)
+      .loginAs(employer)
+      .withCsrfToken()
+      .redirects(0)
+    assert.equal(removal.flashMessage('success'), 'Visa ending 4242 removed.')
+
+    // Other employers are not affected
+    const fine = await postCard(client, other, 'pm_card_mastercard')
+    assert.equal(fine.flashMessage('success'), 'Mastercard ending 4444 saved as your default card.')
+  })
+
+  test('bad input is not counted as a refused card', async ({ client }) => {
+    const employer = await createEmployer({}, null)
+    for (let attempt = 0; attempt < 6; attempt++) {
+      await postCard(client, employer, '4242424242424242')
+    }
+
+    const response = await postCard(client, employer, 'pm_card_visa')
+
+    response.assertStatus(302)
+    response.assertFlashMessage('success', 'Visa ending 4242 saved as your default card.')
+  })
+})
