@@ -19,26 +19,35 @@ import { addBankAccount } from '#actions/onboarding/add_bank_account'
 const SENSITIVE_FIELDS = ['_csrf', '_method', 'id_number', 'ssn_last_4', 'account_number']
 
 /**
- * Runs one onboarding form: on success back to the page with a message; a
- * validation error or a refusal (Stripe's included) goes back to the form,
- * inline or flashed, keeping what was typed except sensitive numbers.
+ * Runs one onboarding form: on success back to the page with a message. A
+ * validation error goes back to the form itself (its anchor), inline; a
+ * refusal (Stripe's included) is flashed at the top of the page. Either way
+ * what was typed is kept, except identity and account numbers.
  */
-async function submitForm(ctx: HttpContext, success: string, work: () => Promise<unknown>) {
+async function submitForm(
+  ctx: HttpContext,
+  form: 'details' | 'terms' | 'documents' | 'bank',
+  success: string,
+  work: () => Promise<unknown>
+) {
   const { session, response } = ctx
   try {
     await work()
     session.flash('success', success)
+    return response.redirect('/onboarding')
   } catch (error) {
     if (error instanceof vineErrors.E_VALIDATION_ERROR) {
       session.flashValidationErrors(error, false)
-    } else if (error instanceof ActionError && ![403, 404].includes(error.status)) {
-      session.flash('error', error.message)
-    } else {
-      throw error
+      session.flashExcept(SENSITIVE_FIELDS)
+      return response.redirect(`/onboarding#${form}`)
     }
-    session.flashExcept(SENSITIVE_FIELDS)
+    if (error instanceof ActionError && ![403, 404].includes(error.status)) {
+      session.flash('error', error.message)
+      session.flashExcept(SENSITIVE_FIELDS)
+      return response.redirect('/onboarding')
+    }
+    throw error
   }
-  return response.redirect('/onboarding')
 }
 
 export default class OnboardingController {
@@ -56,7 +65,7 @@ export default class OnboardingController {
   async details(ctx: HttpContext) {
     await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
-    return submitForm(ctx, 'Your details were sent to Stripe.', async () => {
+    return submitForm(ctx, 'details', 'Your details were sent to Stripe.', async () => {
       const profile = await UserProfile.findByOrFail('userId', user.id)
       const input = await ctx.request.validateUsing(detailsValidator, {
         meta: { idNumberOnFile: idNumberOnFile(profile) },
@@ -68,13 +77,18 @@ export default class OnboardingController {
   async terms(ctx: HttpContext) {
     await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
-    return submitForm(ctx, 'You accepted the Stripe Connected Account Agreement.', async () => {
-      await ctx.request.validateUsing(termsValidator)
-      await acceptTerms(user, {
-        ip: ctx.request.ip(),
-        userAgent: ctx.request.header('user-agent') ?? null,
-      })
-    })
+    return submitForm(
+      ctx,
+      'terms',
+      'You accepted the Stripe Connected Account Agreement.',
+      async () => {
+        await ctx.request.validateUsing(termsValidator)
+        await acceptTerms(user, {
+          ip: ctx.request.ip(),
+          userAgent: ctx.request.header('user-agent') ?? null,
+        })
+      }
+    )
   }
 
   async documents(ctx: HttpContext) {
@@ -83,6 +97,7 @@ export default class OnboardingController {
     try {
       return await submitForm(
         ctx,
+        'documents',
         'Your documents were sent to Stripe for verification.',
         async () => {
           const uploads = await ctx.request.validateUsing(documentsValidator)
@@ -97,7 +112,7 @@ export default class OnboardingController {
   async bank(ctx: HttpContext) {
     await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
-    return submitForm(ctx, 'Your bank account was added.', async () => {
+    return submitForm(ctx, 'bank', 'Your bank account was added.', async () => {
       const input = await ctx.request.validateUsing(bankValidator)
       await addBankAccount(user, input)
     })

@@ -14,12 +14,13 @@ import type { MultipartFile } from '@adonisjs/core/bodyparser'
 */
 
 /** US states, DC and the territories Stripe accepts in US addresses */
+// prettier-ignore
 export const US_STATES = [
   'AL', 'AK', 'AZ', 'AR', 'CA', 'CO', 'CT', 'DE', 'DC', 'FL', 'GA', 'HI', 'ID', 'IL', 'IN', 'IA',
   'KS', 'KY', 'LA', 'ME', 'MD', 'MA', 'MI', 'MN', 'MS', 'MO', 'MT', 'NE', 'NV', 'NH', 'NJ', 'NM',
   'NY', 'NC', 'ND', 'OH', 'OK', 'OR', 'PA', 'RI', 'SC', 'SD', 'TN', 'TX', 'UT', 'VT', 'VA', 'WA',
   'WV', 'WI', 'WY', 'AS', 'GU', 'MP', 'PR', 'VI',
-] // prettier-ignore
+]
 
 /** Stripe verifies people from this age */
 export const MINIMUM_AGE = 18

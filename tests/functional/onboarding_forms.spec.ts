@@ -200,7 +200,7 @@ test.group('Onboarding: details', (group) => {
         field: 'first_name',
         message: 'Enter your first name.',
       },
-    ]) // prettier-ignore
+    ])
     .run(async ({ client, assert }, { form, field, message }) => {
       const { contractor } = await contractorWithAccount()
       const body: Record<string, unknown> = { ...DETAILS, ...form }
@@ -213,7 +213,7 @@ test.group('Onboarding: details', (group) => {
       const response = await postForm(client, contractor, '/onboarding/details', body)
 
       response.assertStatus(302)
-      response.assertHeader('location', '/onboarding')
+      response.assertHeader('location', '/onboarding#details')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), { [field]: [message] })
       // What was typed comes back, except the identity numbers
       assert.equal(response.flashMessage('last_name'), 'Rosen')
@@ -393,6 +393,7 @@ test.group('Onboarding: terms', (group) => {
     for (const form of [{}, { accept: 'no' }]) {
       const response = await postForm(client, contractor, '/onboarding/terms', form)
       response.assertStatus(302)
+      response.assertHeader('location', '/onboarding#terms')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), {
         accept: ['Tick the box to accept the Stripe Connected Account Agreement.'],
       })
@@ -539,7 +540,7 @@ test.group('Onboarding: identity documents', (group) => {
         upload: (marker: string) => ({ content: Buffer.from(`MZ${marker}`), filename: 'back.exe' }),
         message: 'The file must be a JPEG, PNG or PDF image of the document.',
       },
-    ]) // prettier-ignore
+    ])
     .run(async ({ client, assert }, { field, upload, message }) => {
       const { contractor, accountId } = await contractorWithAccount()
       const marker = `refused-${randomUUID()}`
@@ -554,7 +555,7 @@ test.group('Onboarding: identity documents', (group) => {
       const response = await request.file(field, content, { filename }).redirects(0)
 
       response.assertStatus(302)
-      response.assertHeader('location', '/onboarding')
+      response.assertHeader('location', '/onboarding#documents')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), { [field]: [message] })
       const files = await stripe().files.list({ limit: 10 }, { stripeAccount: accountId })
       assert.lengthOf(files.data, 0)
@@ -667,6 +668,25 @@ test.group('Onboarding: bank account', (group) => {
     )
   })
 
+  test('a bank account removed on Stripe disappears from the page', async ({ client, assert }) => {
+    const { contractor, accountId } = await contractorWithAccount()
+    await postForm(client, contractor, '/onboarding/bank', BANK)
+    const banks = await stripe().accounts.listExternalAccounts(accountId, {
+      object: 'bank_account',
+    })
+    await stripe().accounts.deleteExternalAccount(accountId, banks.data[0].id)
+
+    const page = await client.get('/onboarding').loginAs(contractor)
+
+    page.assertStatus(200)
+    assert.notInclude(page.text(), 'ending in 6789')
+    page.assertTextIncludes('Add the bank account your payouts go to.')
+    const profile = await profileOf(contractor)
+    assert.isNull(profile.bankLast4)
+    assert.isNull(profile.bankName)
+    assert.include(profile.requirementsCurrentlyDue, 'external_account')
+  })
+
   test('refuses {title}')
     .with([
       {
@@ -699,7 +719,7 @@ test.group('Onboarding: bank account', (group) => {
         field: 'account_holder_name',
         message: 'Enter your account holder name.',
       },
-    ]) // prettier-ignore
+    ])
     .run(async ({ client, assert }, { form, field, message }) => {
       const { contractor, accountId } = await contractorWithAccount()
       const body: Record<string, unknown> = { ...BANK, ...form }
@@ -712,6 +732,7 @@ test.group('Onboarding: bank account', (group) => {
       const response = await postForm(client, contractor, '/onboarding/bank', body)
 
       response.assertStatus(302)
+      response.assertHeader('location', '/onboarding#bank')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), { [field]: [message] })
       assert.isUndefined(response.flashMessage('account_number'))
       const profile = await profileOf(contractor)
