@@ -374,6 +374,31 @@ test.group('Onboarding: status', (group) => {
     assert.equal(followed.disabledReason, 'requirements.past_due')
   })
 
+  test('an account Stripe no longer knows: the page and the forms explain, never an error page', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createUser({ role: 'contractor' })
+    const accountId = await ensureConnectAccount(contractor)
+    await client.get('/onboarding').loginAs(contractor)
+    await stripe().accounts.del(accountId)
+
+    const page = await client.get('/onboarding').loginAs(contractor)
+    page.assertStatus(200)
+    page.assertTextIncludes('Stripe could not return your payment account. Contact Crewpay support')
+
+    const bank = await postForm(client, contractor, '/onboarding/bank', BANK)
+    bank.assertStatus(302)
+    bank.assertHeader('location', '/onboarding')
+    assert.equal(bank.flashMessage('error'), 'Stripe does not know this object any more.')
+    assert.equal(bank.flashMessage('account_holder_name'), 'Jenny Rosen')
+    assert.isUndefined(bank.flashMessage('account_number'))
+    const profile = await profileOf(contractor)
+    assert.equal(profile.stripeId, accountId)
+    assert.isNull(profile.bankLast4)
+    assert.equal(profile.onboardingRevision, 0)
+  })
+
   test("a contractor never sees another contractor's onboarding", async ({ client, assert }) => {
     const jenny = await createUser({ role: 'contractor' })
     const other = await createUser({ role: 'contractor' })

@@ -6,13 +6,16 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import proxyAddr from 'proxy-addr'
-import type Stripe from 'stripe'
+import Stripe from 'stripe'
+import { errors as vineErrors } from '@vinejs/vine'
 import type User from '#models/user'
 import { stripe } from '#stripe/client'
 import { truncateAllTables } from '#tests/helpers/database'
 import { followRedirect } from '#tests/helpers/http'
 import { createUser } from '#tests/helpers/users'
 import { profileOf } from '#tests/helpers/stripe'
+import { ActionError } from '#exceptions/action_error'
+import { stripeFailure } from '#actions/onboarding/account_writes'
 import {
   BANK,
   DETAILS,
@@ -743,4 +746,76 @@ test.group('Onboarding: bank account', (group) => {
       })
       assert.lengthOf(banks.data, 0)
     })
+})
+
+test.group('Onboarding: Stripe refusals', () => {
+  test('a refusal of one field becomes an inline error on that field', ({ assert }) => {
+    const fields = {
+      'external_account[routing_number]': 'routing_number',
+      'individual[dob]': 'dob',
+    }
+    const routing = stripeFailure(
+      new Stripe.errors.StripeInvalidRequestError({
+        type: 'invalid_request_error',
+        code: 'routing_number_invalid',
+        param: 'external_account[routing_number]',
+        message: 'Invalid routing number: 110000001',
+      }),
+      { userId: 1, operation: 'test' },
+      fields
+    )
+    assert.instanceOf(routing, vineErrors.E_VALIDATION_ERROR)
+    assert.deepEqual((routing as InstanceType<typeof vineErrors.E_VALIDATION_ERROR>).messages, [
+      {
+        field: 'routing_number',
+        rule: 'stripe',
+        message: 'Stripe does not know this routing number; check it with your bank.',
+      },
+    ])
+
+    // A nested parameter belongs to the field of its parent
+    const dob = stripeFailure(
+      new Stripe.errors.StripeInvalidRequestError({
+        type: 'invalid_request_error',
+        param: 'individual[dob][day]',
+        message: 'Invalid individual[dob][day]',
+      }),
+      { userId: 1, operation: 'test' },
+      fields
+    )
+    assert.deepEqual((dob as InstanceType<typeof vineErrors.E_VALIDATION_ERROR>).messages, [
+      {
+        field: 'dob',
+        rule: 'stripe',
+        message: 'Stripe did not accept this value; check it and submit the form again.',
+      },
+    ])
+  })
+
+  test('other refusals and outages become a message, 422 or 503', ({ assert }) => {
+    const refused = stripeFailure(
+      new Stripe.errors.StripeInvalidRequestError({
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        param: 'id',
+        message: "No such account: 'acct_1'",
+      }),
+      { userId: 1, operation: 'test' },
+      { 'external_account[routing_number]': 'routing_number' }
+    )
+    assert.instanceOf(refused, ActionError)
+    assert.equal((refused as ActionError).status, 422)
+    assert.equal(refused.message, 'Stripe does not know this object any more.')
+
+    const offline = stripeFailure(
+      new Stripe.errors.StripeConnectionError({ message: 'connect ECONNREFUSED' }),
+      { userId: 1, operation: 'test' }
+    )
+    assert.instanceOf(offline, ActionError)
+    assert.equal((offline as ActionError).status, 503)
+    assert.equal(
+      offline.message,
+      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.'
+    )
+  })
 })

@@ -55,10 +55,11 @@ export async function loadOnboarding(user: User) {
       await ensureConnectAccount(user)
       await profile.refresh()
     } catch (error) {
-      reportStripeError(error, { userId: user.id, operation: 'ensure_account' })
-      warning =
-        'Stripe is unreachable right now, so your payment account could not be set up yet. ' +
-        'Reload this page in a moment.'
+      const described = reportStripeError(error, { userId: user.id, operation: 'ensure_account' })
+      warning = described.isTransient
+        ? 'Stripe is unreachable right now, so your payment account could not be set up yet. ' +
+          'Reload this page in a moment.'
+        : `Your payment account could not be set up: ${described.message}`
     }
   }
 
@@ -67,10 +68,17 @@ export async function loadOnboarding(user: User) {
       account = await stripe().accounts.retrieve(profile.stripeId)
       profile = (await syncAccountSnapshot(account)) ?? profile
     } catch (error) {
-      reportStripeError(error, { userId: user.id, operation: 'refresh_account' })
-      warning = profile.stripeSyncedAt
-        ? 'Stripe is unreachable right now: this is your status as Stripe last reported it.'
-        : 'Stripe is unreachable right now; reload this page in a moment to see your status.'
+      const described = reportStripeError(error, { userId: user.id, operation: 'refresh_account' })
+      if (!described.isTransient) {
+        warning =
+          'Stripe could not return your payment account. Contact Crewpay support; ' +
+          'this is your status as Stripe last reported it.'
+      } else if (profile.stripeSyncedAt) {
+        warning = 'Stripe is unreachable right now: this is your status as Stripe last reported it.'
+      } else {
+        warning =
+          'Stripe is unreachable right now; reload this page in a moment to see your status.'
+      }
     }
   }
 
