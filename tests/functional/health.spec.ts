@@ -19,15 +19,15 @@ test.group('Health', () => {
   })
 
   test('answers 503 when the database is unreachable', async ({ client, assert }) => {
-    const original = db.getRawConnection('postgres')!.config as PostgreConfig
     const deadPort = await freePort()
-
-    // Point the app at a port where nothing listens, for real
-    await db.manager.close('postgres')
-    db.manager.patch('postgres', {
+    const original = db.getRawConnection('postgres')!.config as PostgreConfig
+    // A second connection to a port where nothing listens, made primary for one
+    // request: the app's own pool (and everything holding it) stays untouched
+    db.manager.add('unreachable', {
       ...original,
       connection: { ...(original.connection as object), port: deadPort },
     })
+    db.primaryConnectionName = 'unreachable'
     try {
       const response = await client.get('/health')
       response.assertStatus(503)
@@ -37,8 +37,9 @@ test.group('Health', () => {
       assert.notInclude(response.text(), String(deadPort))
       assert.notInclude(response.text(), 'password')
     } finally {
-      await db.manager.close('postgres')
-      db.manager.patch('postgres', original)
+      db.primaryConnectionName = 'postgres'
+      await db.manager.close('unreachable')
+      db.manager.release('unreachable')
     }
 
     const recovered = await client.get('/health')
