@@ -63,7 +63,7 @@ export async function findUserByEmail(email: string, role: 'employer' | 'contrac
   }
   if (user.role !== role) {
     throw new ActionError(
-      `${user.email} is not an ${role === 'employer' ? 'employer' : 'contractor'}.`,
+      `${user.email} is not ${role === 'employer' ? 'an employer' : 'a contractor'}.`,
       422
     )
   }
