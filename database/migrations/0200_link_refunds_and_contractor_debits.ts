@@ -28,11 +28,7 @@ export default class extends BaseSchema {
       )
     })
     this.schema.alterTable('refunds', (table) => {
-      table.check(
-        `status IN ('pending', 'succeeded', 'failed', 'canceled')`,
-        [],
-        'refunds_status'
-      )
+      table.check(`status IN ('pending', 'succeeded', 'failed', 'canceled')`, [], 'refunds_status')
     })
   }
 
