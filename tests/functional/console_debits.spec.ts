@@ -16,6 +16,7 @@ import {
   contractorBalance,
   errorsOf,
   runCommand,
+  withStripeUnreachable,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
 
@@ -174,6 +175,37 @@ test.group('contractors:debit', (group) => {
     assert.lengthOf(await ContractorDebit.all(), 1)
     assert.lengthOf(await platformPaymentsOf(crashed), 1)
     assert.deepEqual(await contractorBalance(contractor), { available: 10100, pending: 0 })
+  })
+
+  test('Stripe unreachable: the debit stays pending and the same command completes it once', async ({
+    assert,
+  }) => {
+    const { contractor } = await paidContractor()
+    const argv = [contractor.email, '--amount=9.99', '--currency=usd', '--reason=Fee', '--force']
+
+    const unreachable = await withStripeUnreachable(() => runCommand(ContractorsDebit, argv))
+
+    unreachable.assertExitCode(1)
+    const debit = await ContractorDebit.firstOrFail()
+    assert.deepEqual(errorsOf(unreachable), [
+      `[ red(error) ] Stripe did not answer: debit #${debit.id} of $9.99 stays pending. Run the ` +
+        'same command again to complete it (it reuses the same idempotency key), or ' +
+        'stripe:reconcile --fix.',
+    ])
+    assert.equal(debit.status, 'pending')
+    assert.lengthOf(await platformPaymentsOf(debit), 0)
+
+    const rerun = await runCommand(ContractorsDebit, argv)
+
+    rerun.assertSucceeded()
+    await debit.refresh()
+    rerun.assertLog(
+      `[ green(success) ] Debit #${debit.id} (from an earlier run) of $9.99 from ` +
+        `carla@example.com succeeded (${debit.stripeId}).`
+    )
+    assert.lengthOf(await ContractorDebit.all(), 1)
+    assert.lengthOf(await platformPaymentsOf(debit), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10800 - 999, pending: 0 })
   })
 
   test('refuses unknown contractors, bad amounts and bad flags in one line', async ({ assert }) => {

@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import ace from '@adonisjs/core/services/ace'
+import db from '@adonisjs/lucid/services/db'
 import { userInfo } from 'node:os'
 import type User from '#models/user'
 import Order from '#models/order'
@@ -15,6 +16,7 @@ import { truncateAllTables } from '#tests/helpers/database'
 import { createActiveContractor, createEmployer, stripeIdOf } from '#tests/helpers/stripe'
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { captureOrder } from '#actions/orders/capture_order'
+import { refundOrder } from '#actions/orders/refund_order'
 import { receiveStripeEvent } from '#actions/stripe_events/receive_event'
 import {
   chargeOf,
@@ -22,6 +24,7 @@ import {
   errorsOf,
   runCommand,
   stripeRefundsOf,
+  withStripeUnreachable,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
 
@@ -45,6 +48,21 @@ async function payOut(contractor: User, keep: number) {
     { amount: available - keep, currency: 'usd' },
     { stripeAccount: await stripeIdOf(contractor) }
   )
+}
+
+/** Resolves once `count` database sessions are waiting for a lock */
+async function waitersOnLocks(count: number) {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const result = await db.rawQuery(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`
+    )
+    if (result.rows[0].waiting >= count) {
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`Never saw ${count} sessions waiting for a lock`)
 }
 
 async function eventTypes(orderId: number) {
@@ -201,8 +219,8 @@ test.group('orders:refund', (group) => {
     const blocked = await runCommand(OrdersRefund, [String(order.id), '--amount=4.00', '--force'])
     blocked.assertExitCode(1)
     assert.deepEqual(errorsOf(blocked), [
-      `[ red(error) ] Refund #${inFlight.id} of $15.00 on order #${order.id} is still pending from ` +
-        'an earlier run (its outcome on Stripe is not known yet). Complete it first: re-run it ' +
+      `[ red(error) ] Refund #${inFlight.id} of $15.00 on order #${order.id} (by console:someone) ` +
+        'is still pending: its outcome on Stripe is not known yet. Complete it first: re-run it ' +
         '(--amount=15.00) or run stripe:reconcile --fix.',
     ])
     const counted = await runCommand(OrdersRefund, [
@@ -513,6 +531,72 @@ test.group('orders:refund', (group) => {
     assert.equal(unsent.stripeRefundId, refunds[0].id)
     await order.refresh()
     assert.equal(order.amountRefunded, 6000)
+  })
+
+  test('Stripe unreachable: the refund stays pending and the same command completes it once', async ({
+    assert,
+  }) => {
+    const { contractor, order } = await capturedOrder(12000)
+
+    const unreachable = await withStripeUnreachable(() =>
+      runCommand(OrdersRefund, [String(order.id), '--amount=50.00', '--force'])
+    )
+
+    unreachable.assertExitCode(1)
+    const refund = await Refund.findByOrFail('orderId', order.id)
+    assert.deepEqual(errorsOf(unreachable), [
+      `[ red(error) ] Stripe did not answer: refund #${refund.id} of $50.00 stays pending. Run the ` +
+        'same command again to complete it (it reuses the same idempotency key), or ' +
+        'stripe:reconcile --fix.',
+    ])
+    assert.equal(refund.status, 'pending')
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 0)
+
+    const rerun = await runCommand(OrdersRefund, [String(order.id), '--amount=50.00', '--force'])
+
+    rerun.assertSucceeded()
+    rerun.assertLogMatches(
+      new RegExp(`Refund #${refund.id} \\(from an earlier run\\) of \\$50\\.00`)
+    )
+    const refunds = await stripeRefundsOf(order.stripePaymentIntentId!)
+    assert.lengthOf(refunds, 1)
+    assert.equal(refunds[0].metadata?.crewpay_refund, refund.reference)
+    assert.lengthOf(await Refund.all(), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: -4500, pending: 10800 })
+  })
+
+  test('two refunds at once: the second is checked under the lock against the first one’s pending row', async ({
+    assert,
+  }) => {
+    const { order } = await capturedOrder(12000)
+
+    // Another operation holds the order's row lock; both refunds queue behind it
+    const holder = await db.transaction()
+    await holder.from('orders').where('id', order.id).forUpdate().first()
+    const first = refundOrder(order.id, { actor: 'console:alice', amount: 7000 })
+    await waitersOnLocks(1)
+    const second = refundOrder(order.id, { actor: 'console:bob', amount: 6000 })
+    await waitersOnLocks(2)
+    await holder.commit()
+    const [alice, bob] = await Promise.allSettled([first, second])
+
+    // Alice's row was written (pending) before Bob got the lock: Bob counts it
+    assert.equal(alice.status, 'fulfilled')
+    assert.equal(bob.status, 'rejected')
+    const [refund] = await Refund.all()
+    assert.equal(
+      (bob as PromiseRejectedResult).reason.message,
+      `Refund #${refund.id} of $70.00 on order #${order.id} (by console:alice) is still pending: ` +
+        'its outcome on Stripe is not known yet. Complete it first: re-run it (--amount=70.00) ' +
+        'or run stripe:reconcile --fix.'
+    )
+    // Refused before a row was written or Stripe was asked
+    assert.lengthOf(await Refund.all(), 1)
+    const refunds = await stripeRefundsOf(order.stripePaymentIntentId!)
+    assert.lengthOf(refunds, 1)
+    assert.equal(refunds[0].amount, 7000)
+    await order.refresh()
+    assert.equal(order.amountRefunded, 7000)
   })
 
   test('after a partial capture, refunds count only captured money (command and webhook agree)', async ({

@@ -234,8 +234,8 @@ function planRefund(
     if (unfinished) {
       throw new ActionError(
         `Refund #${unfinished.id} of ${formatAmount(unfinished.amount, order.currency)} on order ` +
-          `#${order.id} is still pending from an earlier run (its outcome on Stripe is not ` +
-          `known yet). Complete it first: re-run it (--amount=` +
+          `#${order.id} (by ${unfinished.initiatedBy}) is still pending: its outcome on Stripe is ` +
+          `not known yet. Complete it first: re-run it (--amount=` +
           `${toDecimalText(unfinished.amount, order.currency)}) or run stripe:reconcile --fix.`,
         409
       )
