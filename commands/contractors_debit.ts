@@ -29,15 +29,20 @@ export default class ContractorsDebit extends ConsoleCommand {
   static description =
     "Debit a contractor's Stripe balance (an account debit), or collect an owed debit"
   static help = [
-    'node ace contractors:debit carla@example.com --amount=5.00 --currency=usd --reason="…" [--order=42]',
-    "  Takes the amount from the contractor's available Stripe balance; refused (nothing charged)",
-    "  when the available balance cannot cover it. The currency is the account's currency.",
-    'node ace contractors:debit carla@example.com --collect=7',
-    '  Collects a debit a platform-covered refund recorded as owed; refused, it stays owed.',
+    'node ace contractors:debit carla@example.com --amount=5.00 --currency=usd \\',
+    '  --reason="Chargeback fee" [--order=42]',
+    "  Takes the amount from the contractor's available Stripe balance (an",
+    '  account debit). Refused, nothing charged, when the available balance',
+    "  cannot cover it. The currency must be the account's currency.",
     '',
-    'Re-runs: a pending or succeeded debit of the same contractor, amount, currency and order is',
-    'taken to be this command run again: a pending one is completed (never sent twice), a',
-    'succeeded one is reported and nothing is done. To debit the same amount again: --repeat.',
+    'node ace contractors:debit carla@example.com --collect=7',
+    '  Collects a debit that a platform-covered refund recorded as owed.',
+    '  Refused, it stays owed.',
+    '',
+    'Re-runs: a pending or succeeded debit of the same contractor, amount,',
+    'currency and order is taken to be this command run again: a pending one',
+    'is completed (never sent twice), a succeeded one is reported and nothing',
+    'is done. To debit the same amount again on purpose, add --repeat.',
   ]
 
   static options: CommandOptions = { startApp: true }

@@ -15,8 +15,9 @@ export default class OrdersCancel extends ConsoleCommand {
   static commandName = 'orders:cancel'
   static description = 'Release the hold of an order that is not captured yet (nothing is charged)'
   static help = [
-    "Cancels the PaymentIntent: the hold on the employer's card is released and nothing is charged.",
-    'A captured order cannot be canceled: refund it with orders:refund.',
+    "Cancels the PaymentIntent: the hold on the employer's card is released",
+    'and nothing is charged. A captured order cannot be canceled: refund it',
+    'with orders:refund.',
   ]
 
   static options: CommandOptions = { startApp: true }

@@ -17,9 +17,11 @@ export default class OrdersCapture extends ConsoleCommand {
   static commandName = 'orders:capture'
   static description = 'Capture a held order, fully or partially (the rest of the hold is released)'
   static help = [
-    'Charges the held card and pays the contractor the amount less the platform fee.',
-    'A partial capture (--amount) recomputes the fee on the captured amount and releases the rest.',
-    'An order is captured once: running this again is refused and leaves Stripe untouched.',
+    'Charges the held card; the contractor receives the amount less the',
+    'platform fee. A partial capture (--amount) recomputes the fee on the',
+    'captured amount and releases the rest of the hold.',
+    'An order is captured once: a second run is refused and Stripe is left',
+    'untouched.',
   ]
 
   static options: CommandOptions = { startApp: true }

@@ -26,21 +26,28 @@ export default class OrdersRefund extends ConsoleCommand {
   static commandName = 'orders:refund'
   static description = 'Refund a captured order, fully or partially, to the employer’s card'
   static help = [
-    'Who pays: by default the contractor gives back their share of the refund (reverse_transfer)',
-    'and the platform its fee (refund_application_fee), both in proportion to the amount refunded.',
-    '  --keep-fee             the platform keeps its fee; the contractor gives back the whole amount',
-    '  --no-reverse-transfer  the platform pays the whole refund; the contractor keeps their money',
+    'Who pays: by default the contractor gives back their share of the refund',
+    '(reverse_transfer) and the platform its fee (refund_application_fee), both',
+    'in proportion to the amount refunded.',
+    '  --keep-fee             the platform keeps its fee; the contractor gives',
+    '                         back the whole amount',
+    '  --no-reverse-transfer  the platform pays the whole refund; the contractor',
+    '                         keeps their money',
     '',
-    "When the contractor's Stripe balance cannot cover giving back their share, Stripe refuses the",
-    'whole refund and nothing is refunded; the command says so. The fallback is explicit:',
-    "  --platform-covers      if the contractor's balance cannot cover it, refund from the platform's",
-    "                         balance instead and record the contractor's share as a debit they owe",
-    '                         (collect it later: contractors:debit <contractor> --collect=<debit id>)',
+    "When the contractor's Stripe balance cannot cover giving back their share,",
+    'Stripe refuses the whole refund: nothing is refunded and the command says',
+    'so. The fallback is explicit:',
+    "  --platform-covers      then refund from the platform's balance and record",
+    "                         the contractor's share as a debit they owe; collect",
+    '                         it later with contractors:debit <contractor>',
+    '                         --collect=<debit id>',
     '',
-    'Never more than what is left: captured − refunded − refunds still pending.',
-    'Re-runs: a pending or succeeded refund of the same amount on the same order is taken to be',
-    'this command run again: a pending one is completed (never sent twice), a succeeded one is',
-    'reported and nothing is done. To refund the same amount a second time on purpose: --repeat.',
+    'Never more than what is left: captured - refunded - refunds still pending.',
+    '',
+    'Re-runs: a pending or succeeded refund of the same amount on the same order',
+    'is taken to be this command run again: a pending one is completed (never',
+    'sent twice), a succeeded one is reported and nothing is done. To refund the',
+    'same amount a second time on purpose, add --repeat.',
   ]
 
   static options: CommandOptions = { startApp: true }
@@ -136,7 +143,11 @@ export default class OrdersRefund extends ConsoleCommand {
       return lines
     }
     let who: string
-    if (!preview.reverseTransfer) {
+    if (preview.coveredDirectly) {
+      who =
+        'the platform pays all of it (earlier refunds of this order were covered by the ' +
+        'platform) and the contractor owes their share as a debit'
+    } else if (!preview.reverseTransfer) {
       who = 'the platform pays all of it; the contractor keeps what they were paid'
     } else if (preview.share) {
       who =
@@ -149,7 +160,7 @@ export default class OrdersRefund extends ConsoleCommand {
       who = 'the contractor gives back their share'
     }
     lines.push(`Refund ${money(preview.amount)} to ${employer.email}'s card: ${who}.`)
-    if (this.platformCovers && preview.reverseTransfer) {
+    if (this.platformCovers && preview.reverseTransfer && !preview.coveredDirectly) {
       lines.push(
         "If the contractor's balance cannot cover their share, the platform pays all of it and " +
           'the share is recorded as a debit the contractor owes.'

@@ -14,17 +14,21 @@ export default class StripeReconcile extends ConsoleCommand {
   static description =
     'Compare orders, refunds and debits with Stripe; --fix applies what is missing'
   static help = [
-    'Checks every order (or those created since --since): status, captured and refunded amounts,',
-    'fee, charge and transfer; its refunds; contractor debits; webhook events stored but never',
-    'applied. Each difference is listed with what --fix does about it:',
-    '  - stored events are applied (first);',
-    '  - orders move forward to match their PaymentIntent (never backwards), refunded totals and',
-    "    missing ids follow Stripe's, refunds made on Stripe's Dashboard are recorded;",
-    '  - pending orders, refunds and debits (the answer of Stripe was never recorded) are looked',
-    '    up on Stripe: found, their outcome is recorded; not found, they never reached Stripe and',
-    '    are closed (failed; an owed debit stays owed). Nothing new is ever sent to Stripe.',
-    'Drifts that would move money or an order backwards are left for a person.',
-    'Exit code: 0 when nothing is (left) out of line, 1 otherwise.',
+    'Checks every order (or those created since --since): status, captured and',
+    'refunded amounts, fee, charge and transfer, and its refunds; contractor',
+    'debits; webhook events stored but never applied. Each difference is listed',
+    'with what --fix does about it:',
+    '  - stored events are applied, first;',
+    '  - orders move forward to match their PaymentIntent (never backwards);',
+    "    refunded totals and missing ids follow Stripe's; refunds made on",
+    "    Stripe's Dashboard are recorded;",
+    '  - pending orders, refunds and debits (Stripe answered, or not, and the',
+    '    answer was never recorded) are looked up on Stripe: found, their',
+    '    outcome is recorded; not found, they never reached Stripe and are',
+    '    closed (failed; an owed debit stays owed).',
+    'Nothing new is ever sent to Stripe. Drifts that would move money or an',
+    'order backwards are left for a person.',
+    'Exit code 0 when nothing is (left) out of line, 1 otherwise.',
   ]
 
   static options: CommandOptions = { startApp: true }

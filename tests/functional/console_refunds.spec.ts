@@ -455,6 +455,11 @@ test.group('orders:refund', (group) => {
       '--force',
     ])
     covered.assertSucceeded()
+    covered.assertLog(
+      "[ blue(info) ] Refund $70.00 to erin@example.com's card: the platform pays all of it " +
+        '(earlier refunds of this order were covered by the platform) and the contractor owes ' +
+        'their share as a debit.'
+    )
     const debits = await ContractorDebit.query().orderBy('id')
     // $70 refunded: the contractor's share of it is $63 (their $45 for the first $50 stays owed)
     assert.deepEqual(

@@ -269,6 +269,42 @@ function planRefund(
   return { kind: 'new', amount, left, refunded, pending }
 }
 
+/**
+ * Shares of earlier refunds the platform covered (owed or collected debits):
+ * they are still in the contractor's transfer
+ */
+function coveredShares(order: Order, trx?: TransactionClientContract) {
+  return ContractorDebit.query(trx ? { client: trx } : {})
+    .where('orderId', order.id)
+    .whereNotNull('refundId')
+    .whereIn('status', ['owed', 'pending', 'succeeded'])
+}
+
+/**
+ * Stripe settles the exact remainders on the refund that takes everything
+ * left: with reverse_transfer it would take the covered shares back a second
+ * time. Without platformCovers that refund is refused; with it, it is made
+ * platform-covers and its owed share leaves the covered ones out.
+ */
+function assertNoCoveredShareTwice(
+  order: Order,
+  covered: ContractorDebit[],
+  options: RefundOptions
+) {
+  if (options.platformCovers) {
+    return
+  }
+  const total = covered.reduce((sum, debit) => sum + debit.amount, 0)
+  throw new ActionError(
+    `Refunding everything left on order #${order.id} with reverse_transfer would take back ` +
+      `again the ${formatAmount(total, order.currency)} share of earlier refunds the platform ` +
+      `covered (debit ${covered.map((debit) => `#${debit.id}`).join(', ')}). Use ` +
+      '--platform-covers (the contractor owes the rest of their share) or --no-reverse-transfer ' +
+      '(the platform pays).',
+    409
+  )
+}
+
 export interface RefundPreview {
   order: Order
   /** The refund an earlier run made for the same request */
@@ -281,6 +317,8 @@ export interface RefundPreview {
   refundApplicationFee: boolean
   /** What the contractor would give back (null when Stripe could not be asked) */
   share: ContractorShare | null
+  /** Made platform-covers without trying the reversal (earlier covered refunds) */
+  coveredDirectly: boolean
 }
 
 /** What `refundOrder` would do, read without locking or writing (for confirmations) */
@@ -307,6 +345,15 @@ export async function previewRefund(
       reverseTransfer: plan.refund.reverseTransfer,
       refundApplicationFee: plan.refund.refundApplicationFee,
       share: null,
+      coveredDirectly: false,
+    }
+  }
+  let coveredDirectly = false
+  if (reverseTransfer && plan.amount === plan.left) {
+    const covered = await coveredShares(order)
+    if (covered.length > 0) {
+      assertNoCoveredShareTwice(order, covered, options)
+      coveredDirectly = true
     }
   }
   const share = reverseTransfer
@@ -322,6 +369,7 @@ export async function previewRefund(
     reverseTransfer,
     refundApplicationFee,
     share,
+    coveredDirectly,
   }
 }
 
@@ -349,25 +397,11 @@ function openRefund(orderId: number, spec: RefundSpec, options: RefundOptions) {
     }
     const { amount, left } = plan
 
-    // Shares the platform covered earlier are still in the transfer: a refund
-    // of everything left would reverse them again (Stripe settles remainders)
-    const covered = await ContractorDebit.query({ client: trx })
-      .where('orderId', order.id)
-      .whereNotNull('refundId')
-      .whereIn('status', ['owed', 'pending', 'succeeded'])
+    const covered = await coveredShares(order, trx)
     const coveredTotal = covered.reduce((total, debit) => total + debit.amount, 0)
     let platformCovers = spec.platformCovers
     if (!platformCovers && spec.reverseTransfer && amount === left && covered.length > 0) {
-      if (!options.platformCovers) {
-        throw new ActionError(
-          `Refunding everything left on order #${order.id} with reverse_transfer would take back ` +
-            `again the ${formatAmount(coveredTotal, order.currency)} the contractor already owes ` +
-            `for earlier refunds the platform covered (debit ${covered.map((d) => `#${d.id}`).join(', ')}). ` +
-            'Use --platform-covers (the contractor owes the rest of their share) or ' +
-            '--no-reverse-transfer (the platform pays).',
-          409
-        )
-      }
+      assertNoCoveredShareTwice(order, covered, options)
       platformCovers = { refundApplicationFee: spec.refundApplicationFee, refusedRefundId: null }
     }
 
