@@ -294,7 +294,7 @@ function assertNoCoveredShareTwice(
   if (options.platformCovers) {
     return
   }
-  const total = covered.reduce((sum, debit) => sum + debit.amount, 0)
+  const total = covered.reduce((running, debit) => running + debit.amount, 0)
   throw new ActionError(
     `Refunding everything left on order #${order.id} with reverse_transfer would take back ` +
       `again the ${formatAmount(total, order.currency)} share of earlier refunds the platform ` +
