@@ -10,6 +10,7 @@ import PaymentEvent from '#models/payment_event'
 import OrdersCapture from '#commands/orders_capture'
 import OrdersRefund from '#commands/orders_refund'
 import ContractorsDebit from '#commands/contractors_debit'
+import StripeReconcile from '#commands/stripe_reconcile'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { truncateAllTables } from '#tests/helpers/database'
@@ -638,6 +639,33 @@ test.group('orders:refund', (group) => {
     assert.equal(order.amountRefunded, 5000)
     const { fee } = await chargeOf(order.stripeChargeId!)
     assert.equal(fee?.amount_refunded, 500)
+  })
+
+  test('a refund made on Stripe behind the app’s back: Stripe’s refusal says to reconcile', async ({
+    assert,
+  }) => {
+    const { order } = await capturedOrder(12000)
+    await stripe().refunds.create({ payment_intent: order.stripePaymentIntentId!, amount: 2000 })
+
+    const refused = await runCommand(OrdersRefund, [String(order.id), '--force'])
+
+    refused.assertExitCode(1)
+    const [row] = await Refund.all()
+    assert.deepEqual(errorsOf(refused), [
+      `[ red(error) ] Stripe refused refund #${row.id}: Stripe has less left to refund on this ` +
+        'charge than Crewpay knows (a refund made outside Crewpay?); run stripe:reconcile. ' +
+        'Nothing was refunded.',
+    ])
+    assert.equal(row.status, 'failed')
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
+
+    await runCommand(StripeReconcile, ['--fix', '--force'])
+    const rest = await runCommand(OrdersRefund, [String(order.id), '--force'])
+    rest.assertSucceeded()
+    rest.assertLogMatches(
+      /of \$100\.00 on order #\d+ succeeded .*the order is refunded, \$120\.00 of \$120\.00 refunded\.$/
+    )
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 2)
   })
 
   test('refuses what cannot be refunded and bad input, in one line, changing nothing', async ({

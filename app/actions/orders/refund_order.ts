@@ -639,11 +639,16 @@ function driveRefund(refundId: number, orderId: number, actor: string, fresh: bo
         if (described.isTransient) {
           return { kind: 'unknown', refund }
         }
-        const balanceInsufficient =
-          isStripeError(error) && error.code === 'balance_insufficient' && refund.reverseTransfer
-        const message = balanceInsufficient
-          ? "The contractor's Stripe balance cannot cover the reversal of their share."
-          : described.message
+        const code = isStripeError(error) ? error.code : null
+        const balanceInsufficient = code === 'balance_insufficient' && refund.reverseTransfer
+        let message = described.message
+        if (balanceInsufficient) {
+          message = "The contractor's Stripe balance cannot cover the reversal of their share."
+        } else if (code === 'amount_too_large') {
+          message =
+            'Stripe has less left to refund on this charge than Crewpay knows (a refund made ' +
+            'outside Crewpay?); run stripe:reconcile.'
+        }
         refund.useTransaction(trx)
         refund.merge({ status: 'failed', failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
         await refund.save()
