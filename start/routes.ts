@@ -25,6 +25,40 @@ router
   })
   .use(middleware.guest())
 
+/*
+| Cards (employers only) and services: anyone browses what can be ordered,
+| contractors manage their own. Others' cards and services are 404.
+*/
+const CardsController = () => import('#controllers/cards_controller')
+const ServicesController = () => import('#controllers/services_controller')
+const MyServicesController = () => import('#controllers/my_services_controller')
+
+router.get('/services', [ServicesController, 'index']).as('services.index')
+router
+  .get('/services/:id', [ServicesController, 'show'])
+  .as('services.show')
+  .where('id', router.matchers.number())
+
+router
+  .group(() => {
+    router.get('/cards', [CardsController, 'index']).as('cards.index')
+    router.post('/cards', [CardsController, 'store']).as('cards.store')
+    router.post('/cards/:id/default', [CardsController, 'makeDefault']).as('cards.default')
+    router.delete('/cards/:id', [CardsController, 'destroy']).as('cards.destroy')
+  })
+  .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
+
+router
+  .group(() => {
+    router.get('/my/services', [MyServicesController, 'index']).as('my_services.index')
+    router.post('/my/services', [MyServicesController, 'store']).as('my_services.store')
+    router
+      .post('/my/services/:id/toggle', [MyServicesController, 'toggle'])
+      .as('my_services.toggle')
+      .where('id', router.matchers.number())
+  })
+  .use([middleware.auth(), middleware.role({ roles: ['contractor'] })])
+
 router
   .group(() => {
     router.post('/logout', [SessionController, 'destroy']).as('session.destroy')

@@ -208,8 +208,10 @@ test.group('Order lifecycle', (group) => {
       ]
     )
     const page = await client.get(`/orders/${order.id}`).loginAs(employer)
-    page.assertTextIncludes('captured')
+    page.assertTextIncludes('<span class="badge ok">captured</span>')
     page.assertTextIncludes('Charged')
+    const list = await client.get('/orders').loginAs(contractor)
+    list.assertTextIncludes('<span class="badge ok">captured</span>')
   })
 
   test('the employer cancels before acceptance: the hold is released', async ({

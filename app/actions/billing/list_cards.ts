@@ -1,10 +1,35 @@
 import type Stripe from 'stripe'
+import { ActionError } from '#exceptions/action_error'
 import { stripe } from '#stripe/client'
-import { isStripeError } from '#stripe/errors'
+import { isStripeError, reportStripeError } from '#stripe/errors'
+
+/** What a PaymentMethod id looks like; anything else is never sent to Stripe */
+export const PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9_]+$/
+/** Stripe's ids are far shorter; the column that stores them is 64 */
+export const PAYMENT_METHOD_ID_MAX_LENGTH = 64
+
+export function isPaymentMethodId(value: string) {
+  return value.length <= PAYMENT_METHOD_ID_MAX_LENGTH && PAYMENT_METHOD_ID.test(value)
+}
+
+const BRAND_NAMES: Record<string, string> = {
+  amex: 'American Express',
+  cartes_bancaires: 'Cartes Bancaires',
+  diners: 'Diners Club',
+  discover: 'Discover',
+  eftpos_au: 'eftpos',
+  jcb: 'JCB',
+  link: 'Link',
+  mastercard: 'Mastercard',
+  unionpay: 'UnionPay',
+  visa: 'Visa',
+}
 
 export interface SavedCard {
   id: string
   brand: string
+  /** "Visa", "American Express" */
+  brandName: string
   last4: string
   expMonth: number
   expYear: number
@@ -15,9 +40,11 @@ export function toSavedCard(
   paymentMethod: Stripe.PaymentMethod,
   defaultId: string | null
 ): SavedCard {
+  const brand = paymentMethod.card?.brand ?? 'card'
   return {
     id: paymentMethod.id,
-    brand: paymentMethod.card?.brand ?? 'card',
+    brand,
+    brandName: BRAND_NAMES[brand] ?? 'Card',
     last4: paymentMethod.card?.last4 ?? '????',
     expMonth: paymentMethod.card?.exp_month ?? 0,
     expYear: paymentMethod.card?.exp_year ?? 0,
@@ -37,10 +64,11 @@ export async function listCards(customerId: string, defaultId: string | null) {
 
 /**
  * The PaymentMethod when it is one of this customer's cards; null for unknown
- * ids and for other customers' cards.
+ * ids and for other customers' cards. When Stripe cannot answer, an
+ * ActionError (503) with a message, never a bare Stripe error.
  */
 export async function findCustomerCard(customerId: string, paymentMethodId: string) {
-  if (!/^pm_[A-Za-z0-9_]+$/.test(paymentMethodId)) {
+  if (!isPaymentMethodId(paymentMethodId)) {
     return null
   }
   try {
@@ -54,6 +82,12 @@ export async function findCustomerCard(customerId: string, paymentMethodId: stri
     if (isStripeError(error) && error.code === 'resource_missing') {
       return null
     }
-    throw error
+    const described = reportStripeError(error, { operation: 'find_customer_card' })
+    throw new ActionError(
+      described.isTransient
+        ? described.message
+        : 'Your saved cards could not be checked right now. Please try again in a moment.',
+      503
+    )
   }
 }

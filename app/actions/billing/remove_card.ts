@@ -1,29 +1,59 @@
+import logger from '@adonisjs/core/services/logger'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { findCustomerCard } from '#actions/billing/list_cards'
+import { findCustomerCard, listCards, toSavedCard } from '#actions/billing/list_cards'
+import { setDefaultCard } from '#actions/billing/set_default_card'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { describeStripeError } from '#stripe/errors'
+import { reportStripeError } from '#stripe/errors'
 
 /**
  * Detaches a saved card. Orders already authorized keep their hold (the
- * PaymentIntent holds the money, not the saved card).
+ * PaymentIntent holds the money, not the saved card). When the default card
+ * goes, the newest remaining card becomes the default, so an employer with
+ * cards always has one to pay with. Returns the removed card and the new
+ * default, if one was chosen.
  */
 export async function removeCard(employer: User, paymentMethodId: string) {
   const profile = await UserProfile.findByOrFail('userId', employer.id)
-  if (!profile.stripeId || !(await findCustomerCard(profile.stripeId, paymentMethodId))) {
+  const paymentMethod = profile.stripeId
+    ? await findCustomerCard(profile.stripeId, paymentMethodId)
+    : null
+  if (!profile.stripeId || !paymentMethod) {
     throw new ActionError('This card is not one of your saved cards.', 404)
   }
+  const removed = toSavedCard(paymentMethod, profile.defaultPaymentMethodId)
   try {
     await stripe().paymentMethods.detach(paymentMethodId, undefined, {
       idempotencyKey: idempotencyKey('user', employer, 'remove_card', paymentMethodId),
     })
   } catch (error) {
-    throw new ActionError(describeStripeError(error).message, 503)
+    const described = reportStripeError(error, { userId: employer.id, operation: 'remove_card' })
+    throw new ActionError(
+      described.isTransient
+        ? described.message
+        : 'This card could not be removed. Please try again in a moment.',
+      503
+    )
   }
-  if (profile.defaultPaymentMethodId === paymentMethodId) {
-    profile.defaultPaymentMethodId = null
-    await profile.save()
+  if (!removed.isDefault) {
+    return { removed, newDefault: null }
   }
+  profile.defaultPaymentMethodId = null
+  await profile.save()
+
+  // The card is gone either way; promoting another one is a convenience
+  try {
+    const [newest] = await listCards(profile.stripeId, null)
+    if (newest) {
+      return { removed, newDefault: await setDefaultCard(employer, newest.id) }
+    }
+  } catch (error) {
+    logger.warn(
+      { userId: employer.id, reason: (error as Error).message },
+      'The default card was removed but no other card could be made the default'
+    )
+  }
+  return { removed, newDefault: null }
 }

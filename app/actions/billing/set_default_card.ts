@@ -1,10 +1,10 @@
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { findCustomerCard } from '#actions/billing/list_cards'
+import { findCustomerCard, toSavedCard } from '#actions/billing/list_cards'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { describeStripeError } from '#stripe/errors'
+import { reportStripeError } from '#stripe/errors'
 
 /**
  * Makes one of the employer's cards the default, on Stripe (the customer's
@@ -13,7 +13,10 @@ import { describeStripeError } from '#stripe/errors'
  */
 export async function setDefaultCard(employer: User, paymentMethodId: string) {
   const profile = await UserProfile.findByOrFail('userId', employer.id)
-  if (!profile.stripeId || !(await findCustomerCard(profile.stripeId, paymentMethodId))) {
+  const paymentMethod = profile.stripeId
+    ? await findCustomerCard(profile.stripeId, paymentMethodId)
+    : null
+  if (!profile.stripeId || !paymentMethod) {
     throw new ActionError('This card is not one of your saved cards.', 404)
   }
   try {
@@ -31,8 +34,10 @@ export async function setDefaultCard(employer: User, paymentMethodId: string) {
       }
     )
   } catch (error) {
-    throw new ActionError(describeStripeError(error).message, 503)
+    const described = reportStripeError(error, { userId: employer.id, operation: 'default_card' })
+    throw new ActionError(described.message, 503)
   }
   profile.defaultPaymentMethodId = paymentMethodId
   await profile.save()
+  return toSavedCard(paymentMethod, paymentMethodId)
 }

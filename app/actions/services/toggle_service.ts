@@ -1,0 +1,28 @@
+import type User from '#models/user'
+import Service from '#models/service'
+import { ActionError } from '#exceptions/action_error'
+import { isRecordId } from '#actions/services/visible_services'
+
+/** The contractor's own service; 404 for anybody else's or an unknown id */
+export async function findOwnService(contractor: User, serviceId: unknown) {
+  const service = isRecordId(serviceId)
+    ? await Service.query().where('id', serviceId).where('contractorId', contractor.id).first()
+    : null
+  if (!service) {
+    throw new ActionError('Service not found.', 404)
+  }
+  return service
+}
+
+/**
+ * Takes a service off the listing or puts it back. `active` is the state the
+ * form asked for (so a double click does not flip it back); without it the
+ * state flips. Orders already placed are not affected; a deactivated service
+ * cannot be ordered.
+ */
+export async function toggleService(contractor: User, serviceId: unknown, active?: boolean) {
+  const service = await findOwnService(contractor, serviceId)
+  service.active = active ?? !service.active
+  await service.save()
+  return service
+}

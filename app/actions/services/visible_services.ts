@@ -1,0 +1,28 @@
+import db from '@adonisjs/lucid/services/db'
+import Service from '#models/service'
+
+/**
+ * Services anyone may see and order: active, offered by a contractor whose
+ * Stripe account can take charges and receive transfers. The same columns as
+ * `canTakeOrders` (orders/place_order), as one query.
+ */
+export function visibleServicesQuery() {
+  return Service.query()
+    .where('active', true)
+    .whereIn(
+      'contractorId',
+      db
+        .from('user_profiles')
+        .select('user_id')
+        .whereNotNull('stripe_id')
+        .where('charges_enabled', true)
+        .where('transfers_capability', 'active')
+    )
+}
+
+/** Postgres integer ids: anything else (too large, not a number) matches nothing */
+export function isRecordId(value: unknown): value is number {
+  return (
+    typeof value === 'number' && Number.isSafeInteger(value) && value > 0 && value <= 2_147_483_647
+  )
+}

@@ -1,0 +1,68 @@
+import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+import type { FieldContext } from '@vinejs/vine/types'
+import { AmountError, formatAmount, parseAmount } from '#money/amounts'
+import { CURRENCIES, CURRENCY_CODES, isSupportedCurrency } from '#money/currencies'
+
+/**
+ * The price is decimal text in the chosen currency ("120.00", "1,250"); it is
+ * checked with the money module, the one place amounts are parsed, against
+ * the currency sent alongside. Below Stripe's minimum charge a service could
+ * never be ordered, so that is refused too.
+ */
+const priceInCurrency = vine.createRule(
+  (value: unknown, _options: undefined, field: FieldContext) => {
+    if (typeof value !== 'string') {
+      return
+    }
+    const currency = String(field.parent?.currency ?? '')
+      .trim()
+      .toLowerCase()
+    if (!isSupportedCurrency(currency)) {
+      // The currency field reports its own error
+      return
+    }
+    let amount: number
+    try {
+      amount = parseAmount(value, currency)
+    } catch (error) {
+      if (error instanceof AmountError) {
+        field.report(error.message, 'amount', field)
+        return
+      }
+      throw error
+    }
+    const minimum = CURRENCIES[currency].minimumCharge
+    if (amount < minimum) {
+      field.report(
+        `The price must be at least ${formatAmount(minimum, currency)}.`,
+        'amount',
+        field
+      )
+    }
+  }
+)
+
+export const createServiceValidator = vine.create({
+  title: vine.string().trim().minLength(3).maxLength(120),
+  description: vine.string().trim().minLength(10).maxLength(5000),
+  currency: vine.string().trim().toLowerCase().in(CURRENCY_CODES),
+  price: vine.string().trim().maxLength(30).use(priceInCurrency()),
+})
+
+createServiceValidator.messagesProvider = new SimpleMessagesProvider(
+  {
+    'required': 'Enter the {{ field }}.',
+    'string': 'The {{ field }} must be text.',
+    'minLength': 'The {{ field }} must be at least {{ min }} characters long.',
+    'maxLength': 'The {{ field }} must be at most {{ max }} characters long.',
+    'price.required': 'Enter a price, e.g. 120.00.',
+    'price.maxLength': 'Enter a price, e.g. 120.00.',
+    'currency.required': 'Choose a currency.',
+    'currency.in': `Choose one of: ${CURRENCY_CODES.map((code) => code.toUpperCase()).join(', ')}.`,
+  },
+  {}
+)
+
+export const servicesPageValidator = vine.create({
+  page: vine.number().withoutDecimals().positive().max(100_000).optional(),
+})
