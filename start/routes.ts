@@ -11,6 +11,8 @@ const SessionController = () => import('#controllers/session_controller')
 const HealthController = () => import('#controllers/health_controller')
 const StripeWebhooksController = () => import('#controllers/stripe_webhooks_controller')
 const OrdersController = () => import('#controllers/orders_controller')
+const OnboardingController = () => import('#controllers/onboarding_controller')
+const BalanceController = () => import('#controllers/balance_controller')
 
 router.on('/').render('pages/home').as('home')
 router.get('/health', [HealthController, 'show']).as('health')
@@ -85,3 +87,19 @@ router
   })
   .where('id', router.matchers.number())
   .use([middleware.auth(), middleware.role({ roles: ['employer', 'contractor'] })])
+
+/*
+| Contractors: Connect onboarding and their own Stripe balance. Employers get 403.
+*/
+router
+  .group(() => {
+    router.get('/onboarding', [OnboardingController, 'show']).as('onboarding.show')
+    router.post('/onboarding/details', [OnboardingController, 'details']).as('onboarding.details')
+    router.post('/onboarding/terms', [OnboardingController, 'terms']).as('onboarding.terms')
+    router
+      .post('/onboarding/documents', [OnboardingController, 'documents'])
+      .as('onboarding.documents')
+    router.post('/onboarding/bank', [OnboardingController, 'bank']).as('onboarding.bank')
+    router.get('/balance', [BalanceController, 'show']).as('balance.show')
+  })
+  .use([middleware.auth(), middleware.role({ roles: ['contractor'] })])

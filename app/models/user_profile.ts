@@ -86,6 +86,10 @@ export default class UserProfile extends BaseModel {
   @column({ columnName: 'bank_last4' })
   declare bankLast4: string | null
 
+  /** Successful onboarding writes to Stripe; part of their idempotency keys */
+  @column()
+  declare onboardingRevision: number
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -14,9 +14,11 @@ export async function syncAccountSnapshot(account: Stripe.Account) {
     return null
   }
   const requirements = account.requirements
-  const externalAccount = account.external_accounts?.data?.find(
-    (item) => item.object === 'bank_account'
-  ) as Stripe.BankAccount | undefined
+  const banks = (account.external_accounts?.data ?? []).filter(
+    (item): item is Stripe.BankAccount => item.object === 'bank_account'
+  )
+  // Payouts go to the default account of the currency
+  const externalAccount = banks.find((bank) => bank.default_for_currency) ?? banks[0]
 
   profile.merge({
     chargesEnabled: Boolean(account.charges_enabled),
@@ -37,6 +39,9 @@ export async function syncAccountSnapshot(account: Stripe.Account) {
   })
   if (externalAccount) {
     profile.merge({ bankName: externalAccount.bank_name ?? null, bankLast4: externalAccount.last4 })
+  } else if (account.external_accounts) {
+    // Stripe listed the account's bank accounts and there is none any more
+    profile.merge({ bankName: null, bankLast4: null })
   }
   if (account.tos_acceptance?.date && !profile.tosAcceptedAt) {
     profile.tosAcceptedAt = DateTime.fromSeconds(account.tos_acceptance.date)

@@ -1,0 +1,293 @@
+import { test } from '@japa/runner'
+import type { ApiResponse } from '@japa/api-client'
+import { DateTime } from 'luxon'
+import type User from '#models/user'
+import StripeEvent from '#models/stripe_event'
+import { stripe } from '#stripe/client'
+import { truncateAllTables } from '#tests/helpers/database'
+import { followRedirect } from '#tests/helpers/http'
+import { createUser } from '#tests/helpers/users'
+import {
+  advanceSandboxClock,
+  createActiveContractor,
+  profileOf,
+  stripeIdOf,
+} from '#tests/helpers/stripe'
+import { withStripeUnreachable } from '#tests/helpers/onboarding'
+
+const TWO_DAYS = 2 * 24 * 60 * 60
+
+/**
+ * A paid order as Stripe sees it: a destination charge to the contractor,
+ * held (manual capture) with pm_card_visa, then captured. The contractor
+ * gets amount − fee.
+ */
+async function paidOrder(contractor: User, amount: number, fee: number | null) {
+  const destination = await stripeIdOf(contractor)
+  const intent = await stripe().paymentIntents.create({
+    amount,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    allowed_payment_method_types: ['card'],
+    capture_method: 'manual',
+    confirm: true,
+    ...(fee === null ? {} : { application_fee_amount: fee }),
+    transfer_data: { destination },
+  })
+  return stripe().paymentIntents.capture(intent.id)
+}
+
+async function contractorTransactions(contractor: User) {
+  const stripeAccount = await stripeIdOf(contractor)
+  const list = await stripe().balanceTransactions.list({ limit: 100 }, { stripeAccount })
+  return list.data
+}
+
+function formatted(seconds: number) {
+  return DateTime.fromSeconds(seconds).toUTC().toFormat('LLL d, yyyy')
+}
+
+/** The text of the first element with this class, e.g. `<dd class="pending">$1.00</dd>` */
+function cell(page: ApiResponse, className: string) {
+  return new RegExp(`class="${className}">([^<]*)<`).exec(page.text())?.[1] ?? null
+}
+
+/** The transaction ids listed, in page order */
+function listedTransactions(page: ApiResponse) {
+  return [...page.text().matchAll(/<tr data-id="(txn_[A-Za-z0-9]+)"/g)].map((match) => match[1])
+}
+
+function link(page: ApiResponse, rel: 'prev' | 'next') {
+  const match = new RegExp(`<a href="([^"]+)" rel="${rel}">`).exec(page.text())
+  return match ? match[1].replaceAll('&amp;', '&') : null
+}
+
+test.group('Balance', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('a captured order shows as pending, then available two days later, to the cent', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    await paidOrder(contractor, 12345, 1235)
+    const before = await profileOf(contractor)
+
+    const pending = await client.get('/balance').loginAs(contractor)
+    pending.assertStatus(200)
+    assert.equal(cell(pending, 'pending'), '$111.10')
+    assert.equal(cell(pending, 'available'), '$0.00')
+    const [payment] = await contractorTransactions(contractor)
+    assert.equal(payment.type, 'payment')
+    assert.equal(payment.status, 'pending')
+    assert.equal(payment.net, 11110)
+    assert.equal(cell(pending, 'next-available'), formatted(payment.available_on))
+    pending.assertTextIncludes('Payment for an order')
+    pending.assertTextIncludes('<td class="amount">$123.45</td>')
+    pending.assertTextIncludes('<td class="amount">$12.35</td>')
+    pending.assertTextIncludes('<td class="amount">$111.10</td>')
+    pending.assertTextIncludes('<td>Pending</td>')
+    assert.deepEqual(listedTransactions(pending), [payment.id])
+
+    await advanceSandboxClock(TWO_DAYS)
+
+    const available = await client.get('/balance').loginAs(contractor)
+    available.assertStatus(200)
+    assert.equal(cell(available, 'available'), '$111.10')
+    assert.equal(cell(available, 'pending'), '$0.00')
+    assert.isNull(cell(available, 'next-available'))
+    available.assertTextIncludes('<td>Available</td>')
+    assert.notInclude(available.text(), '<td>Pending</td>')
+
+    // Reading a balance writes nothing
+    const after = await profileOf(contractor)
+    assert.equal(after.updatedAt.toMillis(), before.updatedAt.toMillis())
+    assert.lengthOf(await StripeEvent.all(), 0)
+  })
+
+  test('payouts are listed with their status', async ({ client, assert }) => {
+    const contractor = await createActiveContractor()
+    await paidOrder(contractor, 10000, 1000)
+    await advanceSandboxClock(TWO_DAYS)
+    const stripeAccount = await stripeIdOf(contractor)
+    const payout = await stripe().payouts.create(
+      { amount: 9000, currency: 'usd' },
+      { stripeAccount }
+    )
+
+    const onItsWay = await client.get('/balance').loginAs(contractor)
+    onItsWay.assertStatus(200)
+    assert.equal(cell(onItsWay, 'available'), '$0.00')
+    onItsWay.assertTextIncludes(`<tr data-id="${payout.id}">`)
+    onItsWay.assertTextIncludes('On its way')
+    onItsWay.assertTextIncludes(formatted(payout.arrival_date))
+    onItsWay.assertTextIncludes('Payout to your bank')
+    onItsWay.assertTextIncludes('<td class="amount">-$90.00</td>')
+
+    await advanceSandboxClock(TWO_DAYS)
+    const paid = await client.get('/balance').loginAs(contractor)
+    paid.assertTextIncludes('<td>Paid</td>')
+    const profile = await profileOf(contractor)
+    assert.equal(profile.stripeId, stripeAccount)
+  })
+
+  test('pages through the transactions newest first with Stripe cursors', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    for (let index = 1; index <= 22; index++) {
+      await paidOrder(contractor, 1000 + index * 100, null)
+    }
+    const all = await contractorTransactions(contractor)
+    assert.lengthOf(all, 22)
+
+    const first = await client.get('/balance').loginAs(contractor)
+    first.assertStatus(200)
+    assert.deepEqual(
+      listedTransactions(first),
+      all.slice(0, 20).map((txn) => txn.id)
+    )
+    first.assertTextIncludes('<td class="amount">$32.00</td>')
+    assert.isNull(link(first, 'prev'))
+    assert.equal(link(first, 'next'), `/balance?starting_after=${all[19].id}`)
+
+    const second = await client.get(link(first, 'next')!).loginAs(contractor)
+    second.assertStatus(200)
+    assert.deepEqual(
+      listedTransactions(second),
+      all.slice(20).map((txn) => txn.id)
+    )
+    second.assertTextIncludes('<td class="amount">$11.00</td>')
+    assert.isNull(link(second, 'next'))
+    assert.equal(link(second, 'prev'), `/balance?ending_before=${all[20].id}`)
+
+    const back = await client.get(link(second, 'prev')!).loginAs(contractor)
+    assert.deepEqual(
+      listedTransactions(back),
+      all.slice(0, 20).map((txn) => txn.id)
+    )
+    assert.isNull(link(back, 'prev'))
+    assert.equal(link(back, 'next'), `/balance?starting_after=${all[19].id}`)
+    const profile = await profileOf(contractor)
+    assert.match(profile.stripeId!, /^acct_/)
+  })
+
+  test('refuses page links that are not balance transaction ids', async ({ client, assert }) => {
+    const contractor = await createActiveContractor()
+    await paidOrder(contractor, 5000, 500)
+    const [own] = await contractorTransactions(contractor)
+
+    for (const query of [
+      'starting_after=ch_3abc',
+      'starting_after=txn_<script>',
+      'ending_before=../../v1/balance',
+      `starting_after=${own.id}&ending_before=${own.id}`,
+    ]) {
+      const response = await client.get(`/balance?${query}`).loginAs(contractor).redirects(0)
+      response.assertStatus(302)
+      response.assertHeader('location', '/balance')
+      assert.equal(
+        response.flashMessage('error'),
+        'That page link is not valid; here are your latest transactions.'
+      )
+    }
+    const response = await client
+      .get('/balance?starting_after=nope')
+      .loginAs(contractor)
+      .redirects(0)
+    const page = await followRedirect(client, response).loginAs(contractor)
+    page.assertStatus(200)
+    page.assertTextIncludes('That page link is not valid; here are your latest transactions.')
+    assert.deepEqual(listedTransactions(page), [own.id])
+    const profile = await profileOf(contractor)
+    assert.match(profile.stripeId!, /^acct_/)
+  })
+
+  test("each contractor only ever sees their own account's money", async ({ client, assert }) => {
+    const carla = await createActiveContractor({ email: 'carla@example.com' })
+    const dave = await createActiveContractor({ email: 'dave@example.com' })
+    await paidOrder(carla, 5000, 500)
+    await paidOrder(dave, 7000, 700)
+    const [carlaTxn] = await contractorTransactions(carla)
+    const [daveTxn] = await contractorTransactions(dave)
+
+    const carlaPage = await client.get('/balance').loginAs(carla)
+    assert.equal(cell(carlaPage, 'pending'), '$45.00')
+    assert.deepEqual(listedTransactions(carlaPage), [carlaTxn.id])
+    assert.notInclude(carlaPage.text(), '$63.00')
+    assert.notInclude(carlaPage.text(), daveTxn.id)
+
+    const davePage = await client.get('/balance').loginAs(dave)
+    assert.equal(cell(davePage, 'pending'), '$63.00')
+    assert.deepEqual(listedTransactions(davePage), [daveTxn.id])
+    assert.notInclude(davePage.text(), '$45.00')
+
+    // Another contractor's transaction as a cursor: whatever Stripe makes of
+    // it, Dave's page lists Dave's account only
+    const probe = await client.get(`/balance?starting_after=${carlaTxn.id}`).loginAs(dave)
+    probe.assertStatus(200)
+    assert.includeMembers([daveTxn.id], listedTransactions(probe))
+    assert.notInclude(probe.text(), carlaTxn.id)
+    assert.notInclude(probe.text(), '$45.00')
+
+    const [carlaProfile, daveProfile] = [await profileOf(carla), await profileOf(dave)]
+    assert.notEqual(carlaProfile.stripeId, daveProfile.stripeId)
+  })
+
+  test('a cursor Stripe does not know shows the latest transactions with a notice', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    await paidOrder(contractor, 5000, 500)
+    const [own] = await contractorTransactions(contractor)
+
+    const page = await client
+      .get('/balance?starting_after=txn_1NoSuchTransactionAnywhere')
+      .loginAs(contractor)
+
+    page.assertStatus(200)
+    page.assertTextIncludes(
+      'That page link is not valid any more; here are your latest transactions.'
+    )
+    assert.deepEqual(listedTransactions(page), [own.id])
+    assert.equal(cell(page, 'pending'), '$45.00')
+    const profile = await profileOf(contractor)
+    assert.match(profile.stripeId!, /^acct_/)
+  })
+
+  test('a Stripe outage shows a clear message, not an error page', async ({ client, assert }) => {
+    const contractor = await createActiveContractor()
+    await paidOrder(contractor, 5000, 500)
+
+    const page = await withStripeUnreachable(() => client.get('/balance').loginAs(contractor))
+
+    page.assertStatus(200)
+    page.assertTextIncludes(
+      'Stripe is unreachable right now, so your balance cannot be shown. Your money is safe; reload this page in a moment.'
+    )
+    assert.notInclude(page.text(), 'Something went wrong')
+    assert.isNull(cell(page, 'pending'))
+    const profile = await profileOf(contractor)
+    assert.match(profile.stripeId!, /^acct_/)
+
+    const recovered = await client.get('/balance').loginAs(contractor)
+    assert.equal(cell(recovered, 'pending'), '$45.00')
+  })
+
+  test('a contractor without a payment account is sent to onboarding', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createUser({ role: 'contractor' })
+
+    const page = await client.get('/balance').loginAs(contractor)
+
+    page.assertStatus(200)
+    page.assertTextIncludes('You have no payment account yet.')
+    page.assertTextIncludes('<a href="/onboarding">Finish onboarding</a>')
+    const profile = await profileOf(contractor)
+    assert.isNull(profile.stripeId)
+  })
+})
