@@ -17,6 +17,7 @@ import {
   errorsOf,
   outputOf,
   runCommand,
+  withStripeUnreachable,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
 
@@ -119,6 +120,31 @@ test.group('orders:capture', (group) => {
       .where('orderId', order.id)
       .where('type', 'order.captured')
     assert.lengthOf(captures, 1)
+  })
+
+  test('Stripe unreachable: the capture is refused honestly and a re-run captures once', async ({
+    assert,
+  }) => {
+    const { contractor, order } = await heldOrder(12000)
+
+    const unreachable = await withStripeUnreachable(() =>
+      runCommand(OrdersCapture, [String(order.id), '--force'])
+    )
+
+    unreachable.assertExitCode(1)
+    assert.deepEqual(errorsOf(unreachable), [
+      '[ red(error) ] Stripe did not answer, so the capture may or may not have happened. Try ' +
+        'again: it happens once, however many times it is tried.',
+    ])
+    await order.refresh()
+    assert.equal(order.status, 'authorized')
+
+    const rerun = await runCommand(OrdersCapture, [String(order.id), '--force'])
+    rerun.assertSucceeded()
+    await order.refresh()
+    assert.equal(order.status, 'captured')
+    assert.lengthOf(await chargeCapturedEvents(order.stripeChargeId!), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 0, pending: 10800 })
   })
 
   test('asks before capturing; a "no" changes nothing', async ({ assert }) => {

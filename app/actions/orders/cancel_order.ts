@@ -41,7 +41,15 @@ export async function cancelOrder(orderId: number, options: CancelOptions): Prom
       if (changedBehindOurBack(error)) {
         return { refusal: await followStripeAfterRefusal(trx, order, options.actor, 'cancel') }
       }
-      throw new ActionError(described.message, described.isTransient ? 503 : 409)
+      if (described.isTransient) {
+        // Not "nothing was charged": the request may have reached Stripe; the
+        // same key makes a retry safe
+        throw new ActionError(
+          'Stripe did not answer, so the hold may or may not be released yet. Try again: it is released once, however many times it is tried.',
+          503
+        )
+      }
+      throw new ActionError(described.message, 409)
     }
 
     const to = options.to ?? 'canceled'

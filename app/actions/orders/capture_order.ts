@@ -58,7 +58,15 @@ export async function captureOrder(orderId: number, options: CaptureOptions): Pr
       if (changedBehindOurBack(error)) {
         return { refusal: await followStripeAfterRefusal(trx, order, options.actor, 'capture') }
       }
-      throw new ActionError(described.message, described.isTransient ? 503 : 409)
+      if (described.isTransient) {
+        // Not "nothing was charged": the request may have reached Stripe; the
+        // same key makes a retry safe
+        throw new ActionError(
+          'Stripe did not answer, so the capture may or may not have happened. Try again: it happens once, however many times it is tried.',
+          503
+        )
+      }
+      throw new ActionError(described.message, 409)
     }
 
     return moveOrder(trx, order, 'captured', {
