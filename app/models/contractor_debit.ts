@@ -4,7 +4,11 @@ import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 
-export type ContractorDebitStatus = 'pending' | 'succeeded' | 'failed'
+/**
+ * owed: recorded, not sent to Stripe yet (collected later); pending: row
+ * written, Stripe has not answered yet
+ */
+export type ContractorDebitStatus = 'owed' | 'pending' | 'succeeded' | 'failed'
 
 export default class ContractorDebit extends BaseModel {
   @column({ isPrimary: true })
@@ -19,6 +23,10 @@ export default class ContractorDebit extends BaseModel {
 
   @column()
   declare orderId: number | null
+
+  /** The refund this debit recovers the contractor's share of (platform-covers fallback) */
+  @column()
+  declare refundId: number | null
 
   /** Minor units of `currency` */
   @column()

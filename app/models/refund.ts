@@ -43,6 +43,14 @@ export default class Refund extends BaseModel {
   @column()
   declare initiatedBy: string
 
+  /**
+   * Set when the platform covered the contractor's share (the contractor's
+   * balance could not cover the reversal): what the contractor owes once this
+   * refund succeeds, recorded as a contractor debit
+   */
+  @column()
+  declare contractorOwes: number | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

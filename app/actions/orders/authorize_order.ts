@@ -27,6 +27,15 @@ export function chargeId(paymentIntent: Stripe.PaymentIntent) {
   return typeof charge === 'string' ? charge : (charge?.id ?? null)
 }
 
+/** The destination transfer of a captured PaymentIntent, when its charge is expanded */
+export function transferIdOf(paymentIntent: Stripe.PaymentIntent) {
+  const charge = paymentIntent.latest_charge
+  if (!charge || typeof charge === 'string') {
+    return null
+  }
+  return typeof charge.transfer === 'string' ? charge.transfer : (charge.transfer?.id ?? null)
+}
+
 /**
  * Places the hold for a pending order: a manual-capture destination charge on
  * the employer's card, confirmed off session. Under the order's row lock, with

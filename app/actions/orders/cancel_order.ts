@@ -4,10 +4,10 @@ import { HELD_STATUSES, type OrderStatus } from '#models/order'
 import { ActionError } from '#exceptions/action_error'
 import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
 import { assertOrderStatus } from '#actions/orders/order_errors'
-import { followStripeAfterRefusal } from '#actions/orders/settle_from_stripe'
+import { changedBehindOurBack, followStripeAfterRefusal } from '#actions/orders/settle_from_stripe'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { isStripeError, reportStripeError } from '#stripe/errors'
+import { reportStripeError } from '#stripe/errors'
 
 export type CancellationReason = 'duplicate' | 'fraudulent' | 'requested_by_customer' | 'abandoned'
 
@@ -38,10 +38,18 @@ export async function cancelOrder(orderId: number, options: CancelOptions): Prom
       )
     } catch (error) {
       const described = reportStripeError(error, { orderId: order.id, operation: 'cancel' })
-      if (isStripeError(error) && error.code === 'payment_intent_unexpected_state') {
+      if (changedBehindOurBack(error)) {
         return { refusal: await followStripeAfterRefusal(trx, order, options.actor, 'cancel') }
       }
-      throw new ActionError(described.message, described.isTransient ? 503 : 409)
+      if (described.isTransient) {
+        // Not "nothing was charged": the request may have reached Stripe; the
+        // same key makes a retry safe
+        throw new ActionError(
+          'Stripe did not answer, so the hold may or may not be released yet. Try again: it is released once, however many times it is tried.',
+          503
+        )
+      }
+      throw new ActionError(described.message, 409)
     }
 
     const to = options.to ?? 'canceled'

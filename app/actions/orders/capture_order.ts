@@ -5,11 +5,11 @@ import { ActionError } from '#exceptions/action_error'
 import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
 import { assertOrderStatus } from '#actions/orders/order_errors'
 import { orderFee } from '#actions/orders/order_fee'
-import { chargeId } from '#actions/orders/authorize_order'
-import { followStripeAfterRefusal } from '#actions/orders/settle_from_stripe'
+import { chargeId, transferIdOf } from '#actions/orders/authorize_order'
+import { changedBehindOurBack, followStripeAfterRefusal } from '#actions/orders/settle_from_stripe'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { isStripeError, reportStripeError } from '#stripe/errors'
+import { reportStripeError } from '#stripe/errors'
 
 export interface CaptureOptions {
   actor: string
@@ -19,14 +19,6 @@ export interface CaptureOptions {
   amount?: number
   /** Runs under the row lock before Stripe is called (party checks) */
   check?: (order: Order) => void
-}
-
-function transferId(paymentIntent: Stripe.PaymentIntent) {
-  const charge = paymentIntent.latest_charge
-  if (!charge || typeof charge === 'string') {
-    return null
-  }
-  return typeof charge.transfer === 'string' ? charge.transfer : (charge.transfer?.id ?? null)
 }
 
 /**
@@ -63,10 +55,18 @@ export async function captureOrder(orderId: number, options: CaptureOptions): Pr
       )
     } catch (error) {
       const described = reportStripeError(error, { orderId: order.id, operation: 'capture' })
-      if (isStripeError(error) && error.code === 'payment_intent_unexpected_state') {
+      if (changedBehindOurBack(error)) {
         return { refusal: await followStripeAfterRefusal(trx, order, options.actor, 'capture') }
       }
-      throw new ActionError(described.message, described.isTransient ? 503 : 409)
+      if (described.isTransient) {
+        // Not "nothing was charged": the request may have reached Stripe; the
+        // same key makes a retry safe
+        throw new ActionError(
+          'Stripe did not answer, so the capture may or may not have happened. Try again: it happens once, however many times it is tried.',
+          503
+        )
+      }
+      throw new ActionError(described.message, 409)
     }
 
     return moveOrder(trx, order, 'captured', {
@@ -76,7 +76,7 @@ export async function captureOrder(orderId: number, options: CaptureOptions): Pr
         amountCaptured: paymentIntent.amount_received,
         applicationFeeAmount: fee,
         stripeChargeId: chargeId(paymentIntent) ?? order.stripeChargeId,
-        stripeTransferId: transferId(paymentIntent),
+        stripeTransferId: transferIdOf(paymentIntent),
       },
       amount: paymentIntent.amount_received,
       stripeId: paymentIntent.id,

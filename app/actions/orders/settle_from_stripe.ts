@@ -4,8 +4,9 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Order from '#models/order'
 import { HELD_STATUSES } from '#models/order'
 import { moveOrder } from '#actions/orders/order_state'
-import { chargeId, holdExpiry } from '#actions/orders/authorize_order'
+import { chargeId, holdExpiry, transferIdOf } from '#actions/orders/authorize_order'
 import { stripe } from '#stripe/client'
+import { isStripeError } from '#stripe/errors'
 
 /**
  * Brings a locked order in line with its PaymentIntent as Stripe reports it
@@ -54,6 +55,7 @@ export async function settleFromPaymentIntent(
             applicationFeeAmount:
               paymentIntent.application_fee_amount ?? order.applicationFeeAmount,
             stripeChargeId: chargeId(paymentIntent) ?? order.stripeChargeId,
+            stripeTransferId: transferIdOf(paymentIntent) ?? order.stripeTransferId,
           },
           amount: paymentIntent.amount_received,
           stripeId,
@@ -100,6 +102,19 @@ export async function settleFromPaymentIntent(
     default:
       return order
   }
+}
+
+/**
+ * Stripe refused a capture or a cancel because the PaymentIntent is no longer
+ * in the state we have: moved on Stripe (unexpected state), or already done by
+ * an earlier run with the same key but other parameters (a re-run of a
+ * partial capture with another amount after a crash): Stripe's state wins.
+ */
+export function changedBehindOurBack(error: unknown) {
+  return (
+    isStripeError(error) &&
+    (error.code === 'payment_intent_unexpected_state' || error.rawType === 'idempotency_error')
+  )
 }
 
 /**

@@ -1,6 +1,25 @@
+import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Order from '#models/order'
 import { moveOrder } from '#actions/orders/order_state'
+
+/**
+ * What has been refunded of the money a charge actually captured. After a
+ * partial capture Stripe counts the released (never captured) remainder in
+ * `charge.amount_refunded` too (the sandbox does; the fact sheet marks it
+ * UNCONFIRMED for Stripe), so that remainder is taken off. Were Stripe not to
+ * count it, this would under-count: the order would show less refunded, and
+ * Stripe itself still refuses refunding more than what is left.
+ */
+export function capturedAmountRefunded(
+  charge: Pick<Stripe.Charge, 'amount' | 'amount_captured' | 'amount_refunded' | 'captured'>
+) {
+  if (!charge.captured) {
+    return 0
+  }
+  const released = charge.amount - charge.amount_captured
+  return Math.max(0, charge.amount_refunded - released)
+}
 
 /**
  * Sets a locked captured order's refunded total from Stripe's charge

@@ -1,0 +1,712 @@
+import type { DateTime } from 'luxon'
+import type Stripe from 'stripe'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import Order, { HELD_STATUSES, type OrderStatus } from '#models/order'
+import Refund from '#models/refund'
+import ContractorDebit from '#models/contractor_debit'
+import StripeEvent from '#models/stripe_event'
+import UserProfile from '#models/user_profile'
+import User from '#models/user'
+import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
+import { settleFromPaymentIntent } from '#actions/orders/settle_from_stripe'
+import { capturedAmountRefunded, syncRefundTotals } from '#actions/orders/sync_refunds'
+import { applyStripeRefund, localStatus } from '#actions/orders/refund_order'
+import {
+  applyStripeDebit,
+  findDebitOnStripe,
+  withLockedContractor,
+} from '#actions/contractors/debit_contractor'
+import { processStoredEvent } from '#actions/stripe_events/receive_event'
+import { recordPaymentEvent } from '#services/payment_events'
+import { formatAmount } from '#money/amounts'
+import { stripe } from '#stripe/client'
+import { describeStripeError, isStripeError } from '#stripe/errors'
+
+/*
+|--------------------------------------------------------------------------
+| Reconciliation: local orders, refunds and debits against Stripe
+|--------------------------------------------------------------------------
+|
+| Stripe is the source of truth for money. Every difference is a drift; with
+| `fix` the ones that follow a transition the app knows are applied, each
+| under the row lock of its order (or contractor), through the same code as
+| webhooks and commands: settleFromPaymentIntent, syncRefundTotals, the
+| refund and debit recorders. Nothing moves backwards (an order Stripe shows
+| as held is never "uncaptured"): those drifts are reported for a person.
+|
+| Rows written before a Stripe call whose answer was never recorded (pending
+| orders, refunds and debits) are looked up on Stripe. Found: their outcome is
+| recorded. Not found: the request never reached Stripe; the row is closed
+| (failed; an owed debit stays owed), and nothing is sent to Stripe on the
+| admin's behalf: running the command again makes it.
+|
+| Stored webhook events that were never applied are applied first.
+|
+*/
+
+export interface Drift {
+  /** "order #42", "refund #3 (order #42)", "debit #2", "event evt_…" */
+  subject: string
+  problem: string
+  local: string
+  stripe: string
+  /** What --fix does about it; null when it needs a person */
+  fix: string | null
+  fixed: boolean
+}
+
+export interface ReconcileReport {
+  drifts: Drift[]
+  checked: { orders: number; refunds: number; debits: number; events: number }
+  /** Things worth knowing that are not drifts (debits contractors owe) */
+  notes: string[]
+}
+
+export interface ReconcileOptions {
+  /** Only orders, debits and events created (received) since then */
+  since?: DateTime | null
+  fix: boolean
+  actor: string
+}
+
+const CAPTURED_STATUSES: OrderStatus[] = ['captured', 'partially_refunded', 'refunded']
+
+function problemText(error: unknown) {
+  if (isStripeError(error)) {
+    return describeStripeError(error).message
+  }
+  return error instanceof Error ? error.message.split('\n')[0] : String(error)
+}
+
+function money(amount: number, currency: string) {
+  return formatAmount(amount, currency)
+}
+
+function idOf(value: string | { id: string } | null | undefined) {
+  return typeof value === 'string' ? value : (value?.id ?? null)
+}
+
+/** The order's PaymentIntent when our own write of its id was lost (metadata order_id) */
+async function findIntentForOrder(order: Order) {
+  const employer = await UserProfile.findBy('userId', order.employerId)
+  if (!employer?.stripeId) {
+    return null
+  }
+  let newest: Stripe.PaymentIntent | null = null
+  for await (const paymentIntent of stripe().paymentIntents.list({
+    customer: employer.stripeId,
+    limit: 100,
+  })) {
+    if (paymentIntent.metadata?.order_id === String(order.id)) {
+      if (!newest || paymentIntent.created > newest.created) {
+        newest = paymentIntent
+      }
+    }
+  }
+  if (!newest) {
+    return null
+  }
+  return stripe().paymentIntents.retrieve(newest.id, { expand: ['latest_charge'] })
+}
+
+/** The local statuses that agree with a PaymentIntent's status (null: no opinion) */
+function agreeingStatuses(paymentIntent: Stripe.PaymentIntent): OrderStatus[] | null {
+  switch (paymentIntent.status) {
+    case 'requires_capture':
+      return HELD_STATUSES
+    case 'succeeded':
+      return CAPTURED_STATUSES
+    case 'canceled':
+      return ['canceled', 'expired']
+    case 'requires_payment_method':
+    case 'requires_confirmation':
+    case 'requires_action':
+      return ['failed', 'pending']
+    default:
+      return null
+  }
+}
+
+/** Whether settleFromPaymentIntent moves this order forward to match Stripe */
+function settlesForward(order: Order, paymentIntent: Stripe.PaymentIntent) {
+  const open = order.status === 'pending' || HELD_STATUSES.includes(order.status)
+  switch (paymentIntent.status) {
+    case 'succeeded':
+    case 'canceled':
+      return open
+    case 'requires_capture':
+      return order.status === 'pending'
+    case 'requires_payment_method':
+      return order.status === 'pending' && Boolean(paymentIntent.last_payment_error)
+    default:
+      return false
+  }
+}
+
+async function allRefundsOf(paymentIntentId: string) {
+  const refunds: Stripe.Refund[] = []
+  for await (const refund of stripe().refunds.list({
+    payment_intent: paymentIntentId,
+    limit: 100,
+  })) {
+    refunds.push(refund)
+  }
+  return refunds
+}
+
+class OrderCheck {
+  drifts: Drift[] = []
+  refundsChecked = 0
+
+  constructor(
+    private trx: TransactionClientContract,
+    private order: Order,
+    private options: ReconcileOptions
+  ) {}
+
+  private get subject() {
+    return `order #${this.order.id}`
+  }
+
+  private add(drift: Omit<Drift, 'fixed' | 'subject'> & { subject?: string }) {
+    const entry: Drift = { subject: this.subject, ...drift, fixed: false }
+    this.drifts.push(entry)
+    return entry
+  }
+
+  private async applying(drift: Drift, work: () => Promise<unknown>) {
+    if (this.options.fix && drift.fix) {
+      await work()
+      drift.fixed = true
+    }
+  }
+
+  async run() {
+    const order = this.order
+    if (order.status === 'pending') {
+      return this.pending()
+    }
+    if (!order.stripePaymentIntentId) {
+      return
+    }
+    const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId, {
+      expand: ['latest_charge'],
+    })
+    await this.status(paymentIntent)
+    const charge =
+      paymentIntent.latest_charge && typeof paymentIntent.latest_charge === 'object'
+        ? paymentIntent.latest_charge
+        : null
+    if (CAPTURED_STATUSES.includes(order.status) && paymentIntent.status === 'succeeded') {
+      await this.captured(paymentIntent, charge)
+    }
+    if (charge?.captured && CAPTURED_STATUSES.includes(order.status)) {
+      await this.refunds(charge)
+    }
+  }
+
+  /** A pending order: its authorization's outcome was never recorded */
+  private async pending() {
+    const order = this.order
+    const paymentIntent = order.stripePaymentIntentId
+      ? await stripe().paymentIntents.retrieve(order.stripePaymentIntentId, {
+          expand: ['latest_charge'],
+        })
+      : await findIntentForOrder(order)
+    if (!paymentIntent) {
+      const drift = this.add({
+        problem: 'authorization never reached Stripe',
+        local: 'pending',
+        stripe: 'no PaymentIntent',
+        fix: 'mark the order failed (nothing was held)',
+      })
+      await this.applying(drift, () =>
+        moveOrder(this.trx, order, 'failed', {
+          actor: this.options.actor,
+          type: 'order.authorization_failed',
+          set: {
+            failureMessage:
+              'The card authorization never reached Stripe: nothing was held. Place the order again.',
+          },
+          message: 'Found by reconciliation: no PaymentIntent on Stripe',
+        })
+      )
+      return
+    }
+    const forward = settlesForward(order, paymentIntent)
+    const drift = this.add({
+      problem: 'authorization outcome not recorded',
+      local: 'pending',
+      stripe: `${paymentIntent.id} ${paymentIntent.status}`,
+      fix: forward ? 'settle the order from its PaymentIntent' : null,
+    })
+    await this.applying(drift, () =>
+      settleFromPaymentIntent(this.trx, order, paymentIntent, this.options.actor)
+    )
+  }
+
+  private async status(paymentIntent: Stripe.PaymentIntent) {
+    const order = this.order
+    const agreeing = agreeingStatuses(paymentIntent)
+    if (!agreeing || agreeing.includes(order.status)) {
+      return
+    }
+    const forward = settlesForward(order, paymentIntent)
+    const drift = this.add({
+      problem: 'status',
+      local: order.status,
+      stripe: `${paymentIntent.id} ${paymentIntent.status}`,
+      fix: forward ? 'move the order forward to match Stripe' : null,
+    })
+    await this.applying(drift, () =>
+      settleFromPaymentIntent(this.trx, order, paymentIntent, this.options.actor)
+    )
+  }
+
+  /** Captured amount, fee, charge and transfer of a captured order */
+  private async captured(paymentIntent: Stripe.PaymentIntent, charge: Stripe.Charge | null) {
+    const order = this.order
+    const set: Partial<Order> = {}
+    const found: Drift[] = []
+    const expect = (
+      problem: string,
+      local: string,
+      onStripe: string,
+      fixable: boolean,
+      change: Partial<Order>
+    ) => {
+      found.push(
+        this.add({
+          problem,
+          local,
+          stripe: onStripe,
+          fix: fixable ? "take Stripe's value" : null,
+        })
+      )
+      if (fixable) {
+        Object.assign(set, change)
+      }
+    }
+
+    if (order.amountCaptured !== paymentIntent.amount_received) {
+      expect(
+        'captured amount',
+        money(order.amountCaptured, order.currency),
+        money(paymentIntent.amount_received, order.currency),
+        paymentIntent.amount_received >= order.amountRefunded,
+        { amountCaptured: paymentIntent.amount_received }
+      )
+    }
+    const fee = paymentIntent.application_fee_amount
+    if (fee !== null && fee !== undefined && fee !== order.applicationFeeAmount) {
+      expect(
+        'platform fee',
+        money(order.applicationFeeAmount, order.currency),
+        money(fee, order.currency),
+        true,
+        { applicationFeeAmount: fee }
+      )
+    }
+    if (charge && order.stripeChargeId !== charge.id) {
+      expect('charge id', order.stripeChargeId ?? 'none', charge.id, !order.stripeChargeId, {
+        stripeChargeId: charge.id,
+      })
+    }
+    const transferId = idOf(charge?.transfer)
+    if (transferId && order.stripeTransferId !== transferId) {
+      expect('transfer id', order.stripeTransferId ?? 'none', transferId, !order.stripeTransferId, {
+        stripeTransferId: transferId,
+      })
+    }
+
+    const fixable = found.filter((drift) => drift.fix)
+    if (this.options.fix && fixable.length > 0) {
+      order.useTransaction(this.trx)
+      order.merge(set)
+      await order.save()
+      await recordPaymentEvent(this.trx, {
+        orderId: order.id,
+        actor: this.options.actor,
+        type: 'order.reconciled',
+        amount: order.amountCaptured,
+        currency: order.currency,
+        stripeId: paymentIntent.id,
+        message: `Took Stripe's ${fixable.map((drift) => drift.problem).join(', ')}`,
+      })
+      for (const drift of fixable) {
+        drift.fixed = true
+      }
+    }
+  }
+
+  /** Refund rows against Stripe's refunds, then the order's refunded total */
+  private async refunds(charge: Stripe.Charge) {
+    const order = this.order
+    const onStripe = await allRefundsOf(order.stripePaymentIntentId!)
+    const rows = await Refund.query({ client: this.trx }).where('orderId', order.id).orderBy('id')
+    this.refundsChecked += rows.length
+    const known = new Set<string>()
+
+    for (const row of rows) {
+      const subject = `refund #${row.id} (order #${order.id})`
+      const match =
+        onStripe.find((refund) => refund.id === row.stripeRefundId) ??
+        onStripe.find((refund) => refund.metadata?.crewpay_refund === row.reference) ??
+        null
+      if (match) {
+        known.add(match.id)
+      }
+      if (row.status === 'pending') {
+        if (match) {
+          const drift = this.add({
+            subject,
+            problem: 'outcome not recorded',
+            local: `pending ${money(row.amount, row.currency)}`,
+            stripe: `${match.id} ${match.status}`,
+            fix: "record Stripe's outcome",
+          })
+          await this.applying(drift, () =>
+            applyStripeRefund(this.trx, order, row, match, this.options.actor)
+          )
+        } else if (!row.stripeRefundId) {
+          const drift = this.add({
+            subject,
+            problem: 'never reached Stripe',
+            local: `pending ${money(row.amount, row.currency)}`,
+            stripe: 'no refund',
+            fix: 'mark it failed (nothing was refunded)',
+          })
+          await this.applying(drift, () => this.closeRefund(row))
+        }
+        continue
+      }
+      if (row.status !== 'succeeded') {
+        continue
+      }
+      if (!match) {
+        this.add({
+          subject,
+          problem: 'succeeded locally, missing on Stripe',
+          local: `${row.stripeRefundId ?? 'no id'} ${money(row.amount, row.currency)}`,
+          stripe: 'no refund',
+          fix: null,
+        })
+        continue
+      }
+      if (match.amount !== row.amount) {
+        this.add({
+          subject,
+          problem: 'amount',
+          local: money(row.amount, row.currency),
+          stripe: money(match.amount, row.currency),
+          fix: null,
+        })
+      }
+      const missingDebit =
+        row.contractorOwes !== null &&
+        !(await ContractorDebit.query({ client: this.trx }).where('refundId', row.id).first())
+      if (localStatus(match) !== 'succeeded' || missingDebit) {
+        const drift = this.add({
+          subject,
+          problem: missingDebit ? 'owed debit not recorded' : 'status',
+          local: row.status,
+          stripe: `${match.id} ${match.status}`,
+          fix: missingDebit ? 'record the debit the contractor owes' : "take Stripe's status",
+        })
+        await this.applying(drift, () =>
+          applyStripeRefund(this.trx, order, row, match, this.options.actor)
+        )
+      }
+    }
+
+    for (const refund of onStripe) {
+      if (known.has(refund.id)) {
+        continue
+      }
+      const drift = this.add({
+        subject: `refund ${refund.id} (order #${order.id})`,
+        problem: 'made on Stripe, no local record',
+        local: 'none',
+        stripe: `${money(refund.amount, refund.currency)} ${refund.status}`,
+        fix: 'record it',
+      })
+      await this.applying(drift, () => this.recordForeignRefund(refund))
+    }
+
+    const refunded = capturedAmountRefunded(charge)
+    if (refunded !== order.amountRefunded) {
+      const drift = this.add({
+        problem: 'refunded amount',
+        local: money(order.amountRefunded, order.currency),
+        stripe: money(refunded, order.currency),
+        fix:
+          refunded > order.amountRefunded ? 'take Stripe’s total (as charge.refunded does)' : null,
+      })
+      await this.applying(drift, () =>
+        syncRefundTotals(this.trx, order, refunded, this.options.actor, charge.id)
+      )
+    }
+  }
+
+  private async closeRefund(row: Refund) {
+    const message = 'Never reached Stripe: nothing was refunded (found by reconciliation).'
+    row.useTransaction(this.trx)
+    row.merge({ status: 'failed', failureMessage: message })
+    await row.save()
+    await recordPaymentEvent(this.trx, {
+      orderId: row.orderId,
+      refundId: row.id,
+      actor: this.options.actor,
+      type: 'refund.failed',
+      fromStatus: 'pending',
+      toStatus: 'failed',
+      amount: row.amount,
+      currency: row.currency,
+      message,
+    })
+  }
+
+  /** A refund made outside the app (Stripe's Dashboard): recorded as Stripe shows it */
+  private async recordForeignRefund(refund: Stripe.Refund) {
+    const row = await Refund.create(
+      {
+        orderId: this.order.id,
+        amount: refund.amount,
+        currency: refund.currency,
+        reason: refund.reason ?? null,
+        reverseTransfer: Boolean(refund.transfer_reversal),
+        refundApplicationFee: false,
+        status: localStatus(refund),
+        stripeRefundId: refund.id,
+        initiatedBy: 'stripe',
+        contractorOwes: null,
+      },
+      { client: this.trx }
+    )
+    await recordPaymentEvent(this.trx, {
+      orderId: this.order.id,
+      refundId: row.id,
+      actor: this.options.actor,
+      type: 'refund.recorded',
+      toStatus: row.status,
+      amount: row.amount,
+      currency: row.currency,
+      stripeId: refund.id,
+      message: 'Made outside Crewpay (Stripe Dashboard); recorded by reconciliation',
+    })
+  }
+}
+
+async function checkOrder(orderId: number, options: ReconcileOptions) {
+  try {
+    return await withLockedOrder(orderId, async (order, trx) => {
+      const check = new OrderCheck(trx, order, options)
+      await check.run()
+      return { drifts: check.drifts, refunds: check.refundsChecked }
+    })
+  } catch (error) {
+    return {
+      drifts: [
+        {
+          subject: `order #${orderId}`,
+          problem: 'could not be checked',
+          local: '',
+          stripe: problemText(error),
+          fix: null,
+          fixed: false,
+        },
+      ],
+      refunds: 0,
+    }
+  }
+}
+
+async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Promise<Drift[]> {
+  const subject = `debit #${debit.id}`
+  try {
+    return await withLockedContractor(debit.contractorId, async (_profile, trx) => {
+      const row = await ContractorDebit.query({ client: trx })
+        .where('id', debit.id)
+        .forUpdate()
+        .firstOrFail()
+      const drifts: Drift[] = []
+      const onStripe = await findDebitOnStripe(row)
+      const amount = money(row.amount, row.currency)
+      if (row.status === 'pending') {
+        const drift: Drift = onStripe
+          ? {
+              subject,
+              problem: 'outcome not recorded',
+              local: `pending ${amount}`,
+              stripe: `${onStripe.id} ${onStripe.status}`,
+              fix: "record Stripe's outcome",
+              fixed: false,
+            }
+          : {
+              subject,
+              problem: 'never reached Stripe',
+              local: `pending ${amount}`,
+              stripe: 'no debit',
+              fix: row.refundId ? 'put it back to owed' : 'mark it failed (nothing was charged)',
+              fixed: false,
+            }
+        drifts.push(drift)
+        if (options.fix) {
+          if (onStripe) {
+            await applyStripeDebit(trx, row, onStripe, options.actor)
+          } else {
+            const to = row.refundId ? 'owed' : 'failed'
+            const message = 'Never reached Stripe: nothing was charged (found by reconciliation).'
+            row.useTransaction(trx)
+            row.merge({ status: to, failureMessage: message })
+            await row.save()
+            await recordPaymentEvent(trx, {
+              orderId: row.orderId,
+              contractorDebitId: row.id,
+              refundId: row.refundId,
+              actor: options.actor,
+              type: 'contractor_debit.failed',
+              fromStatus: 'pending',
+              toStatus: to,
+              amount: row.amount,
+              currency: row.currency,
+              message,
+            })
+          }
+          drift.fixed = true
+        }
+        return drifts
+      }
+      // succeeded
+      if (!onStripe) {
+        drifts.push({
+          subject,
+          problem: 'succeeded locally, missing on Stripe',
+          local: `${row.stripeId ?? 'no id'} ${amount}`,
+          stripe: 'no debit',
+          fix: null,
+          fixed: false,
+        })
+        return drifts
+      }
+      if (onStripe.amount !== row.amount) {
+        drifts.push({
+          subject,
+          problem: 'amount',
+          local: amount,
+          stripe: money(onStripe.amount, onStripe.currency),
+          fix: null,
+          fixed: false,
+        })
+      }
+      if (onStripe.amount_refunded > 0) {
+        drifts.push({
+          subject,
+          problem: 'reversed on Stripe',
+          local: 'succeeded',
+          stripe: `${money(onStripe.amount_refunded, onStripe.currency)} given back`,
+          fix: null,
+          fixed: false,
+        })
+      }
+      if (onStripe.status !== 'succeeded') {
+        const drift: Drift = {
+          subject,
+          problem: 'status',
+          local: row.status,
+          stripe: `${onStripe.id} ${onStripe.status}`,
+          fix: "take Stripe's status",
+          fixed: false,
+        }
+        drifts.push(drift)
+        if (options.fix) {
+          await applyStripeDebit(trx, row, onStripe, options.actor)
+          drift.fixed = true
+        }
+      }
+      return drifts
+    })
+  } catch (error) {
+    return [
+      {
+        subject,
+        problem: 'could not be checked',
+        local: debit.status,
+        stripe: problemText(error),
+        fix: null,
+        fixed: false,
+      },
+    ]
+  }
+}
+
+/** Compares (and with `fix` aligns) local money records with Stripe. See the top of the file. */
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  const since = options.since?.toJSDate()
+  const report: ReconcileReport = {
+    drifts: [],
+    checked: { orders: 0, refunds: 0, debits: 0, events: 0 },
+    notes: [],
+  }
+
+  // 1. Webhook events stored but never applied: applying them first may
+  //    settle what the order checks would otherwise report
+  const events = await StripeEvent.query()
+    .whereNull('processedAt')
+    .if(since, (query) => query.where('receivedAt', '>=', since!))
+    .orderBy('id')
+  report.checked.events = events.length
+  for (const event of events) {
+    const drift: Drift = {
+      subject: `event ${event.stripeEventId}`,
+      problem: `${event.type} stored, not applied`,
+      local: event.processingError ? `failed: ${event.processingError}` : 'not processed',
+      stripe: event.account ? `on ${event.account}` : 'platform',
+      fix: 'apply it',
+      fixed: false,
+    }
+    report.drifts.push(drift)
+    if (options.fix) {
+      await processStoredEvent(event)
+      drift.fixed = event.processedAt !== null
+      if (!drift.fixed) {
+        drift.local = `failed again: ${event.processingError}`
+      }
+    }
+  }
+
+  // 2. Orders, with their refunds
+  const orders = await Order.query()
+    .if(since, (query) => query.where('createdAt', '>=', since!))
+    .orderBy('id')
+    .select('id')
+  report.checked.orders = orders.length
+  for (const { id } of orders) {
+    const checked = await checkOrder(id, options)
+    report.drifts.push(...checked.drifts)
+    report.checked.refunds += checked.refunds
+  }
+
+  // 3. Contractor debits sent to Stripe (owed ones are listed as notes)
+  const debits = await ContractorDebit.query()
+    .if(since, (query) => query.where('createdAt', '>=', since!))
+    .orderBy('id')
+  for (const debit of debits) {
+    if (debit.status === 'owed') {
+      const contractor = await User.find(debit.contractorId)
+      report.notes.push(
+        `Debit #${debit.id}: ${money(debit.amount, debit.currency)} owed by ` +
+          `${contractor?.email ?? `user ${debit.contractorId}`} (collect with ` +
+          `node ace contractors:debit ${contractor?.email ?? debit.contractorId} --collect=${debit.id})`
+      )
+      continue
+    }
+    if (debit.status === 'failed') {
+      continue
+    }
+    report.checked.debits += 1
+    report.drifts.push(...(await checkDebit(debit, options)))
+  }
+
+  return report
+}

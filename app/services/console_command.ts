@@ -1,0 +1,107 @@
+import os from 'node:os'
+import { BaseCommand } from '@adonisjs/core/ace'
+import { errors as vineErrors } from '@vinejs/vine'
+import { ActionError } from '#exceptions/action_error'
+import { AmountError } from '#money/amounts'
+import { describeStripeError, isStripeError } from '#stripe/errors'
+import { canPrompt } from '#services/console_prompts'
+
+/**
+ * What every admin command shares: who is acting, one-line failures with exit
+ * code 1, and the confirmation that guards every change.
+ */
+
+/** "console:<os user>", the actor of every change made from the console */
+export function consoleActor() {
+  let name: string
+  try {
+    name = os.userInfo().username
+  } catch {
+    name = process.env.USER || process.env.USERNAME || 'unknown'
+  }
+  return `console:${name}`
+}
+
+/** The command itself refuses (bad input, no confirmation): one line, exit code 1 */
+export class ConsoleRefusal extends Error {}
+
+function firstLine(text: string) {
+  return text.split('\n')[0].trim()
+}
+
+/** Any error as the one line an admin reads (never a stack trace) */
+export function failureLine(error: unknown): string {
+  if (
+    error instanceof ActionError ||
+    error instanceof AmountError ||
+    error instanceof ConsoleRefusal
+  ) {
+    return error.message
+  }
+  if (error instanceof vineErrors.E_VALIDATION_ERROR) {
+    return (error.messages as { message: string }[]).map((entry) => entry.message).join(' ')
+  }
+  if (isStripeError(error)) {
+    return describeStripeError(error).message
+  }
+  if (error instanceof Error) {
+    return `Unexpected error: ${firstLine(error.message)}`
+  }
+  return `Unexpected error: ${firstLine(String(error))}`
+}
+
+/**
+ * Base of the admin commands: `perform()` does the work; whatever it throws
+ * becomes one `error` line and exit code 1.
+ */
+export abstract class ConsoleCommand extends BaseCommand {
+  protected abstract perform(): Promise<void>
+
+  async run() {
+    try {
+      await this.perform()
+    } catch (error) {
+      this.fail(failureLine(error))
+    }
+  }
+
+  protected fail(message: string) {
+    this.logger.error(message)
+    this.exitCode = 1
+  }
+
+  protected get actor() {
+    return consoleActor()
+  }
+
+  /**
+   * Prints the summary, then asks. With --force nothing is asked; without a
+   * terminal (cron, a pipe) and without --force the command refuses, so
+   * nothing ever changes unconfirmed.
+   */
+  protected async confirmOrRefuse(options: {
+    force: boolean
+    summary: string[]
+    question: string
+    flagHint?: string
+  }) {
+    for (const line of options.summary) {
+      this.logger.info(line)
+    }
+    if (options.force) {
+      return
+    }
+    if (!canPrompt(this)) {
+      throw new ConsoleRefusal(
+        `No terminal to confirm on: nothing was done. Re-run with --force to ${options.flagHint ?? 'go ahead'}.`
+      )
+    }
+    if (!(await this.prompt.confirm(options.question))) {
+      throw new ConsoleRefusal('Not confirmed: nothing was done.')
+    }
+  }
+
+  protected printJson(value: unknown) {
+    this.logger.log(JSON.stringify(value, null, 2))
+  }
+}

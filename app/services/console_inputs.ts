@@ -1,0 +1,144 @@
+import { DateTime } from 'luxon'
+import vine, { SimpleMessagesProvider } from '@vinejs/vine'
+import { CURRENCY_CODES } from '#money/currencies'
+import Order, { ORDER_STATUSES } from '#models/order'
+import User, { normalizeEmail } from '#models/user'
+import { ActionError } from '#exceptions/action_error'
+import { AmountError, parseAmount } from '#money/amounts'
+
+/**
+ * Console arguments and flags, checked before anything is looked up or
+ * changed. Messages name the argument and say what a good value looks like.
+ */
+
+export const CANCELLATION_REASONS = [
+  'duplicate',
+  'fraudulent',
+  'requested_by_customer',
+  'abandoned',
+] as const
+export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const
+
+/** "12.34" in the currency's units → minor units; never zero, never more decimals than it has */
+export function parseAmountFlag(text: string | undefined, currency: string, flag = '--amount') {
+  if (text === undefined || String(text).trim() === '') {
+    throw new AmountError(`${flag} needs an amount, e.g. ${flag}=12.50.`)
+  }
+  const amount = parseAmount(String(text), currency)
+  if (amount === 0) {
+    throw new AmountError('The amount must be more than zero.')
+  }
+  return amount
+}
+
+/** An order given as 42, #42 or its PaymentIntent id (pi_…) */
+export async function findOrderArg(text: string | undefined) {
+  const value = String(text ?? '').trim()
+  if (/^pi_[A-Za-z0-9]+$/.test(value)) {
+    const order = await Order.findBy('stripePaymentIntentId', value)
+    if (!order) {
+      throw new ActionError(`No order has the PaymentIntent ${value}.`, 404)
+    }
+    return order
+  }
+  const match = /^#?(\d{1,9})$/.exec(value)
+  if (!match) {
+    throw new ActionError(
+      `"${value}" is not an order: give its number (42 or #42) or its PaymentIntent id (pi_…).`,
+      422
+    )
+  }
+  const order = await Order.find(Number(match[1]))
+  if (!order) {
+    throw new ActionError(`Order #${Number(match[1])} does not exist.`, 404)
+  }
+  return order
+}
+
+/** A user by email, for filters; unknown emails are an error, not an empty list */
+export async function findUserByEmail(email: string, role: 'employer' | 'contractor') {
+  const user = await User.findBy('email', normalizeEmail(email))
+  if (!user) {
+    throw new ActionError(`No user has the email ${email}.`, 404)
+  }
+  if (user.role !== role) {
+    throw new ActionError(
+      `${user.email} is not ${role === 'employer' ? 'an employer' : 'a contractor'}.`,
+      422
+    )
+  }
+  return user
+}
+
+/** A contractor given as an email or a user id */
+export async function findContractorArg(text: string | undefined) {
+  const value = String(text ?? '').trim()
+  if (/^\d{1,9}$/.test(value)) {
+    const user = await User.find(Number(value))
+    if (!user) {
+      throw new ActionError(`No user has the id ${value}.`, 404)
+    }
+    if (user.role !== 'contractor') {
+      throw new ActionError(`User ${value} (${user.email}) is not a contractor.`, 422)
+    }
+    return user
+  }
+  if (!value.includes('@')) {
+    throw new ActionError(`"${value}" is not a contractor: give their email or their user id.`, 422)
+  }
+  return findUserByEmail(value, 'contractor')
+}
+
+const statusList = ORDER_STATUSES.join(', ')
+
+export const listOrdersValidator = vine.create({
+  status: vine.array(vine.enum(ORDER_STATUSES)).optional(),
+  employer: vine.string().trim().email().optional(),
+  contractor: vine.string().trim().email().optional(),
+  limit: vine.number().withoutDecimals().range([1, 1000]),
+})
+listOrdersValidator.messagesProvider = new SimpleMessagesProvider({
+  'status.*.enum': `--status must be one of: ${statusList} (several: comma-separated).`,
+  'employer.email': '--employer must be an email address.',
+  'contractor.email': '--contractor must be an email address.',
+  'limit.number': '--limit must be a whole number from 1 to 1000.',
+  'limit.withoutDecimals': '--limit must be a whole number from 1 to 1000.',
+  'limit.range': '--limit must be a whole number from 1 to 1000.',
+})
+
+export const cancelValidator = vine.create({ reason: vine.enum(CANCELLATION_REASONS) })
+cancelValidator.messagesProvider = new SimpleMessagesProvider({
+  'reason.enum': `--reason must be one of: ${CANCELLATION_REASONS.join(', ')}.`,
+})
+
+export const refundValidator = vine.create({ reason: vine.enum(REFUND_REASONS).optional() })
+refundValidator.messagesProvider = new SimpleMessagesProvider({
+  'reason.enum': `--reason must be one of: ${REFUND_REASONS.join(', ')}.`,
+})
+
+export const debitValidator = vine.create({
+  currency: vine.string().trim().toLowerCase().in(CURRENCY_CODES),
+  reason: vine.string().trim().minLength(3).maxLength(500),
+})
+debitValidator.messagesProvider = new SimpleMessagesProvider({
+  'currency.required': "--currency is required (the contractor's account currency, e.g. usd).",
+  'currency.in': `--currency must be one of: ${CURRENCY_CODES.join(', ')}.`,
+  'reason.required': '--reason is required: say why the contractor is debited.',
+  'reason.minLength': '--reason must be at least 3 characters.',
+  'reason.maxLength': '--reason must be at most 500 characters.',
+})
+
+/** --since: an ISO date or date-time (UTC when no zone is given) */
+export function parseSince(text: string | undefined) {
+  if (text === undefined) {
+    return null
+  }
+  const since = DateTime.fromISO(String(text).trim(), { zone: 'utc' })
+  if (!since.isValid) {
+    throw new ActionError(
+      `--since must be an ISO date, e.g. 2026-11-01 or 2026-11-01T08:00:00Z (got "${text}").`,
+      422
+    )
+  }
+  return since
+}

@@ -1,0 +1,208 @@
+import { args, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { ConsoleCommand } from '#services/console_command'
+import {
+  REFUND_REASONS,
+  findOrderArg,
+  parseAmountFlag,
+  refundValidator,
+} from '#services/console_inputs'
+import { formatAmount } from '#money/amounts'
+import User from '#models/user'
+import {
+  previewRefund,
+  refundOrder,
+  type RefundOptions,
+  type RefundPreview,
+  type RefundResult,
+} from '#actions/orders/refund_order'
+
+/**
+ * Refunds a captured order from the console. The refund row is written before
+ * Stripe is called and its key comes from the row; the order's refunded total
+ * follows Stripe's charge through the same path as the charge.refunded webhook.
+ */
+export default class OrdersRefund extends ConsoleCommand {
+  static commandName = 'orders:refund'
+  static description = 'Refund a captured order, fully or partially, to the employer’s card'
+  static help = [
+    'Who pays: by default the contractor gives back their share of the refund',
+    '(reverse_transfer) and the platform its fee (refund_application_fee), both',
+    'in proportion to the amount refunded.',
+    '  --keep-fee             the platform keeps its fee; the contractor gives',
+    '                         back the whole amount',
+    '  --no-reverse-transfer  the platform pays the whole refund; the contractor',
+    '                         keeps their money',
+    '',
+    "When the contractor's Stripe balance cannot cover giving back their share,",
+    'Stripe refuses the whole refund: nothing is refunded and the command says',
+    'so. The fallback is explicit:',
+    "  --platform-covers      then refund from the platform's balance and record",
+    "                         the contractor's share as a debit they owe; collect",
+    '                         it later with contractors:debit <contractor>',
+    '                         --collect=<debit id>',
+    '',
+    'Never more than what is left: captured - refunded - refunds still pending.',
+    '',
+    'Re-runs: a pending or succeeded refund of the same amount on the same order',
+    'is taken to be this command run again: a pending one is completed (never',
+    'sent twice), a succeeded one is reported and nothing is done. To refund the',
+    'same amount a second time on purpose, add --repeat.',
+  ]
+
+  static options: CommandOptions = { startApp: true }
+
+  @args.string({ description: 'Order number (42 or #42) or its PaymentIntent id (pi_…)' })
+  declare order: string
+
+  @flags.string({
+    description: "Amount to refund in the currency's units (12.34); everything left if omitted",
+  })
+  declare amount?: string
+
+  @flags.string({ description: `Why: ${REFUND_REASONS.join(' | ')}` })
+  declare reason?: string
+
+  @flags.boolean({ description: 'The platform keeps its fee (no refund_application_fee)' })
+  declare keepFee: boolean
+
+  @flags.boolean({
+    description: 'The contractor gives back their share (reverse_transfer; default)',
+    default: true,
+    showNegatedVariantInHelp: true,
+  })
+  declare reverseTransfer: boolean
+
+  @flags.boolean({
+    description:
+      "If the contractor's balance cannot cover their share: the platform pays, the contractor owes a debit",
+  })
+  declare platformCovers: boolean
+
+  @flags.boolean({
+    description: 'Refund again an amount an earlier refund of this order already had',
+  })
+  declare repeat: boolean
+
+  @flags.boolean({ description: 'Do not ask for confirmation (needed without a terminal)' })
+  declare force: boolean
+
+  protected async perform() {
+    const { reason } = await refundValidator.validate({ reason: this.reason })
+    const order = await findOrderArg(this.order)
+    const options: RefundOptions = {
+      actor: this.actor,
+      amount: this.amount === undefined ? undefined : parseAmountFlag(this.amount, order.currency),
+      reason: reason ?? null,
+      reverseTransfer: this.reverseTransfer !== false,
+      refundApplicationFee: !this.keepFee,
+      platformCovers: Boolean(this.platformCovers),
+      repeat: Boolean(this.repeat),
+    }
+    const preview = await previewRefund(order.id, options)
+    const money = (value: number) => formatAmount(value, order.currency)
+
+    if (preview.existing?.status === 'succeeded') {
+      this.logger.info(
+        `Refund #${preview.existing.id} of ${money(preview.existing.amount)} on order #${order.id} ` +
+          `already succeeded (${preview.existing.stripeRefundId}): nothing was done. To refund ` +
+          `${money(preview.existing.amount)} again, add --repeat.`
+      )
+      return
+    }
+
+    await this.confirmOrRefuse({
+      force: this.force,
+      summary: await this.summary(preview),
+      question: `Refund ${money(preview.amount)} of order #${order.id}?`,
+      flagHint: 'refund',
+    })
+
+    const result = await refundOrder(order.id, options)
+    this.report(result)
+  }
+
+  private async summary(preview: RefundPreview) {
+    const { order } = preview
+    const money = (value: number) => formatAmount(value, order.currency)
+    const [employer, contractor] = await Promise.all([
+      User.findOrFail(order.employerId),
+      User.findOrFail(order.contractorId),
+    ])
+    const lines = [
+      `Order #${order.id} (${order.status}): ${money(order.amountCaptured)} captured from ` +
+        `${employer.email} for ${contractor.email}, ${money(preview.refunded)} refunded` +
+        (preview.pending ? `, ${money(preview.pending)} pending` : '') +
+        `, ${money(preview.left)} left (${order.stripePaymentIntentId}).`,
+    ]
+    if (preview.existing) {
+      lines.push(
+        `Refund #${preview.existing.id} of ${money(preview.existing.amount)} from an earlier run is ` +
+          'still pending: it is completed (looked up on Stripe, sent with its own idempotency key if it never arrived).'
+      )
+      return lines
+    }
+    let who: string
+    if (preview.coveredDirectly) {
+      who =
+        'the platform pays all of it (earlier refunds of this order were covered by the ' +
+        'platform) and the contractor owes their share as a debit'
+    } else if (!preview.reverseTransfer) {
+      who = 'the platform pays all of it; the contractor keeps what they were paid'
+    } else if (preview.share) {
+      who =
+        `the contractor gives back ${money(preview.share.reversal)}` +
+        (preview.refundApplicationFee
+          ? ` and the platform its ${money(preview.share.feeRefund)} fee share` +
+            ` (the contractor loses ${money(preview.share.owed)})`
+          : ', the platform keeps its fee')
+    } else {
+      who = 'the contractor gives back their share'
+    }
+    lines.push(`Refund ${money(preview.amount)} to ${employer.email}'s card: ${who}.`)
+    if (this.platformCovers && preview.reverseTransfer && !preview.coveredDirectly) {
+      lines.push(
+        "If the contractor's balance cannot cover their share, the platform pays all of it and " +
+          'the share is recorded as a debit the contractor owes.'
+      )
+    }
+    return lines
+  }
+
+  private report(result: RefundResult) {
+    const { refund, order } = result
+    const money = (value: number) => formatAmount(value, order.currency)
+    if (result.refusedAttempt) {
+      this.logger.warning(
+        `Refund #${result.refusedAttempt.id} was refused: the contractor's Stripe balance cannot ` +
+          'cover giving back their share. The platform covers it.'
+      )
+    }
+    const done = result.resumed
+      ? `Refund #${refund.id} (from an earlier run)`
+      : `Refund #${refund.id}`
+    if (result.outcome === 'already_done') {
+      this.logger.info(
+        `Refund #${refund.id} of ${money(refund.amount)} on order #${order.id} already succeeded ` +
+          `(${refund.stripeRefundId}): nothing was done.`
+      )
+    } else if (result.outcome === 'pending') {
+      this.logger.success(
+        `${done} of ${money(refund.amount)} on order #${order.id} is accepted by Stripe and pending ` +
+          `(${refund.stripeRefundId}); stripe:reconcile records its outcome.`
+      )
+    } else {
+      this.logger.success(
+        `${done} of ${money(refund.amount)} on order #${order.id} succeeded (${refund.stripeRefundId}): ` +
+          `the order is ${order.status}, ${money(order.amountRefunded)} of ` +
+          `${money(order.amountCaptured)} refunded.`
+      )
+    }
+    if (result.debit) {
+      this.logger.warning(
+        `Debit #${result.debit.id}: the contractor owes ${money(result.debit.amount)} (their share). ` +
+          `Collect it with: node ace contractors:debit ${result.debit.contractorId} --collect=${result.debit.id}`
+      )
+    }
+  }
+}

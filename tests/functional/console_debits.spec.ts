@@ -1,0 +1,315 @@
+import { test } from '@japa/runner'
+import ace from '@adonisjs/core/services/ace'
+import { userInfo } from 'node:os'
+import ContractorDebit from '#models/contractor_debit'
+import PaymentEvent from '#models/payment_event'
+import ContractorsDebit from '#commands/contractors_debit'
+import { stripe } from '#stripe/client'
+import { idempotencyKey } from '#stripe/idempotency'
+import { truncateAllTables } from '#tests/helpers/database'
+import { createActiveContractor, createEmployer, stripeIdOf } from '#tests/helpers/stripe'
+import { createService, placeTestOrder } from '#tests/helpers/orders'
+import { createUser } from '#tests/helpers/users'
+import { captureOrder } from '#actions/orders/capture_order'
+import { debitTransferGroup } from '#actions/contractors/debit_contractor'
+import {
+  contractorBalance,
+  errorsOf,
+  runCommand,
+  withStripeUnreachable,
+  withoutTerminal,
+} from '#tests/functional/console_helpers'
+
+const ACTOR = `console:${userInfo().username}`
+
+/** A contractor paid for one order ($120, fee $12): $108 available with bypassPending */
+async function paidContractor(card = 'pm_card_bypassPending') {
+  const contractor = await createActiveContractor({ email: 'carla@example.com' })
+  const employer = await createEmployer({ email: 'erin@example.com' }, card)
+  const service = await createService(contractor, { price: 12000 })
+  const order = await placeTestOrder(employer, service)
+  await captureOrder(order.id, { actor: 'test' })
+  return { contractor, employer, order }
+}
+
+async function platformPaymentsOf(debit: ContractorDebit) {
+  const payments = await stripe().charges.list({ transfer_group: debitTransferGroup(debit) })
+  return payments.data
+}
+
+test.group('contractors:debit', (group) => {
+  group.each.setup(async () => {
+    await truncateAllTables()
+    ace.ui.switchMode('raw')
+    return () => ace.ui.switchMode('normal')
+  })
+
+  test('debits the available balance once; a re-run finds it; --repeat debits again', async ({
+    assert,
+  }) => {
+    const { contractor, order } = await paidContractor()
+    assert.deepEqual(await contractorBalance(contractor), { available: 10800, pending: 0 })
+    const argv = [
+      'Carla@Example.com',
+      '--amount=5.00',
+      '--currency=usd',
+      '--reason=Chargeback fee',
+      `--order=${order.id}`,
+      '--force',
+    ]
+
+    const command = await runCommand(ContractorsDebit, argv)
+
+    command.assertSucceeded()
+    const debit = await ContractorDebit.firstOrFail()
+    command.assertLog(
+      `[ green(success) ] Debit #${debit.id} of $5.00 from carla@example.com succeeded (${debit.stripeId}).`
+    )
+    assert.equal(debit.status, 'succeeded')
+    assert.equal(debit.amount, 500)
+    assert.equal(debit.currency, 'usd')
+    assert.equal(debit.orderId, order.id)
+    assert.equal(debit.reason, 'Chargeback fee')
+    assert.equal(debit.initiatedBy, ACTOR)
+    assert.match(debit.stripeId!, /^py_/)
+    const payment = await stripe().charges.retrieve(debit.stripeId!)
+    assert.equal(payment.amount, 500)
+    assert.equal(payment.status, 'succeeded')
+    assert.equal(payment.metadata.crewpay_debit, debit.reference)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10300, pending: 0 })
+    const events = await PaymentEvent.query().where('contractorDebitId', debit.id).orderBy('id')
+    assert.deepEqual(
+      events.map((event) => [event.type, event.actor, event.amount, event.stripeId]),
+      [
+        ['contractor_debit.requested', ACTOR, 500, null],
+        ['contractor_debit.succeeded', ACTOR, 500, debit.stripeId],
+      ]
+    )
+
+    const again = await runCommand(ContractorsDebit, argv)
+    again.assertSucceeded()
+    again.assertLog(
+      `[ blue(info) ] Debit #${debit.id} of $5.00 from carla@example.com already succeeded ` +
+        `(${debit.stripeId}): nothing was done. To debit $5.00 again, add --repeat.`
+    )
+    assert.lengthOf(await ContractorDebit.all(), 1)
+    assert.lengthOf(await platformPaymentsOf(debit), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10300, pending: 0 })
+
+    const repeated = await runCommand(ContractorsDebit, [...argv, '--repeat'])
+    repeated.assertSucceeded()
+    assert.lengthOf(await ContractorDebit.all(), 2)
+    assert.deepEqual(await contractorBalance(contractor), { available: 9800, pending: 0 })
+  })
+
+  test('pending funds do not count: refused with the available balance, nothing charged', async ({
+    assert,
+  }) => {
+    const { contractor } = await paidContractor('pm_card_visa')
+    assert.deepEqual(await contractorBalance(contractor), { available: 0, pending: 10800 })
+
+    const command = await runCommand(ContractorsDebit, [
+      String(contractor.id),
+      '--amount=5.00',
+      '--currency=usd',
+      '--reason=Equipment rental',
+      '--force',
+    ])
+
+    command.assertExitCode(1)
+    const debit = await ContractorDebit.firstOrFail()
+    assert.deepEqual(errorsOf(command), [
+      `[ red(error) ] Stripe refused debit #${debit.id}: The contractor's available Stripe balance ` +
+        '($0.00) cannot cover this $5.00 debit: nothing was charged.',
+    ])
+    assert.equal(debit.status, 'failed')
+    assert.isNull(debit.stripeId)
+    assert.lengthOf(await platformPaymentsOf(debit), 0)
+    assert.deepEqual(await contractorBalance(contractor), { available: 0, pending: 10800 })
+    const failed = await PaymentEvent.query()
+      .where('contractorDebitId', debit.id)
+      .where('type', 'contractor_debit.failed')
+      .firstOrFail()
+    assert.equal(failed.actor, ACTOR)
+  })
+
+  test('a re-run completes the pending debit a crash left, never a second one', async ({
+    assert,
+  }) => {
+    const { contractor } = await paidContractor()
+    // The first run wrote its row and reached Stripe, then died before recording the answer
+    const crashed = await ContractorDebit.create({
+      contractorId: contractor.id,
+      amount: 700,
+      currency: 'usd',
+      reason: 'Late delivery penalty',
+      status: 'pending',
+      initiatedBy: ACTOR,
+    })
+    const sent = await stripe().charges.create(
+      {
+        amount: 700,
+        currency: 'usd',
+        source: await stripeIdOf(contractor),
+        transfer_group: debitTransferGroup(crashed),
+      },
+      { idempotencyKey: idempotencyKey('contractor_debit', crashed, 'create') }
+    )
+
+    const command = await runCommand(ContractorsDebit, [
+      contractor.email,
+      '--amount=7',
+      '--currency=USD',
+      '--reason=Late delivery penalty',
+      '--force',
+    ])
+
+    command.assertSucceeded()
+    command.assertLog(
+      `[ green(success) ] Debit #${crashed.id} (from an earlier run) of $7.00 from ` +
+        `carla@example.com succeeded (${sent.id}).`
+    )
+    await crashed.refresh()
+    assert.equal(crashed.status, 'succeeded')
+    assert.equal(crashed.stripeId, sent.id)
+    assert.lengthOf(await ContractorDebit.all(), 1)
+    assert.lengthOf(await platformPaymentsOf(crashed), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10100, pending: 0 })
+  })
+
+  test('Stripe unreachable: the debit stays pending and the same command completes it once', async ({
+    assert,
+  }) => {
+    const { contractor } = await paidContractor()
+    const argv = [contractor.email, '--amount=9.99', '--currency=usd', '--reason=Fee', '--force']
+
+    const unreachable = await withStripeUnreachable(() => runCommand(ContractorsDebit, argv))
+
+    unreachable.assertExitCode(1)
+    const debit = await ContractorDebit.firstOrFail()
+    assert.deepEqual(errorsOf(unreachable), [
+      `[ red(error) ] Stripe did not answer: debit #${debit.id} of $9.99 stays pending. Run the ` +
+        'same command again to complete it (it reuses the same idempotency key), or ' +
+        'stripe:reconcile --fix.',
+    ])
+    assert.equal(debit.status, 'pending')
+    assert.lengthOf(await platformPaymentsOf(debit), 0)
+
+    const rerun = await runCommand(ContractorsDebit, argv)
+
+    rerun.assertSucceeded()
+    await debit.refresh()
+    rerun.assertLog(
+      `[ green(success) ] Debit #${debit.id} (from an earlier run) of $9.99 from ` +
+        `carla@example.com succeeded (${debit.stripeId}).`
+    )
+    assert.lengthOf(await ContractorDebit.all(), 1)
+    assert.lengthOf(await platformPaymentsOf(debit), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10800 - 999, pending: 0 })
+  })
+
+  test('refuses unknown contractors, bad amounts and bad flags in one line', async ({ assert }) => {
+    const { contractor, employer } = await paidContractor()
+    const other = await createActiveContractor({ email: 'olga@example.com' })
+    const othersService = await createService(other)
+    const othersOrder = await placeTestOrder(employer, othersService)
+    const newcomer = await createUser({ role: 'contractor', email: 'new@example.com' })
+    const base = ['--currency=usd', '--reason=Chargeback fee', '--force']
+
+    const cases: [string[], string][] = [
+      [
+        ['nobody@example.com', '--amount=5.00', ...base],
+        'No user has the email nobody@example.com.',
+      ],
+      [['erin@example.com', '--amount=5.00', ...base], 'erin@example.com is not a contractor.'],
+      [['999', '--amount=5.00', ...base], 'No user has the id 999.'],
+      [
+        ['carla', '--amount=5.00', ...base],
+        '"carla" is not a contractor: give their email or their user id.',
+      ],
+      [[contractor.email, '--amount=-5', ...base], 'The amount cannot be negative.'],
+      [[contractor.email, '--amount=1.234', ...base], 'USD amounts have at most 2 decimals.'],
+      [
+        [contractor.email, '--amount=abc', ...base],
+        '"abc" is not an amount (write it like 12.50).',
+      ],
+      [[contractor.email, ...base], '--amount needs an amount, e.g. --amount=12.50.'],
+      [[contractor.email, '--amount=0.10', ...base], 'Stripe cannot debit less than $0.50 in USD.'],
+      [
+        [contractor.email, '--amount=12.5', '--currency=jpy', '--reason=Fee', '--force'],
+        'JPY has no decimals: write a whole number.',
+      ],
+      [
+        [contractor.email, '--amount=500', '--currency=jpy', '--reason=Fee', '--force'],
+        "Account debits must be in the contractor's account currency (USD), not JPY.",
+      ],
+      [
+        [contractor.email, '--amount=5.00', '--currency=xyz', '--reason=Fee', '--force'],
+        '--currency must be one of: usd, eur, gbp, cad, jpy.',
+      ],
+      [
+        [contractor.email, '--amount=5.00', '--reason=Fee', '--force'],
+        "--currency is required (the contractor's account currency, e.g. usd).",
+      ],
+      [
+        [contractor.email, '--amount=5.00', '--currency=usd', '--force'],
+        '--reason is required: say why the contractor is debited.',
+      ],
+      [
+        [contractor.email, '--amount=5.00', `--order=${othersOrder.id}`, ...base],
+        `Order #${othersOrder.id} is not one of carla@example.com's orders.`,
+      ],
+      [
+        [newcomer.email, '--amount=5.00', ...base],
+        'new@example.com has no Stripe account yet: there is nothing to debit.',
+      ],
+      [
+        [contractor.email, '--collect=abc', '--force'],
+        '--collect needs the id of an owed debit, e.g. --collect=7.',
+      ],
+      [[contractor.email, '--collect=77', '--force'], 'carla@example.com has no debit #77.'],
+    ]
+    for (const [argv, message] of cases) {
+      const command = await runCommand(ContractorsDebit, argv)
+      command.assertExitCode(1)
+      assert.deepEqual(errorsOf(command), [`[ red(error) ] ${message}`], argv.join(' '))
+    }
+
+    const noTerminal = await withoutTerminal(() =>
+      runCommand(ContractorsDebit, [
+        contractor.email,
+        '--amount=5.00',
+        '--currency=usd',
+        '--reason=Fee',
+      ])
+    )
+    noTerminal.assertExitCode(1)
+    assert.deepEqual(errorsOf(noTerminal), [
+      '[ red(error) ] No terminal to confirm on: nothing was done. Re-run with --force to debit.',
+    ])
+
+    assert.lengthOf(await ContractorDebit.all(), 0)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10800, pending: 0 })
+  })
+
+  test('asks before debiting, showing the available balance', async ({ assert }) => {
+    const { contractor } = await paidContractor()
+    const argv = [contractor.email, '--amount=25.50', '--currency=usd', '--reason=Damaged tools']
+
+    const declined = await runCommand(ContractorsDebit, argv, (command) => {
+      command.prompt.trap('Debit $25.50 from carla@example.com?').reject()
+    })
+    declined.assertExitCode(1)
+    declined.assertLog(
+      `[ blue(info) ] carla@example.com (${await stripeIdOf(contractor)}): available balance $108.00.`
+    )
+    declined.assertLog('[ blue(info) ] Debit $25.50 from their Stripe balance: Damaged tools')
+    assert.lengthOf(await ContractorDebit.all(), 0)
+
+    const accepted = await runCommand(ContractorsDebit, argv, (command) => {
+      command.prompt.trap('Debit $25.50 from carla@example.com?').accept()
+    })
+    accepted.assertSucceeded()
+    assert.deepEqual(await contractorBalance(contractor), { available: 8250, pending: 0 })
+  })
+})

@@ -1,0 +1,95 @@
+import ace from '@adonisjs/core/services/ace'
+import app from '@adonisjs/core/services/app'
+import { freePort } from '#infra/net'
+import type { BaseCommand } from '@adonisjs/core/ace'
+import type User from '#models/user'
+import { stripe } from '#stripe/client'
+import { stripeIdOf } from '#tests/helpers/stripe'
+
+/**
+ * Shared by the console_*.spec.ts files: run a command with a clean log, read
+ * what it printed, pretend there is no terminal, read Stripe balances.
+ */
+
+type CommandClass<T extends BaseCommand> = { new (...args: any[]): T } & typeof BaseCommand
+
+/** Creates and runs a command; `prepare` traps prompts before it runs */
+export async function runCommand<T extends BaseCommand>(
+  Command: CommandClass<T>,
+  argv: string[],
+  prepare?: (command: T) => void
+): Promise<T> {
+  ace.ui.logger.flushLogs()
+  const command = (await ace.create(Command, argv)) as T
+  prepare?.(command)
+  await command.exec()
+  return command
+}
+
+/** What the command printed, one entry per line, colours as function names */
+export function outputOf(command: BaseCommand) {
+  return command.logger.getLogs().map((log) => log.message)
+}
+
+/** The error lines a command printed */
+export function errorsOf(command: BaseCommand) {
+  return command.logger
+    .getLogs()
+    .filter((log) => log.stream === 'stderr')
+    .map((log) => log.message)
+}
+
+/** Runs `work` as if stdin were not a terminal (cron, a pipe) */
+export async function withoutTerminal<T>(work: () => Promise<T>) {
+  const own = Object.getOwnPropertyDescriptor(process.stdin, 'isTTY')
+  Object.defineProperty(process.stdin, 'isTTY', { value: false, configurable: true })
+  try {
+    return await work()
+  } finally {
+    if (own) {
+      Object.defineProperty(process.stdin, 'isTTY', own)
+    } else {
+      delete (process.stdin as { isTTY?: boolean }).isTTY
+    }
+  }
+}
+
+/** A connected account's balance in one currency, to the cent */
+export async function contractorBalance(contractor: User, currency = 'usd') {
+  const balance = await stripe().balance.retrieve(
+    {},
+    { stripeAccount: await stripeIdOf(contractor) }
+  )
+  const pick = (entries: { amount: number; currency: string }[]) =>
+    entries.find((entry) => entry.currency === currency)?.amount ?? 0
+  return { available: pick(balance.available), pending: pick(balance.pending) }
+}
+
+/** The charge of an order with its transfer and application fee expanded */
+export async function chargeOf(chargeId: string) {
+  const charge = await stripe().charges.retrieve(chargeId, {
+    expand: ['transfer', 'application_fee'],
+  })
+  return {
+    charge,
+    transfer: charge.transfer as import('stripe').Stripe.Transfer | null,
+    fee: charge.application_fee as import('stripe').Stripe.ApplicationFee | null,
+  }
+}
+
+/** Every refund Stripe has for a PaymentIntent */
+export async function stripeRefundsOf(paymentIntentId: string) {
+  const refunds = await stripe().refunds.list({ payment_intent: paymentIntentId, limit: 100 })
+  return refunds.data
+}
+
+/** Runs `work` with Stripe unreachable (the client points at a port nobody listens on) */
+export async function withStripeUnreachable<T>(work: () => Promise<T>) {
+  const api = app.config.get<{ host: string; port: number; protocol: string }>('stripe.api')
+  app.config.set('stripe.api', { ...api, port: await freePort() })
+  try {
+    return await work()
+  } finally {
+    app.config.set('stripe.api', api)
+  }
+}
