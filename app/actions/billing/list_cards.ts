@@ -1,5 +1,7 @@
 import type Stripe from 'stripe'
 import { ActionError } from '#exceptions/action_error'
+import type User from '#models/user'
+import UserProfile from '#models/user_profile'
 import { stripe } from '#stripe/client'
 import { isStripeError, reportStripeError } from '#stripe/errors'
 
@@ -90,4 +92,16 @@ export async function findCustomerCard(customerId: string, paymentMethodId: stri
       503
     )
   }
+}
+
+/** One of the employer's own saved cards, with their profile; 404 for anything else */
+export async function findOwnCard(employer: User, paymentMethodId: string) {
+  const profile = await UserProfile.findByOrFail('userId', employer.id)
+  const paymentMethod = profile.stripeId
+    ? await findCustomerCard(profile.stripeId, paymentMethodId)
+    : null
+  if (!profile.stripeId || !paymentMethod) {
+    throw new ActionError('This card is not one of your saved cards.', 404)
+  }
+  return { profile: profile as UserProfile & { stripeId: string }, paymentMethod }
 }

@@ -1,8 +1,7 @@
 import logger from '@adonisjs/core/services/logger'
 import type User from '#models/user'
-import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { findCustomerCard, listCards, toSavedCard } from '#actions/billing/list_cards'
+import { findOwnCard, listCards, toSavedCard } from '#actions/billing/list_cards'
 import { setDefaultCard } from '#actions/billing/set_default_card'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
@@ -16,13 +15,7 @@ import { reportStripeError } from '#stripe/errors'
  * default, if one was chosen.
  */
 export async function removeCard(employer: User, paymentMethodId: string) {
-  const profile = await UserProfile.findByOrFail('userId', employer.id)
-  const paymentMethod = profile.stripeId
-    ? await findCustomerCard(profile.stripeId, paymentMethodId)
-    : null
-  if (!profile.stripeId || !paymentMethod) {
-    throw new ActionError('This card is not one of your saved cards.', 404)
-  }
+  const { profile, paymentMethod } = await findOwnCard(employer, paymentMethodId)
   const removed = toSavedCard(paymentMethod, profile.defaultPaymentMethodId)
   try {
     await stripe().paymentMethods.detach(paymentMethodId, undefined, {

@@ -1,7 +1,6 @@
 import type User from '#models/user'
-import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { findCustomerCard, toSavedCard } from '#actions/billing/list_cards'
+import { findOwnCard, toSavedCard } from '#actions/billing/list_cards'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { reportStripeError } from '#stripe/errors'
@@ -12,13 +11,7 @@ import { reportStripeError } from '#stripe/errors'
  * switching back and forth is several requests while a double click is one.
  */
 export async function setDefaultCard(employer: User, paymentMethodId: string) {
-  const profile = await UserProfile.findByOrFail('userId', employer.id)
-  const paymentMethod = profile.stripeId
-    ? await findCustomerCard(profile.stripeId, paymentMethodId)
-    : null
-  if (!profile.stripeId || !paymentMethod) {
-    throw new ActionError('This card is not one of your saved cards.', 404)
-  }
+  const { profile, paymentMethod } = await findOwnCard(employer, paymentMethodId)
   try {
     await stripe().customers.update(
       profile.stripeId,
