@@ -12,6 +12,7 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
     '403': (_, { view }) => view.render('pages/errors/forbidden'),
     '404': (_, { view }) => view.render('pages/errors/not_found'),
+    '413': (_, { view }) => view.render('pages/errors/too_large'),
     '500..599': (_, { view }) => view.render('pages/errors/server_error'),
   }
 
