@@ -20,7 +20,9 @@ const APP_ROOT = new URL('../', import.meta.url)
  * A free port for the app under test, so a running dev server (3333) or
  * another test run never collides with this one.
  */
-process.env.PORT = process.env.PORT || String(await freePort())
+// `node ace test` hands down the dev server's PORT (3333 when free at that
+// moment), so two runs started together would collide: tests ignore it.
+process.env.PORT = process.env.TEST_PORT || String(await freePort())
 process.env.HOST = process.env.HOST || '127.0.0.1'
 
 const IMPORTER = (filePath: string) => {

@@ -79,6 +79,7 @@ router
       .post('/orders', [OrdersController, 'store'])
       .as('orders.store')
       .use(middleware.role({ roles: ['employer'] }))
+    router.post('/orders/:id/retry', [OrdersController, 'retry']).as('orders.retry')
     router.post('/orders/:id/accept', [OrdersController, 'accept']).as('orders.accept')
     router.post('/orders/:id/decline', [OrdersController, 'decline']).as('orders.decline')
     router.post('/orders/:id/deliver', [OrdersController, 'deliver']).as('orders.deliver')

@@ -9,7 +9,8 @@ import { acceptOrder } from '#actions/orders/accept_order'
 import { deliverOrder } from '#actions/orders/deliver_order'
 import { captureOrder } from '#actions/orders/capture_order'
 import { cancelOrder } from '#actions/orders/cancel_order'
-import { assertParty } from '#actions/orders/order_errors'
+import { assertOrderStatus, assertParty } from '#actions/orders/order_errors'
+import { authorizeOrder } from '#actions/orders/authorize_order'
 import { listCards } from '#actions/billing/list_cards'
 import { formatAmount } from '#money/amounts'
 
@@ -58,7 +59,8 @@ export default class OrdersController {
     return ctx.view.render('pages/orders/show', { order, timeline, cards })
   }
 
-  async store({ auth, request, response, session }: HttpContext) {
+  async store(ctx: HttpContext) {
+    const { auth, request, response } = ctx
     const employer = auth.getUserOrFail()
     const input = await request.validateUsing(placeOrderValidator)
     const order = await placeOrder(employer, {
@@ -66,18 +68,34 @@ export default class OrdersController {
       note: input.note ?? null,
       paymentMethodId: input.payment_method ?? null,
     })
+    this.#flashPlacement(ctx, order)
+    return response.redirect(`/orders/${order.id}`)
+  }
+
+  /**
+   * An order whose authorization got no answer from Stripe: the same request
+   * again, with the same idempotency key, so it can never place a second hold.
+   */
+  async retry(ctx: HttpContext) {
+    const order = await this.#findOwnOrder(ctx)
+    const user = ctx.auth.getUserOrFail()
+    assertParty(order, user.id, 'employer')
+    assertOrderStatus(order, ['pending'], 'retry the payment')
+    const settled = await authorizeOrder(order.id, `user:${user.id}`)
+    this.#flashPlacement(ctx, settled)
+    return ctx.response.redirect(`/orders/${order.id}`)
+  }
+
+  #flashPlacement({ session }: HttpContext, order: Order) {
     if (order.status === 'authorized') {
       session.flash(
         'success',
         `Your card is authorized for ${formatAmount(order.amount, order.currency)}. ` +
           'You will be charged when you approve the work.'
       )
-    } else if (order.status === 'failed') {
+    } else if (order.status === 'pending' || order.status === 'failed') {
       session.flash('error', order.failureMessage ?? 'The card could not be authorized.')
-    } else {
-      session.flash('error', order.failureMessage ?? 'The payment is still being processed.')
     }
-    return response.redirect(`/orders/${order.id}`)
   }
 
   async accept(ctx: HttpContext) {

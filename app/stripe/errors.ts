@@ -69,8 +69,9 @@ export function describeStripeError(error: unknown): DescribedStripeError {
 
   let message: string
   if (isTransient) {
+    // The request may or may not have reached Stripe: never claim nothing happened
     message =
-      'Our payment provider is unreachable right now. Nothing was charged; try again in a moment.'
+      'Our payment provider could not be reached. Try again in a moment; a retry never charges twice.'
   } else if (declineCode && DECLINE_MESSAGES[declineCode]) {
     message = DECLINE_MESSAGES[declineCode]
   } else if (code && CODE_MESSAGES[code]) {

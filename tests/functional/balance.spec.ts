@@ -13,7 +13,7 @@ import {
   profileOf,
   stripeIdOf,
 } from '#tests/helpers/stripe'
-import { withStripeUnreachable } from '#tests/helpers/onboarding'
+import { withStripeUnreachable } from '#tests/helpers/stripe'
 
 const TWO_DAYS = 2 * 24 * 60 * 60
 

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { test } from '@japa/runner'
 import type { ApiClient } from '@japa/api-client'
 import app from '@adonisjs/core/services/app'
@@ -10,7 +8,7 @@ import type { StripeConfig } from '#config/stripe'
 import { truncateAllTables } from '#tests/helpers/database'
 import { createUser } from '#tests/helpers/users'
 import { followRedirect } from '#tests/helpers/http'
-import { createEmployer, profileOf } from '#tests/helpers/stripe'
+import { createEmployer, cutStripeOff, profileOf } from '#tests/helpers/stripe'
 
 /** Posts the add-card form as the page does: CSRF token, a form token, a PaymentMethod id */
 function postCard(
@@ -721,17 +719,6 @@ test.group('Cards: default and removal', (group) => {
 test.group('Cards: Stripe unreachable', (group) => {
   group.each.setup(() => truncateAllTables())
 
-  /** Points the Stripe client at a port nobody listens on, until the test ends */
-  async function cutStripeOff(cleanup: (fn: () => void) => void) {
-    const server = createServer()
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as AddressInfo
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-    const api = app.config.get<StripeConfig['api']>('stripe.api')
-    app.config.set('stripe.api', { host: '127.0.0.1', port, protocol: 'http' })
-    cleanup(() => app.config.set('stripe.api', api))
-  }
-
   test('every card page and action answers with a message, never a 500', async ({
     client,
     assert,
@@ -739,7 +726,7 @@ test.group('Cards: Stripe unreachable', (group) => {
   }) => {
     const { employer, cards } = await employerWithCards('pm_card_visa', 'pm_card_mastercard')
     const [visa, mastercard] = cards
-    await cutStripeOff(cleanup)
+    cleanup(await cutStripeOff())
 
     const page = await client.get('/cards').loginAs(employer)
     page.assertStatus(200)
@@ -748,7 +735,7 @@ test.group('Cards: Stripe unreachable', (group) => {
     page.assertTextIncludes('action="/cards" id="add-card-form"')
 
     const unreachable =
-      'Our payment provider is unreachable right now. Nothing was charged; try again in a moment.'
+      'Our payment provider could not be reached. Try again in a moment; a retry never charges twice.'
     const add = await postCard(client, employer, 'pm_card_visa')
     add.assertStatus(302)
     add.assertHeader('location', '/cards')

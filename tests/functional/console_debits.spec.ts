@@ -16,9 +16,9 @@ import {
   contractorBalance,
   errorsOf,
   runCommand,
-  withStripeUnreachable,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
+import { withStripeUnreachable } from '#tests/helpers/stripe'
 
 const ACTOR = `console:${userInfo().username}`
 

@@ -1,6 +1,4 @@
 import ace from '@adonisjs/core/services/ace'
-import app from '@adonisjs/core/services/app'
-import { freePort } from '#infra/net'
 import type { BaseCommand } from '@adonisjs/core/ace'
 import type User from '#models/user'
 import { stripe } from '#stripe/client'
@@ -81,15 +79,4 @@ export async function chargeOf(chargeId: string) {
 export async function stripeRefundsOf(paymentIntentId: string) {
   const refunds = await stripe().refunds.list({ payment_intent: paymentIntentId, limit: 100 })
   return refunds.data
-}
-
-/** Runs `work` with Stripe unreachable (the client points at a port nobody listens on) */
-export async function withStripeUnreachable<T>(work: () => Promise<T>) {
-  const api = app.config.get<{ host: string; port: number; protocol: string }>('stripe.api')
-  app.config.set('stripe.api', { ...api, port: await freePort() })
-  try {
-    return await work()
-  } finally {
-    app.config.set('stripe.api', api)
-  }
 }

@@ -17,9 +17,9 @@ import {
   errorsOf,
   outputOf,
   runCommand,
-  withStripeUnreachable,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
+import { withStripeUnreachable } from '#tests/helpers/stripe'
 
 const ACTOR = `console:${userInfo().username}`
 

@@ -25,9 +25,9 @@ import {
   errorsOf,
   runCommand,
   stripeRefundsOf,
-  withStripeUnreachable,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
+import { withStripeUnreachable } from '#tests/helpers/stripe'
 
 const ACTOR = `console:${userInfo().username}`
 

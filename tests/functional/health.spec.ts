@@ -1,9 +1,8 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import app from '@adonisjs/core/services/app'
-import type { StripeConfig } from '#config/stripe'
 import type { PostgreConfig } from '@adonisjs/lucid/types/database'
 import { freePort } from '#infra/net'
+import { withStripeUnreachable } from '#tests/helpers/stripe'
 
 test.group('Health', () => {
   test('reports the app version and a reachable database', async ({ client, assert }) => {
@@ -52,15 +51,9 @@ test.group('Health with Stripe down', () => {
     client,
     assert,
   }) => {
-    const original = app.config.get<StripeConfig>('stripe').api
-    app.config.set('stripe.api', { ...original!, port: await freePort() })
-    try {
-      const response = await client.get('/health')
-      response.assertStatus(200)
-      assert.isTrue(response.body().database.ok)
-      assert.isFalse(response.body().stripe.ok)
-    } finally {
-      app.config.set('stripe.api', original)
-    }
+    const response = await withStripeUnreachable(() => client.get('/health'))
+    response.assertStatus(200)
+    assert.isTrue(response.body().database.ok)
+    assert.isFalse(response.body().stripe.ok)
   })
 })

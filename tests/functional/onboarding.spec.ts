@@ -12,14 +12,8 @@ import {
   profileOf,
   signedWebhook,
 } from '#tests/helpers/stripe'
-import {
-  BANK,
-  DETAILS,
-  pngImage,
-  postForm,
-  statusOf,
-  withStripeUnreachable,
-} from '#tests/helpers/onboarding'
+import { BANK, DETAILS, pngImage, postForm, statusOf } from '#tests/helpers/onboarding'
+import { withStripeUnreachable } from '#tests/helpers/stripe'
 import { ensureConnectAccount } from '#actions/onboarding/ensure_account'
 
 const contractorSignup = {

@@ -23,8 +23,8 @@ import {
   postForm,
   statusOf,
   tmpFilesContaining,
-  withStripeUnreachable,
 } from '#tests/helpers/onboarding'
+import { withStripeUnreachable } from '#tests/helpers/stripe'
 
 async function contractorWithAccount() {
   const contractor = await createUser({ role: 'contractor' })

@@ -10,7 +10,9 @@ import {
   createEmployer,
   defaultCardOf,
   stripeIdOf,
+  withStripeUnreachable,
 } from '#tests/helpers/stripe'
+import { AUTHORIZATION_UNKNOWN } from '#actions/orders/authorize_order'
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 
 async function marketplace() {
@@ -86,6 +88,48 @@ test.group('Placing an order', (group) => {
     page.assertTextIncludes('Your card was declined.')
     page.assertTextIncludes('Place the order again')
     page.assertTextIncludes('name="service_id"')
+  })
+
+  test('Stripe not answering leaves the order pending; trying again places exactly one hold', async ({
+    client,
+    assert,
+  }) => {
+    const { employer, service } = await marketplace()
+
+    const response = await withStripeUnreachable(() =>
+      client
+        .post('/orders')
+        .loginAs(employer)
+        .withCsrfToken()
+        .form({ service_id: service.id })
+        .redirects(0)
+    )
+    const order = await Order.firstOrFail()
+    response.assertHeader('location', `/orders/${order.id}`)
+    assert.equal(order.status, 'pending')
+    assert.equal(order.failureMessage, AUTHORIZATION_UNKNOWN)
+    const page = await followRedirect(client, response)
+    page.assertTextIncludes('we do not know yet whether your card was')
+    page.assertTextIncludes(`action="/orders/${order.id}/retry"`)
+
+    const [first, second] = await Promise.all(
+      [0, 1].map(() =>
+        client.post(`/orders/${order.id}/retry`).loginAs(employer).withCsrfToken().redirects(0)
+      )
+    )
+    assert.deepEqual([first.status(), second.status()], [302, 302])
+    await order.refresh()
+    assert.equal(order.status, 'authorized')
+    const intents = await stripe().paymentIntents.list({ customer: await stripeIdOf(employer) })
+    assert.lengthOf(intents.data, 1)
+    assert.equal(intents.data[0].id, order.stripePaymentIntentId)
+
+    const again = await client
+      .post(`/orders/${order.id}/retry`)
+      .loginAs(employer)
+      .withCsrfToken()
+      .header('accept', 'application/json')
+    again.assertStatus(409)
   })
 
   test('refuses what cannot be ordered, and changes nothing', async ({ client, assert }) => {

@@ -1,11 +1,8 @@
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
-import type { StripeConfig } from '#config/stripe'
 import User from '#models/user'
 import { stripe } from '#stripe/client'
-import { freePort } from '#infra/net'
 import { truncateAllTables } from '#tests/helpers/database'
-import { profileOf } from '#tests/helpers/stripe'
+import { profileOf, withStripeUnreachable } from '#tests/helpers/stripe'
 import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
 
 const signup = {
@@ -36,18 +33,13 @@ test.group('Signup and Stripe', (group) => {
     client,
     assert,
   }) => {
-    const original = app.config.get<StripeConfig>('stripe').api
-    app.config.set('stripe.api', { ...original!, port: await freePort() })
-    let response
-    try {
-      response = await client
+    const response = await withStripeUnreachable(() =>
+      client
         .post('/signup')
         .withCsrfToken()
         .form({ ...signup, email: 'offline@example.com' })
         .redirects(0)
-    } finally {
-      app.config.set('stripe.api', original)
-    }
+    )
 
     response.assertStatus(302)
     response.assertHeader('location', '/')

@@ -3,10 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiClient, ApiResponse } from '@japa/api-client'
-import app from '@adonisjs/core/services/app'
-import type { StripeConfig } from '#config/stripe'
 import type User from '#models/user'
-import { freePort } from '#infra/net'
 
 /**
  * The details form as a contractor fills it in, with Stripe's test values
@@ -45,17 +42,6 @@ export function postForm(
 /** The status key the onboarding page shows (data-status of the status badge) */
 export function statusOf(page: ApiResponse) {
   return /data-status="([a-z_]+)"/.exec(page.text())?.[1] ?? null
-}
-
-/** Runs `work` while the app's Stripe client points at a port where nothing listens */
-export async function withStripeUnreachable<T>(work: () => Promise<T>): Promise<T> {
-  const original = app.config.get<StripeConfig>('stripe').api
-  app.config.set('stripe.api', { ...original!, port: await freePort() })
-  try {
-    return await work()
-  } finally {
-    app.config.set('stripe.api', original)
-  }
 }
 
 function crc32(buffer: Buffer) {

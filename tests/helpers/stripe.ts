@@ -1,5 +1,8 @@
 import { DateTime } from 'luxon'
+import app from '@adonisjs/core/services/app'
 import { stripe } from '#stripe/client'
+import type { StripeConfig } from '#config/stripe'
+import { freePort } from '#infra/net'
 import { TEST_WEBHOOK_SECRET } from '#infra/stripe_sandbox_host'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
@@ -73,4 +76,21 @@ export function signedWebhook(
     secret: TEST_WEBHOOK_SECRET,
   })
   return { payload, signature }
+}
+
+/** Points the app's Stripe client at a port where nothing listens; returns the undo */
+export async function cutStripeOff() {
+  const original = app.config.get<StripeConfig>('stripe').api
+  app.config.set('stripe.api', { ...original!, port: await freePort() })
+  return () => app.config.set('stripe.api', original)
+}
+
+/** Runs `work` while Stripe is unreachable for the app */
+export async function withStripeUnreachable<T>(work: () => Promise<T>): Promise<T> {
+  const restore = await cutStripeOff()
+  try {
+    return await work()
+  } finally {
+    restore()
+  }
 }

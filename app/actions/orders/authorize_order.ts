@@ -7,6 +7,10 @@ import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError, reportStripeError } from '#stripe/errors'
 
+export const AUTHORIZATION_UNKNOWN =
+  'We could not reach our payment provider, so we do not know yet whether your card was ' +
+  'authorized. Try again: it never places a second hold.'
+
 /** Stripe's authorization validity when the charge does not say */
 const AUTHORIZATION_DAYS = 7
 
@@ -80,9 +84,9 @@ export async function authorizeOrder(orderId: number, actor: string): Promise<Or
     } catch (error) {
       const described = reportStripeError(error, { orderId: order.id, operation: 'authorize' })
       if (described.isTransient) {
-        // Unknown outcome: the order stays pending; the same key settles it later
+        // Unknown outcome: the order stays pending; a retry (same key) settles it
         order.useTransaction(trx)
-        order.failureMessage = described.message
+        order.failureMessage = AUTHORIZATION_UNKNOWN
         await order.save()
         return order
       }
