@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import Order from '#models/order'
 import PaymentEvent from '#models/payment_event'
 import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { placeOrderValidator, ordersPageValidator } from '#validators/orders'
+import { placeOrderValidator } from '#validators/orders'
+import { pageOf } from '#validators/pagination'
 import { placeOrder } from '#actions/orders/place_order'
 import { acceptOrder } from '#actions/orders/accept_order'
 import { deliverOrder } from '#actions/orders/deliver_order'
@@ -13,14 +15,19 @@ import { assertOrderStatus, assertParty } from '#actions/orders/order_errors'
 import { authorizeOrder } from '#actions/orders/authorize_order'
 import { listCards } from '#actions/billing/list_cards'
 import { formatAmount } from '#money/amounts'
+import { isRecordId } from '#services/record_id'
 
 const PER_PAGE = 20
 
 export default class OrdersController {
   /** The order, when the user is one of its parties; 404 for everybody else */
   async #findOwnOrder({ params, bouncer }: HttpContext) {
+    const id = Number(params.id)
+    if (!isRecordId(id)) {
+      throw new ActionError('Order not found.', 404)
+    }
     const order = await Order.query()
-      .where('id', params.id)
+      .where('id', id)
       .preload('service')
       .preload('employer')
       .preload('contractor')
@@ -33,14 +40,14 @@ export default class OrdersController {
 
   async index({ auth, request, view }: HttpContext) {
     const user = auth.getUserOrFail()
-    const { page } = await ordersPageValidator.validate(request.qs())
+    const page = await pageOf(request.qs())
     const orders = await Order.query()
       .where(user.role === 'employer' ? 'employerId' : 'contractorId', user.id)
       .preload('service')
       .preload('employer')
       .preload('contractor')
       .orderBy('id', 'desc')
-      .paginate(page ?? 1, PER_PAGE)
+      .paginate(page, PER_PAGE)
     orders.baseUrl('/orders')
     return view.render('pages/orders/index', { orders })
   }
@@ -56,7 +63,7 @@ export default class OrdersController {
         ? await listCards(profile.stripeId, profile.defaultPaymentMethodId).catch(() => [])
         : []
     }
-    return ctx.view.render('pages/orders/show', { order, timeline, cards })
+    return ctx.view.render('pages/orders/show', { order, timeline, cards, formToken: randomUUID() })
   }
 
   async store(ctx: HttpContext) {
@@ -67,21 +74,23 @@ export default class OrdersController {
       serviceId: input.service_id,
       note: input.note ?? null,
       paymentMethodId: input.payment_method ?? null,
+      formToken: input.form_token ?? null,
     })
     this.#flashPlacement(ctx, order)
     return response.redirect(`/orders/${order.id}`)
   }
 
   /**
-   * An order whose authorization got no answer from Stripe: the same request
-   * again, with the same idempotency key, so it can never place a second hold.
+   * An order whose authorization got no answer from Stripe: what Stripe did
+   * with the first attempt is looked up before a new one is made, so it can
+   * never place a second hold.
    */
   async retry(ctx: HttpContext) {
     const order = await this.#findOwnOrder(ctx)
     const user = ctx.auth.getUserOrFail()
     assertParty(order, user.id, 'employer')
     assertOrderStatus(order, ['pending'], 'retry the payment')
-    const settled = await authorizeOrder(order.id, `user:${user.id}`)
+    const settled = await authorizeOrder(order.id, `user:${user.id}`, { retry: true })
     this.#flashPlacement(ctx, settled)
     return ctx.response.redirect(`/orders/${order.id}`)
   }

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { servicesPageValidator } from '#validators/services'
-import { isRecordId, visibleServicesQuery } from '#actions/services/visible_services'
+import { pageOf } from '#validators/pagination'
+import { visibleServicesQuery } from '#actions/services/visible_services'
+import { isRecordId } from '#services/record_id'
 import { listCards, type SavedCard } from '#actions/billing/list_cards'
 import { serviceView } from '#actions/services/service_view'
 import { isStripeError, reportStripeError } from '#stripe/errors'
@@ -15,9 +17,7 @@ const PER_PAGE = 12
  */
 export default class ServicesController {
   async index({ request, view }: HttpContext) {
-    // A mangled ?page= shows the first page rather than an error
-    const [, query] = await servicesPageValidator.tryValidate(request.qs())
-    const page = query?.page ?? 1
+    const page = await pageOf(request.qs())
     const services = await visibleServicesQuery()
       .preload('contractor')
       .orderBy('created_at', 'desc')
@@ -66,6 +66,7 @@ export default class ServicesController {
     }
 
     return view.render('pages/services/show', {
+      formToken: randomUUID(),
       service: serviceView(service),
       canOrder,
       cards,

@@ -44,6 +44,10 @@ export default class Order extends BaseModel {
   @column()
   declare note: string | null
 
+  /** From the order form: a resubmitted form finds this order instead of making another */
+  @column()
+  declare formToken: string | null
+
   /** Minor units of `currency` */
   @column()
   declare amount: number

@@ -1,4 +1,5 @@
 import vine from '@vinejs/vine'
+import { PAYMENT_METHOD_ID, PAYMENT_METHOD_ID_MAX_LENGTH } from '#actions/billing/list_cards'
 
 export const placeOrderValidator = vine.create({
   service_id: vine.number().withoutDecimals().positive().max(2_147_483_647),
@@ -6,11 +7,9 @@ export const placeOrderValidator = vine.create({
   payment_method: vine
     .string()
     .trim()
-    .maxLength(64)
-    .regex(/^pm_[A-Za-z0-9_]+$/)
+    .maxLength(PAYMENT_METHOD_ID_MAX_LENGTH)
+    .regex(PAYMENT_METHOD_ID)
     .optional(),
-})
-
-export const ordersPageValidator = vine.create({
-  page: vine.number().withoutDecimals().positive().max(100_000).optional(),
+  /** Rendered into the order form: the same form submitted twice is one order */
+  form_token: vine.string().uuid().optional(),
 })

@@ -62,7 +62,3 @@ createServiceValidator.messagesProvider = new SimpleMessagesProvider(
   },
   {}
 )
-
-export const servicesPageValidator = vine.create({
-  page: vine.number().withoutDecimals().positive().max(100_000).optional(),
-})

@@ -132,6 +132,72 @@ test.group('Placing an order', (group) => {
     again.assertStatus(409)
   })
 
+  test('a retry after a lost answer finds the hold Stripe did make instead of making another', async ({
+    client,
+    assert,
+  }) => {
+    const { employer, contractor, service } = await marketplace()
+    await withStripeUnreachable(() =>
+      client.post('/orders').loginAs(employer).withCsrfToken().form({ service_id: service.id })
+    )
+    const order = await Order.firstOrFail()
+    assert.equal(order.status, 'pending')
+    // As if the first request had reached Stripe and only its answer was lost
+    const made = await stripe().paymentIntents.create({
+      amount: order.amount,
+      currency: order.currency,
+      customer: await stripeIdOf(employer),
+      payment_method: await defaultCardOf(employer),
+      allowed_payment_method_types: ['card'],
+      capture_method: 'manual',
+      confirm: true,
+      off_session: true,
+      application_fee_amount: order.applicationFeeAmount,
+      transfer_data: { destination: await stripeIdOf(contractor) },
+      metadata: { order_id: String(order.id) },
+    })
+
+    await client.post(`/orders/${order.id}/retry`).loginAs(employer).withCsrfToken()
+
+    await order.refresh()
+    assert.equal(order.status, 'authorized')
+    assert.equal(order.stripePaymentIntentId, made.id)
+    assert.equal(order.authorizationAttempts, 1)
+    const intents = await stripe().paymentIntents.list({ customer: await stripeIdOf(employer) })
+    assert.lengthOf(intents.data, 1)
+  })
+
+  test('the same order form submitted twice is one order with one hold', async ({
+    client,
+    assert,
+  }) => {
+    const { employer, service } = await marketplace()
+    const form = { service_id: service.id, form_token: '6f1d3c8e-8d1f-4c49-9a8e-2f7a4b1c0d9e' }
+
+    const responses = await Promise.all(
+      [0, 1, 2].map(() =>
+        client.post('/orders').loginAs(employer).withCsrfToken().form(form).redirects(0)
+      )
+    )
+
+    const orders = await Order.all()
+    assert.lengthOf(orders, 1)
+    for (const response of responses) {
+      response.assertHeader('location', `/orders/${orders[0].id}`)
+    }
+    assert.equal(orders[0].status, 'authorized')
+    const intents = await stripe().paymentIntents.list({ customer: await stripeIdOf(employer) })
+    assert.lengthOf(intents.data, 1)
+
+    // A new form (new token) is a new order
+    await client
+      .post('/orders')
+      .loginAs(employer)
+      .withCsrfToken()
+      .form({ ...form, form_token: '0b6e2a51-3f4c-4d6e-8a7b-9c0d1e2f3a4b' })
+    assert.lengthOf(await Order.all(), 2)
+  })
+
   test('refuses what cannot be ordered, and changes nothing', async ({ client, assert }) => {
     const { employer, service } = await marketplace()
     const notOnboarded = await createUser({ role: 'contractor' })
@@ -384,6 +450,13 @@ test.group('Order lifecycle', (group) => {
     notANumber.assertStatus(404)
     const unknown = await client.get('/orders/99999').loginAs(employer)
     unknown.assertStatus(404)
+    const beyondIntegers = await client.get('/orders/3000000000').loginAs(employer)
+    beyondIntegers.assertStatus(404)
+    const actOnHuge = await client
+      .post('/orders/99999999999/cancel')
+      .loginAs(employer)
+      .withCsrfToken()
+    actOnHuge.assertStatus(404)
   })
 
   test('lists the orders of each party, newest first', async ({ client }) => {

@@ -3,6 +3,7 @@ import type Stripe from 'stripe'
 import type Order from '#models/order'
 import UserProfile from '#models/user_profile'
 import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
+import { settleFromPaymentIntent } from '#actions/orders/settle_from_stripe'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError, reportStripeError } from '#stripe/errors'
@@ -41,12 +42,37 @@ export function transferIdOf(paymentIntent: Stripe.PaymentIntent) {
 }
 
 /**
+ * The PaymentIntent an earlier attempt made for this order, if Stripe has one
+ * (we put the order id in its metadata): the answer to a request whose
+ * response never reached us.
+ */
+async function earlierPaymentIntent(order: Order, customerId: string) {
+  const intents = await stripe().paymentIntents.list({ customer: customerId, limit: 100 })
+  return (
+    intents.data.find(
+      (intent) =>
+        intent.metadata?.order_id === String(order.id) &&
+        intent.created >= order.createdAt.toSeconds() - 60
+    ) ?? null
+  )
+}
+
+/**
  * Places the hold for a pending order: a manual-capture destination charge on
  * the employer's card, confirmed off session. Under the order's row lock, with
- * the key "order:<id>:<uuid>:authorize:<attempt>", so a double submit or a
- * retry after a crash reuses the same PaymentIntent.
+ * the key "order:<id>:<uuid>:authorize:<attempt>", so a double submit reuses
+ * the same PaymentIntent.
+ *
+ * `retry` is for an order whose first attempt got no answer: Stripe is asked
+ * first whether that attempt made a PaymentIntent (the order follows it);
+ * only when it did not is a new attempt made, with a new key (Stripe replays a
+ * stored error for a key, and forgets keys after a day).
  */
-export async function authorizeOrder(orderId: number, actor: string): Promise<Order> {
+export async function authorizeOrder(
+  orderId: number,
+  actor: string,
+  options: { retry?: boolean } = {}
+): Promise<Order> {
   return withLockedOrder(orderId, async (order, trx) => {
     if (order.status !== 'pending') {
       return order
@@ -58,6 +84,15 @@ export async function authorizeOrder(orderId: number, actor: string): Promise<Or
 
     let paymentIntent: Stripe.PaymentIntent
     try {
+      if (options.retry) {
+        const earlier = await earlierPaymentIntent(order, employer.stripeId!)
+        if (earlier) {
+          return settleFromPaymentIntent(trx, order, earlier, actor)
+        }
+        order.useTransaction(trx)
+        order.authorizationAttempts += 1
+        await order.save()
+      }
       paymentIntent = await stripe().paymentIntents.create(
         {
           amount: order.amount,

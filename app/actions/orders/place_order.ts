@@ -15,6 +15,8 @@ export interface PlaceOrderInput {
   note?: string | null
   /** One of the employer's saved cards; the default card otherwise */
   paymentMethodId?: string | null
+  /** The order form's token: the same form submitted again is the same order */
+  formToken?: string | null
 }
 
 /** Whether a contractor's account can take card payments and receive the transfer */
@@ -56,18 +58,32 @@ export async function placeOrder(employer: User, input: PlaceOrderInput): Promis
     throw new ActionError('Choose one of your saved cards.', 422)
   }
 
-  const order = await Order.create({
-    employerId: employer.id,
-    contractorId: service.contractorId,
-    serviceId: service.id,
-    note: input.note ?? null,
-    amount: service.price,
-    currency: service.currency,
-    applicationFeeAmount: await orderFee(service.contractorId, service.price),
-    status: 'pending',
-    paymentMethodId,
-    authorizationAttempts: 1,
-  })
+  let order: Order
+  try {
+    order = await Order.create({
+      employerId: employer.id,
+      contractorId: service.contractorId,
+      serviceId: service.id,
+      note: input.note ?? null,
+      amount: service.price,
+      currency: service.currency,
+      applicationFeeAmount: await orderFee(service.contractorId, service.price),
+      status: 'pending',
+      paymentMethodId,
+      authorizationAttempts: 1,
+      formToken: input.formToken ?? null,
+    })
+  } catch (error) {
+    // The same form submitted again (unique per employer): that order, not a second one
+    if ((error as { code?: string }).code === '23505' && input.formToken) {
+      const twin = await Order.query()
+        .where('employerId', employer.id)
+        .where('formToken', input.formToken)
+        .firstOrFail()
+      return authorizeOrder(twin.id, `user:${employer.id}`)
+    }
+    throw error
+  }
   await recordPaymentEvent(null, {
     orderId: order.id,
     actor: `user:${employer.id}`,

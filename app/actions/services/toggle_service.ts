@@ -1,7 +1,7 @@
 import type User from '#models/user'
 import Service from '#models/service'
 import { ActionError } from '#exceptions/action_error'
-import { isRecordId } from '#actions/services/visible_services'
+import { isRecordId } from '#services/record_id'
 
 /** The contractor's own service; 404 for anybody else's or an unknown id */
 export async function findOwnService(contractor: User, serviceId: unknown) {
