@@ -26,14 +26,14 @@ export default class HoldsExpire extends BaseCommand {
     const orders = await Order.findMany(decisions.map((decision) => decision.orderId))
     const byId = new Map(orders.map((order) => [order.id, order]))
     const table = this.ui.table()
-    table.head(['Order', 'Status', 'Amount', 'Authorized', 'Action', 'Outcome'])
+    table.head(['Order', 'Status', 'Amount', 'Held until', 'Action', 'Outcome'])
     for (const decision of decisions) {
       const order = byId.get(decision.orderId)!
       table.row([
         `#${decision.orderId}`,
         decision.status,
         formatAmount(order.amount, order.currency),
-        decision.authorizedAt?.toISO() ?? '',
+        decision.holdExpiresAt?.toISO() ?? '',
         this.dryRun ? `would ${decision.action}` : decision.action,
         this.dryRun ? '-' : `${decision.outcome}${decision.message ? `: ${decision.message}` : ''}`,
       ])

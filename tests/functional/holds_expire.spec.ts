@@ -9,12 +9,16 @@ import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { acceptOrder } from '#actions/orders/accept_order'
 import { deliverOrder } from '#actions/orders/deliver_order'
+import { expireHolds } from '#actions/holds/expire_holds'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import type { MarketplaceConfig } from '#config/marketplace'
 
-/** Pretend the hold was placed `days` ago (the sandbox's hold is still valid) */
-async function age(order: Order, days: number) {
+/** Pretend Stripe drops the hold in `hours` (the sandbox's hold is in fact still valid) */
+async function holdLeft(order: Order, hours: number) {
   await Order.query()
     .where('id', order.id)
-    .update({ authorizedAt: DateTime.now().minus({ days, minutes: 1 }).toJSDate() })
+    .update({ holdExpiresAt: DateTime.now().plus({ hours }).toJSDate() })
 }
 
 async function scenario() {
@@ -26,9 +30,10 @@ async function scenario() {
   const recent = await placeTestOrder(employer, service)
   await acceptOrder(delivered.id, contractor)
   await deliverOrder(delivered.id, contractor)
-  await age(notAccepted, 6)
-  await age(delivered, 6)
-  await age(recent, 5)
+  // 6 days into a 7-day hold, and 5 days into one
+  await holdLeft(notAccepted, 23.9)
+  await holdLeft(delivered, 23.9)
+  await holdLeft(recent, 48)
   await delivered.refresh()
   return { notAccepted, delivered, recent }
 }
@@ -90,5 +95,89 @@ test.group('holds:expire', (group) => {
     await again.exec()
     again.assertSucceeded()
     again.assertLog('[ blue(info) ] No hold is due.')
+  })
+
+  test('a shorter hold (Visa merchant-initiated: 4 days 18 hours) is settled a day before it ends', async ({
+    assert,
+  }) => {
+    const { recent } = await scenario()
+    // Authorized 4 days ago, Stripe says the hold ends in 18 hours
+    await Order.query()
+      .where('id', recent.id)
+      .update({
+        authorizedAt: DateTime.now().minus({ days: 4 }).toJSDate(),
+        holdExpiresAt: DateTime.now().plus({ hours: 18 }).toJSDate(),
+      })
+
+    const command = await ace.create(HoldsExpire, [])
+    await command.exec()
+
+    await recent.refresh()
+    assert.equal(recent.status, 'expired')
+  })
+
+  test('without a capture_before the hold counts as 7 days from authorization', async ({
+    assert,
+  }) => {
+    const { recent, notAccepted } = await scenario()
+    await Order.query().whereIn('id', [recent.id, notAccepted.id]).update({ holdExpiresAt: null })
+    await Order.query()
+      .where('id', notAccepted.id)
+      .update({ authorizedAt: DateTime.now().minus({ days: 6, minutes: 1 }).toJSDate() })
+    await Order.query()
+      .where('id', recent.id)
+      .update({ authorizedAt: DateTime.now().minus({ days: 5 }).toJSDate() })
+
+    const command = await ace.create(HoldsExpire, ['--dry-run'])
+    await command.exec()
+
+    command.assertLogMatches(new RegExp(`#${notAccepted.id}.*would release`))
+    assert.notMatch(
+      command.logger
+        .getLogs()
+        .map((log) => log.message)
+        .join('\n'),
+      new RegExp(`#${recent.id}\\b`)
+    )
+  })
+
+  test('HOLD_EXPIRY_DELIVERED=release releases delivered orders too', async ({ assert }) => {
+    const { delivered } = await scenario()
+    const original = app.config.get<MarketplaceConfig>('marketplace').deliveredHoldPolicy
+    app.config.set('marketplace.deliveredHoldPolicy', 'release')
+    try {
+      const command = await ace.create(HoldsExpire, [])
+      await command.exec()
+    } finally {
+      app.config.set('marketplace.deliveredHoldPolicy', original)
+    }
+
+    await delivered.refresh()
+    assert.equal(delivered.status, 'expired')
+    const paymentIntent = await stripe().paymentIntents.retrieve(delivered.stripePaymentIntentId!)
+    assert.equal(paymentIntent.status, 'canceled')
+  })
+
+  test('work delivered while the job runs is never released', async ({ assert }) => {
+    const { notAccepted } = await scenario()
+    const contractorId = notAccepted.contractorId
+    await Order.query().where('id', notAccepted.id).update({ status: 'accepted' })
+
+    // The contractor's "deliver" holds the row while the job has already listed it
+    const trx = await db.transaction()
+    await Order.query({ client: trx }).where('id', notAccepted.id).forUpdate().firstOrFail()
+    const job = expireHolds({})
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await Order.query({ client: trx }).where('id', notAccepted.id).update({ status: 'delivered' })
+    await trx.commit()
+    const decisions = await job
+
+    await notAccepted.refresh()
+    assert.notEqual(notAccepted.status, 'expired')
+    const paymentIntent = await stripe().paymentIntents.retrieve(notAccepted.stripePaymentIntentId!)
+    assert.notEqual(paymentIntent.status, 'canceled')
+    const decision = decisions.find((candidate) => candidate.orderId === notAccepted.id)
+    assert.oneOf(decision?.outcome, ['skipped', 'done'])
+    assert.equal(notAccepted.contractorId, contractorId)
   })
 })

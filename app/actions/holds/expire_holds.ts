@@ -9,32 +9,36 @@ import { ActionError } from '#exceptions/action_error'
 export interface HoldDecision {
   orderId: number
   status: string
-  authorizedAt: DateTime | null
+  holdExpiresAt: DateTime | null
   action: 'capture' | 'release'
   outcome?: 'done' | 'skipped' | 'failed'
   message?: string
 }
 
 /**
- * Settles every hold older than `holdDays` (6) before Stripe drops it at 7
- * days: released when the work was not delivered, captured when it was
+ * Settles every hold a day before Stripe would drop it (its capture_before):
+ * released when the work was not delivered, captured when it was
  * (config/marketplace.ts documents the policy). Safe to run every few
  * minutes and concurrently: each order is settled under its row lock, and an
- * order settled meanwhile is skipped.
+ * order whose state changed meanwhile (settled, or delivered while the hold
+ * was being released) is skipped and looked at again on the next run.
  */
 export async function expireHolds(options: { now?: DateTime; dryRun?: boolean; actor?: string }) {
   const policy = app.config.get<MarketplaceConfig>('marketplace')
   const now = options.now ?? DateTime.now()
-  const cutoff = now.minus({ days: policy.holdDays })
+  const dueBefore = now.plus({ hours: policy.holdMarginHours })
   const due = await Order.query()
     .whereIn('status', HELD_STATUSES)
-    .where('authorizedAt', '<=', cutoff.toJSDate())
+    .whereRaw(`COALESCE(hold_expires_at, authorized_at + make_interval(days => ?)) <= ?`, [
+      policy.defaultHoldDays,
+      dueBefore.toJSDate(),
+    ])
     .orderBy('id', 'asc')
 
   const decisions: HoldDecision[] = due.map((order) => ({
     orderId: order.id,
     status: order.status,
-    authorizedAt: order.authorizedAt,
+    holdExpiresAt: order.holdExpiresAt,
     action:
       order.status === 'delivered' && policy.deliveredHoldPolicy === 'capture'
         ? 'capture'
@@ -52,7 +56,8 @@ export async function expireHolds(options: { now?: DateTime; dryRun?: boolean; a
       } else {
         await cancelOrder(decision.orderId, {
           actor,
-          from: HELD_STATUSES,
+          // A delivery that lands meanwhile is captured on the next run, not released
+          from: policy.deliveredHoldPolicy === 'capture' ? ['authorized', 'accepted'] : HELD_STATUSES,
           reason: 'abandoned',
           to: 'expired',
         })
