@@ -1,7 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import Service from '#models/service'
 import UserProfile from '#models/user_profile'
-import { ActionError } from '#exceptions/action_error'
 import { createServiceValidator } from '#validators/services'
 import { createService } from '#actions/services/create_service'
 import { toggleService } from '#actions/services/toggle_service'
@@ -39,17 +38,7 @@ export default class MyServicesController {
       session.flashValidationErrors(invalid)
       return response.redirect('/my/services')
     }
-    let service: Service
-    try {
-      service = await createService(contractor, input)
-    } catch (error) {
-      if (!(error instanceof ActionError) || error.status !== 422) {
-        throw error
-      }
-      session.flash('error', error.message)
-      session.flashExcept(['_csrf', '_method'])
-      return response.redirect('/my/services')
-    }
+    const service = await createService(contractor, input)
     const profile = await UserProfile.findBy('userId', contractor.id)
     const price = formatAmount(service.price, service.currency)
     session.flash(

@@ -46,7 +46,17 @@ export const createServiceValidator = vine.create({
   title: vine.string().trim().minLength(3).maxLength(120),
   description: vine.string().trim().minLength(10).maxLength(5000),
   currency: vine.string().trim().toLowerCase().in(CURRENCY_CODES),
-  price: vine.string().trim().maxLength(30).use(priceInCurrency()),
+  // Minor units once valid: the action stores what the validator read
+  price: vine
+    .string()
+    .trim()
+    .maxLength(30)
+    .use(priceInCurrency())
+    .transform((value, field) => {
+      const currency = String(field.parent.currency).trim().toLowerCase()
+      // An unsupported currency fails validation on its own field; 0 is never stored
+      return isSupportedCurrency(currency) ? parseAmount(value, currency) : 0
+    }),
 })
 
 createServiceValidator.messagesProvider = new SimpleMessagesProvider(

@@ -3,7 +3,7 @@ import logger from '@adonisjs/core/services/logger'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
+import { requireStripeCustomer } from '#actions/billing/ensure_customer'
 import { isPaymentMethodId, toSavedCard } from '#actions/billing/list_cards'
 import { setDefaultCard } from '#actions/billing/set_default_card'
 import { stripe } from '#stripe/client'
@@ -24,16 +24,7 @@ export async function addCard(employer: User, paymentMethodId: string, formToken
     throw new ActionError('This is not a card reference from Stripe.', 422)
   }
 
-  let customerId: string
-  try {
-    customerId = await ensureStripeCustomer(employer)
-  } catch (error) {
-    const described = reportStripeError(error, {
-      userId: employer.id,
-      operation: 'ensure_customer',
-    })
-    throw new ActionError(described.message, 503)
-  }
+  const customerId = await requireStripeCustomer(employer)
 
   let setupIntent
   try {

@@ -1,6 +1,8 @@
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { stripe } from '#stripe/client'
+import { reportStripeError } from '#stripe/errors'
+import { ActionError } from '#exceptions/action_error'
 import { idempotencyKey } from '#stripe/idempotency'
 import { saveStripeIdOnce } from '#actions/users/save_stripe_id'
 
@@ -19,4 +21,17 @@ export async function ensureStripeCustomer(user: User): Promise<string> {
     { idempotencyKey: idempotencyKey('user', user, 'create_customer') }
   )
   return saveStripeIdOnce(profile, customer.id)
+}
+
+/**
+ * The customer, for an action that cannot go on without one: a Stripe failure
+ * is logged once and becomes a message for the person.
+ */
+export async function requireStripeCustomer(user: User): Promise<string> {
+  try {
+    return await ensureStripeCustomer(user)
+  } catch (error) {
+    const described = reportStripeError(error, { userId: user.id, operation: 'ensure_customer' })
+    throw new ActionError(described.message, 503)
+  }
 }

@@ -57,7 +57,8 @@ export async function expireHolds(options: { now?: DateTime; dryRun?: boolean; a
         await cancelOrder(decision.orderId, {
           actor,
           // A delivery that lands meanwhile is captured on the next run, not released
-          from: policy.deliveredHoldPolicy === 'capture' ? ['authorized', 'accepted'] : HELD_STATUSES,
+          from:
+            policy.deliveredHoldPolicy === 'capture' ? ['authorized', 'accepted'] : HELD_STATUSES,
           reason: 'abandoned',
           to: 'expired',
         })

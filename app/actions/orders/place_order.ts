@@ -3,12 +3,11 @@ import Order from '#models/order'
 import Service from '#models/service'
 import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
-import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
+import { requireStripeCustomer } from '#actions/billing/ensure_customer'
 import { findCustomerCard } from '#actions/billing/list_cards'
 import { authorizeOrder } from '#actions/orders/authorize_order'
 import { orderFee } from '#actions/orders/order_fee'
 import { recordPaymentEvent } from '#services/payment_events'
-import { describeStripeError } from '#stripe/errors'
 
 export interface PlaceOrderInput {
   serviceId: number
@@ -42,12 +41,7 @@ export async function placeOrder(employer: User, input: PlaceOrderInput): Promis
     throw new ActionError('This contractor cannot take orders right now.', 409)
   }
 
-  let customerId: string
-  try {
-    customerId = await ensureStripeCustomer(employer)
-  } catch (error) {
-    throw new ActionError(describeStripeError(error).message, 503)
-  }
+  const customerId = await requireStripeCustomer(employer)
   const employerProfile = await UserProfile.findByOrFail('userId', employer.id)
   const paymentMethodId = input.paymentMethodId || employerProfile.defaultPaymentMethodId
   if (!paymentMethodId) {
