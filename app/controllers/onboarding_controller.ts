@@ -12,7 +12,7 @@ import {
 import { loadOnboarding } from '#actions/onboarding/load_onboarding'
 import { idNumberOnFile, submitDetails } from '#actions/onboarding/submit_details'
 import { acceptTerms, CONNECTED_ACCOUNT_AGREEMENT_URL } from '#actions/onboarding/accept_terms'
-import { discardUploads, uploadDocuments } from '#actions/onboarding/upload_documents'
+import { uploadDocuments } from '#actions/onboarding/upload_documents'
 import { addBankAccount } from '#actions/onboarding/add_bank_account'
 
 /** Never flashed back into the form (the session is not a place for them) */
@@ -94,19 +94,16 @@ export default class OnboardingController {
   async documents(ctx: HttpContext) {
     await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
-    try {
-      return await submitForm(
-        ctx,
-        'documents',
-        'Your documents were sent to Stripe for verification.',
-        async () => {
-          const uploads = await ctx.request.validateUsing(documentsValidator)
-          await uploadDocuments(user, uploads)
-        }
-      )
-    } finally {
-      await discardUploads(ctx.request.allFiles())
-    }
+    // The uploads are deleted by the discard_uploads middleware, whatever happens
+    return submitForm(
+      ctx,
+      'documents',
+      'Your documents were sent to Stripe for verification.',
+      async () => {
+        const uploads = await ctx.request.validateUsing(documentsValidator)
+        await uploadDocuments(user, uploads)
+      }
+    )
   }
 
   async bank(ctx: HttpContext) {

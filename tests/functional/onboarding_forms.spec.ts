@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
+import type { ApiClient } from '@japa/api-client'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import proxyAddr from 'proxy-addr'
@@ -25,6 +26,16 @@ import {
   tmpFilesContaining,
 } from '#tests/helpers/onboarding'
 import { withStripeUnreachable } from '#tests/helpers/stripe'
+
+/** An upload as `.file()` takes it: the content and its options */
+type UploadFile = [Buffer, { filename: string }]
+
+interface Sender {
+  client: ApiClient
+  contractor: User
+  employer: User
+  file: UploadFile
+}
 
 async function contractorWithAccount() {
   const contractor = await createUser({ role: 'contractor' })
@@ -570,6 +581,77 @@ test.group('Onboarding: identity documents', (group) => {
 
       const page = await followRedirect(client, response).loginAs(contractor)
       page.assertTextIncludes(message)
+    })
+
+  test('an upload refused before the form runs ({title}) leaves nothing on our disk')
+    .with([
+      {
+        title: 'no CSRF token',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(contractor)
+            .file('document_front', ...file),
+      },
+      {
+        title: 'an expired CSRF token',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(contractor)
+            .field('_csrf', 'a-token-of-a-session-that-expired')
+            .file('document_front', ...file),
+      },
+      {
+        title: 'an employer (403)',
+        send: ({ client, employer, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(employer)
+            .withCsrfToken()
+            .file('document_front', ...file),
+      },
+      {
+        title: 'a guest',
+        send: ({ client, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .withCsrfToken()
+            .file('document_front', ...file),
+      },
+      {
+        title: 'a nested field name the form does not read',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(contractor)
+            .withCsrfToken()
+            .file('document_front', pngImage('front'), { filename: 'front.png' })
+            .file('extra[a]', ...file),
+      },
+      {
+        title: 'a multipart post to the bank form',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/bank')
+            .loginAs(contractor)
+            .withCsrfToken()
+            .field('routing_number', BANK.routing_number)
+            .field('account_number', BANK.account_number)
+            .field('account_holder_name', BANK.account_holder_name)
+            .file('document_front', ...file),
+      },
+    ])
+    .run(async ({ client, assert }, { send }) => {
+      const { contractor } = await contractorWithAccount()
+      const employer = await createUser({ role: 'employer' })
+      const marker = `refused-early-${randomUUID()}`
+
+      const file: UploadFile = [pngImage(marker), { filename: 'id.png' }]
+      const response = await send({ client, contractor, employer, file }).redirects(0)
+
+      assert.notEqual(response.status(), 500)
+      assert.deepEqual(await tmpFilesContaining(marker), [])
     })
 
   test('refuses a form without the front of the ID', async ({ client, assert }) => {

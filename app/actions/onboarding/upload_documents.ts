@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import type Stripe from 'stripe'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import type User from '#models/user'
@@ -39,8 +39,8 @@ const ATTACH_FIELDS: Record<string, string> = {
 /**
  * Identity document step: each file goes to Stripe Files (as the connected
  * account, which owns it), then the file ids are attached to the person.
- * Files are read from the upload's temporary path; the controller deletes
- * them whatever happens (discardUploads).
+ * Files are read from the upload's temporary path; the discard_uploads
+ * middleware deletes them whatever happens.
  */
 export async function uploadDocuments(user: User, uploads: DocumentUploads) {
   const { profile, accountId } = await contractorAccount(user)
@@ -89,12 +89,4 @@ export async function uploadDocuments(user: User, uploads: DocumentUploads) {
     individual.verification!.additional_document = { front: fileIds.additional_document }
   }
   return updateAccount(user, 'documents', { individual }, ATTACH_FIELDS)
-}
-
-/** Deletes every temporary upload of the request: identity documents are never kept */
-export async function discardUploads(files: Record<string, MultipartFile | MultipartFile[]>) {
-  const all = Object.values(files).flat()
-  await Promise.all(
-    all.map((file) => (file.tmpPath ? rm(file.tmpPath, { force: true }) : Promise.resolve()))
-  )
 }
