@@ -674,6 +674,30 @@ test.group('Onboarding: identity documents', (group) => {
     assert.equal(profile.onboardingRevision, 0)
   })
 
+  test('refuses a back of the ID without its front, even with proof of address', async ({
+    client,
+    assert,
+  }) => {
+    const { contractor, accountId } = await contractorWithAccount()
+
+    const response = await client
+      .post('/onboarding/documents')
+      .loginAs(contractor)
+      .withCsrfToken()
+      .file('document_back', pngImage('back'), { filename: 'back.png' })
+      .file('additional_document', Buffer.from('%PDF-1.4\n% bill\n%%EOF\n'), {
+        filename: 'bill.pdf',
+      })
+      .redirects(0)
+
+    response.assertStatus(302)
+    assert.deepEqual(response.flashMessage('inputErrorsBag'), {
+      document_front: ['Choose a photo or scan of the front of your ID.'],
+    })
+    const files = await stripe().files.list({ limit: 10 }, { stripeAccount: accountId })
+    assert.lengthOf(files.data, 0)
+  })
+
   test('Stripe unreachable: a message, and the upload is still deleted', async ({
     client,
     assert,

@@ -13,7 +13,8 @@ import {
 } from '#actions/onboarding/account_writes'
 
 export interface DocumentUploads {
-  document_front: MultipartFile
+  /** Absent when only proof of address is sent */
+  document_front?: MultipartFile
   document_back?: MultipartFile
   additional_document?: MultipartFile
 }
