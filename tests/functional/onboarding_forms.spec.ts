@@ -16,7 +16,7 @@ import { followRedirect } from '#tests/helpers/http'
 import { createUser } from '#tests/helpers/users'
 import { profileOf } from '#tests/helpers/stripe'
 import { ActionError } from '#exceptions/action_error'
-import { stripeFailure } from '#actions/onboarding/account_writes'
+import { contractorAccount, stripeFailure } from '#actions/onboarding/account_writes'
 import {
   BANK,
   DETAILS,
@@ -26,6 +26,10 @@ import {
   tmpFilesContaining,
 } from '#tests/helpers/onboarding'
 import { withStripeUnreachable } from '#tests/helpers/stripe'
+
+/** What a form says when Stripe could not be reached (or answered with a 5xx) */
+const UNREACHABLE =
+  'Our payment provider could not be reached. Try again in a moment; a retry never charges twice.'
 
 /** An upload as `.file()` takes it: the content and its options */
 type UploadFile = [Buffer, { filename: string }]
@@ -316,7 +320,7 @@ test.group('Onboarding: details', (group) => {
     assert.equal(account.individual?.first_name, 'Jenny')
   })
 
-  test('Stripe unreachable: a message on the form, what was typed kept, nothing counted', async ({
+  test('Stripe unreachable: a message on the form, what was typed kept, the revision moves on', async ({
     client,
     assert,
   }) => {
@@ -328,21 +332,51 @@ test.group('Onboarding: details', (group) => {
 
     response.assertStatus(302)
     response.assertHeader('location', '/onboarding')
-    assert.equal(
-      response.flashMessage('error'),
-      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.'
-    )
+    assert.equal(response.flashMessage('error'), UNREACHABLE)
     assert.equal(response.flashMessage('first_name'), 'Jenny')
     assert.isUndefined(response.flashMessage('id_number'))
+    // The outcome of a failed write is unknown: the retry is a new request
     const profile = await profileOf(contractor)
-    assert.equal(profile.onboardingRevision, 0)
+    assert.equal(profile.onboardingRevision, 1)
     const account = await accountOf(contractor)
     assert.isNotOk(account.individual?.first_name)
 
     const page = await followRedirect(client, response).loginAs(contractor)
     page.assertStatus(200)
-    page.assertTextIncludes('Stripe is unreachable right now. Nothing was changed')
+    page.assertTextIncludes(UNREACHABLE)
     page.assertTextIncludes('value="Jenny"')
+  })
+
+  test('after a 5xx Stripe stores under the key, submitting again reaches Stripe', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const { contractor } = await contractorWithAccount()
+    // Stripe keeps a 500 under its idempotency key and replays it for that key
+    const accounts = stripe().accounts
+    const update = accounts.update
+    const failedKeys = new Set<string>()
+    accounts.update = (async (...args: Parameters<typeof update>) => {
+      const key = (args[2] as Stripe.RequestOptions | undefined)?.idempotencyKey ?? ''
+      if (failedKeys.size === 0 || failedKeys.has(key)) {
+        failedKeys.add(key)
+        throw new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'Internal error' })
+      }
+      return update.apply(accounts, args)
+    }) as typeof update
+    cleanup(() => {
+      accounts.update = update
+    })
+
+    const failed = await postForm(client, contractor, '/onboarding/details', DETAILS)
+    assert.equal(failed.flashMessage('error'), UNREACHABLE)
+
+    const retried = await postForm(client, contractor, '/onboarding/details', DETAILS)
+    assert.equal(retried.flashMessage('success'), 'Your details were sent to Stripe.')
+    const account = await accountOf(contractor)
+    assert.equal(account.individual?.first_name, 'Jenny')
+    assert.lengthOf(failedKeys, 1)
   })
 })
 
@@ -730,13 +764,10 @@ test.group('Onboarding: identity documents', (group) => {
     )
 
     response.assertStatus(302)
-    assert.equal(
-      response.flashMessage('error'),
-      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.'
-    )
+    assert.equal(response.flashMessage('error'), UNREACHABLE)
     assert.deepEqual(await tmpFilesContaining(marker), [])
     const profile = await profileOf(contractor)
-    assert.equal(profile.onboardingRevision, 0)
+    assert.equal(profile.onboardingRevision, 1)
   })
 })
 
@@ -934,9 +965,40 @@ test.group('Onboarding: Stripe refusals', () => {
     )
     assert.instanceOf(offline, ActionError)
     assert.equal((offline as ActionError).status, 503)
-    assert.equal(
-      offline.message,
-      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.'
+    assert.equal(offline.message, UNREACHABLE)
+
+    const serverError = stripeFailure(
+      new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'Internal error' }),
+      { userId: 1, operation: 'test' }
     )
+    assert.equal((serverError as ActionError).status, 503)
+    assert.equal(serverError.message, UNREACHABLE)
+  })
+
+  test("an error that is not Stripe's is thrown as it is", ({ assert }) => {
+    const database = new Error('connection to the database was lost')
+    assert.throws(
+      () => stripeFailure(database, { userId: 1, operation: 'test' }),
+      'connection to the database was lost'
+    )
+  })
+})
+
+test.group('Onboarding: errors of ours', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test("a database failure while finding the account is not reported as Stripe's", async ({
+    assert,
+  }) => {
+    const contractor = await createUser({ role: 'contractor' })
+    await db.from('user_profiles').where('user_id', contractor.id).delete()
+
+    const error = await contractorAccount(contractor).then(
+      () => null,
+      (thrown: unknown) => thrown
+    )
+    assert.instanceOf(error, Error)
+    assert.notInstanceOf(error, ActionError)
+    assert.equal((error as { code?: string }).code, 'E_ROW_NOT_FOUND')
   })
 })

@@ -8,8 +8,8 @@ import { documentTypeOf } from '#validators/onboarding'
 import {
   contractorAccount,
   onboardingKey,
-  stripeFailure,
   updateAccount,
+  writeFailure,
 } from '#actions/onboarding/account_writes'
 
 export interface DocumentUploads {
@@ -71,8 +71,9 @@ export async function uploadDocuments(user: User, uploads: DocumentUploads) {
       )
       fileIds[field] = file.id
     } catch (error) {
-      throw stripeFailure(
+      throw await writeFailure(
         error,
+        profile,
         { userId: user.id, operation: 'onboarding_upload_document' },
         { file: field }
       )
