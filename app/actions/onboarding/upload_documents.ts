@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises'
 import type Stripe from 'stripe'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import type User from '#models/user'
-import { ActionError } from '#exceptions/action_error'
 import { stripe } from '#stripe/client'
 import { documentTypeOf } from '#validators/onboarding'
 import {
@@ -53,10 +52,8 @@ export async function uploadDocuments(user: User, uploads: DocumentUploads) {
       continue
     }
     const data = await readFile(upload.tmpPath)
-    const type = documentTypeOf(data)
-    if (!type) {
-      throw new ActionError('The file must be a JPEG, PNG or PDF image of the document.')
-    }
+    // JPEG, PNG or PDF: the validator refused anything else (documentContent)
+    const type = documentTypeOf(data)!
     try {
       const file = await stripe().files.create(
         {
