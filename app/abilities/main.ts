@@ -2,9 +2,10 @@
 |--------------------------------------------------------------------------
 | Bouncer abilities
 |--------------------------------------------------------------------------
+|
+| None yet: who may reach a page is decided by the routes' `role` middleware,
+| what a user may do with a record by the policies (app/policies). The module
+| stays because the bouncer middleware gives every request its abilities.
+|
 */
-import { Bouncer } from '@adonisjs/bouncer'
-import type User from '#models/user'
-
-/** Only contractors onboard and have a Stripe balance */
-export const manageOwnPayouts = Bouncer.ability((user: User) => user.role === 'contractor')
+export {}

@@ -1,11 +1,9 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { manageOwnPayouts } from '#abilities/main'
 import { balanceQueryValidator } from '#validators/onboarding'
 import { loadBalance } from '#actions/balance/load_balance'
 
 export default class BalanceController {
-  async show({ auth, bouncer, request, response, session, view }: HttpContext) {
-    await bouncer.authorize(manageOwnPayouts)
+  async show({ auth, request, response, session, view }: HttpContext) {
     const [error, cursor] = await balanceQueryValidator.tryValidate(request.qs())
     if (error || (cursor.starting_after && cursor.ending_before)) {
       session.flash('error', 'That page link is not valid; here are your latest transactions.')

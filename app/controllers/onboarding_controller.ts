@@ -2,7 +2,6 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { errors as vineErrors } from '@vinejs/vine'
 import { ActionError } from '#exceptions/action_error'
 import UserProfile from '#models/user_profile'
-import { manageOwnPayouts } from '#abilities/main'
 import {
   bankValidator,
   detailsValidator,
@@ -12,7 +11,7 @@ import {
 import { loadOnboarding } from '#actions/onboarding/load_onboarding'
 import { idNumberOnFile, submitDetails } from '#actions/onboarding/submit_details'
 import { acceptTerms, CONNECTED_ACCOUNT_AGREEMENT_URL } from '#actions/onboarding/accept_terms'
-import { discardUploads, uploadDocuments } from '#actions/onboarding/upload_documents'
+import { uploadDocuments } from '#actions/onboarding/upload_documents'
 import { addBankAccount } from '#actions/onboarding/add_bank_account'
 
 /** Never flashed back into the form (the session is not a place for them) */
@@ -51,8 +50,7 @@ async function submitForm(
 }
 
 export default class OnboardingController {
-  async show({ auth, bouncer, view }: HttpContext) {
-    await bouncer.authorize(manageOwnPayouts)
+  async show({ auth, view }: HttpContext) {
     const { state, ...page } = await loadOnboarding(auth.getUserOrFail())
     return view.render('pages/onboarding/show', {
       ...page,
@@ -63,7 +61,6 @@ export default class OnboardingController {
   }
 
   async details(ctx: HttpContext) {
-    await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
     return submitForm(ctx, 'details', 'Your details were sent to Stripe.', async () => {
       const profile = await UserProfile.findByOrFail('userId', user.id)
@@ -75,7 +72,6 @@ export default class OnboardingController {
   }
 
   async terms(ctx: HttpContext) {
-    await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
     return submitForm(
       ctx,
@@ -92,25 +88,20 @@ export default class OnboardingController {
   }
 
   async documents(ctx: HttpContext) {
-    await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
-    try {
-      return await submitForm(
-        ctx,
-        'documents',
-        'Your documents were sent to Stripe for verification.',
-        async () => {
-          const uploads = await ctx.request.validateUsing(documentsValidator)
-          await uploadDocuments(user, uploads)
-        }
-      )
-    } finally {
-      await discardUploads(ctx.request.allFiles())
-    }
+    // The uploads are deleted by the discard_uploads middleware, whatever happens
+    return submitForm(
+      ctx,
+      'documents',
+      'Your documents were sent to Stripe for verification.',
+      async () => {
+        const uploads = await ctx.request.validateUsing(documentsValidator)
+        await uploadDocuments(user, uploads)
+      }
+    )
   }
 
   async bank(ctx: HttpContext) {
-    await ctx.bouncer.authorize(manageOwnPayouts)
     const user = ctx.auth.getUserOrFail()
     return submitForm(ctx, 'bank', 'Your bank account was added.', async () => {
       const input = await ctx.request.validateUsing(bankValidator)

@@ -31,6 +31,11 @@ const CODE_MESSAGES: Record<string, string> = {
   charge_already_refunded: 'This payment has already been fully refunded.',
   charge_expired_for_capture: 'The authorization expired before it was captured.',
   resource_missing: 'Stripe does not know this object any more.',
+  routing_number_invalid: 'Stripe does not know this routing number; check it with your bank.',
+  account_number_invalid: 'Stripe did not accept this account number; check it with your bank.',
+  invalid_dob_age_under_minimum: 'You must be at least 18 years old to be paid on Crewpay.',
+  invalid_phone_number: 'Stripe did not accept this phone number.',
+  file_too_large: 'The file is too large: at most 10 MB.',
 }
 
 export interface DescribedStripeError {

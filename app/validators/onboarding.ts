@@ -232,8 +232,14 @@ export const termsValidator = vine.create({
   accept: vine.accepted(),
 })
 
+/**
+ * The ID's front, unless the form brings only proof of address (what Stripe
+ * asks for when the address could not be matched); a back needs its front.
+ */
 export const documentsValidator = vine.create({
-  document_front: identityDocument(),
+  document_front: identityDocument()
+    .optional()
+    .requiredWhen((field) => !field.parent.additional_document || !!field.parent.document_back),
   document_back: identityDocument().optional(),
   additional_document: identityDocument().optional(),
 })

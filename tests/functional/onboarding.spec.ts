@@ -229,6 +229,58 @@ test.group('Onboarding: status', (group) => {
     assert.deepEqual(profile.requirementsErrors, [])
   })
 
+  test('an address Stripe cannot match asks for proof of address; uploading only that reaches Active', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createUser({ role: 'contractor' })
+    await postForm(client, contractor, '/onboarding/details', {
+      ...DETAILS,
+      address_line1: 'address_no_match',
+    })
+    await postForm(client, contractor, '/onboarding/terms', { accept: 'on' })
+    await postForm(client, contractor, '/onboarding/bank', BANK)
+    await advanceSandboxClock(120)
+
+    const asked = await client.get('/onboarding').loginAs(contractor)
+    assert.equal(statusOf(asked), 'action_required')
+    let profile = await profileOf(contractor)
+    assert.deepEqual(profile.requirementsCurrentlyDue, [
+      'individual.verification.additional_document',
+    ])
+    assert.equal(profile.requirementsErrors[0].code, 'verification_failed_address_match')
+
+    const upload = await client
+      .post('/onboarding/documents')
+      .loginAs(contractor)
+      .withCsrfToken()
+      .file('additional_document', Buffer.from('%PDF-1.4\n% utility bill\n%%EOF\n'), {
+        filename: 'utility-bill.pdf',
+      })
+      .redirects(0)
+    upload.assertStatus(302)
+    assert.isUndefined(upload.flashMessage('inputErrorsBag'))
+    assert.equal(
+      upload.flashMessage('success'),
+      'Your documents were sent to Stripe for verification.'
+    )
+    const account = await stripe().accounts.retrieve(profile.stripeId!)
+    const proof = account.individual?.verification?.additional_document?.front
+    assert.match(typeof proof === 'string' ? proof : '', /^file_/)
+    assert.isNotOk(account.individual?.verification?.document?.front)
+
+    const checking = await client.get('/onboarding').loginAs(contractor)
+    assert.equal(statusOf(checking), 'pending')
+    checking.assertTextIncludes('Your proof of address')
+
+    await advanceSandboxClock(120)
+    const active = await client.get('/onboarding').loginAs(contractor)
+    assert.equal(statusOf(active), 'active')
+    profile = await profileOf(contractor)
+    assert.isTrue(profile.chargesEnabled)
+    assert.deepEqual(profile.requirementsErrors, [])
+  })
+
   test('SSN 111111111 gives Action required with the reason shown', async ({ client, assert }) => {
     const contractor = await createUser({ role: 'contractor' })
     await postForm(client, contractor, '/onboarding/details', {

@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
+import type { ApiClient } from '@japa/api-client'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import proxyAddr from 'proxy-addr'
@@ -15,7 +16,7 @@ import { followRedirect } from '#tests/helpers/http'
 import { createUser } from '#tests/helpers/users'
 import { profileOf } from '#tests/helpers/stripe'
 import { ActionError } from '#exceptions/action_error'
-import { stripeFailure } from '#actions/onboarding/account_writes'
+import { contractorAccount, stripeFailure } from '#actions/onboarding/account_writes'
 import {
   BANK,
   DETAILS,
@@ -25,6 +26,20 @@ import {
   tmpFilesContaining,
 } from '#tests/helpers/onboarding'
 import { withStripeUnreachable } from '#tests/helpers/stripe'
+
+/** What a form says when Stripe could not be reached (or answered with a 5xx) */
+const UNREACHABLE =
+  'Our payment provider could not be reached. Try again in a moment; a retry never charges twice.'
+
+/** An upload as `.file()` takes it: the content and its options */
+type UploadFile = [Buffer, { filename: string }]
+
+interface Sender {
+  client: ApiClient
+  contractor: User
+  employer: User
+  file: UploadFile
+}
 
 async function contractorWithAccount() {
   const contractor = await createUser({ role: 'contractor' })
@@ -238,9 +253,31 @@ test.group('Onboarding: details', (group) => {
   }) => {
     const { contractor } = await contractorWithAccount()
 
+    // The whole form each time, SSN included: the first and the last
+    // submissions are identical, only the revision tells them apart
+    const first = await postForm(client, contractor, '/onboarding/details', DETAILS)
+    assert.equal(first.flashMessage('success'), 'Your details were sent to Stripe.')
+    const corrected = await postForm(client, contractor, '/onboarding/details', {
+      ...DETAILS,
+      last_name: 'Rosen-Smith',
+    })
+    assert.equal(corrected.flashMessage('success'), 'Your details were sent to Stripe.')
+    const afterCorrection = await accountOf(contractor)
+    assert.equal(afterCorrection.individual?.last_name, 'Rosen-Smith')
+
+    const back = await postForm(client, contractor, '/onboarding/details', DETAILS)
+    assert.equal(back.flashMessage('success'), 'Your details were sent to Stripe.')
+    const account = await accountOf(contractor)
+    assert.equal(account.individual?.last_name, 'Rosen')
+    assert.isTrue(account.individual?.id_number_provided)
+    const profile = await profileOf(contractor)
+    assert.equal(profile.onboardingRevision, 3)
+  })
+
+  test('once the SSN is on file, corrections can leave it out', async ({ client, assert }) => {
+    const { contractor } = await contractorWithAccount()
+
     await postForm(client, contractor, '/onboarding/details', DETAILS)
-    await client.get('/onboarding').loginAs(contractor)
-    // The SSN is on file now: the corrections leave it out
     const withoutNumber: Partial<typeof DETAILS> = { ...DETAILS }
     delete withoutNumber.id_number
     const corrected = await postForm(client, contractor, '/onboarding/details', {
@@ -248,16 +285,9 @@ test.group('Onboarding: details', (group) => {
       last_name: 'Rosen-Smith',
     })
     assert.equal(corrected.flashMessage('success'), 'Your details were sent to Stripe.')
-    const afterCorrection = await accountOf(contractor)
-    assert.equal(afterCorrection.individual?.last_name, 'Rosen-Smith')
-
-    const back = await postForm(client, contractor, '/onboarding/details', withoutNumber)
-    assert.equal(back.flashMessage('success'), 'Your details were sent to Stripe.')
     const account = await accountOf(contractor)
-    assert.equal(account.individual?.last_name, 'Rosen')
+    assert.equal(account.individual?.last_name, 'Rosen-Smith')
     assert.isTrue(account.individual?.id_number_provided)
-    const profile = await profileOf(contractor)
-    assert.equal(profile.onboardingRevision, 3)
   })
 
   test('two identical submissions at once are one write on Stripe', async ({ client, assert }) => {
@@ -290,7 +320,7 @@ test.group('Onboarding: details', (group) => {
     assert.equal(account.individual?.first_name, 'Jenny')
   })
 
-  test('Stripe unreachable: a message on the form, what was typed kept, nothing counted', async ({
+  test('Stripe unreachable: a message on the form, what was typed kept, the revision moves on', async ({
     client,
     assert,
   }) => {
@@ -302,21 +332,51 @@ test.group('Onboarding: details', (group) => {
 
     response.assertStatus(302)
     response.assertHeader('location', '/onboarding')
-    assert.equal(
-      response.flashMessage('error'),
-      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.'
-    )
+    assert.equal(response.flashMessage('error'), UNREACHABLE)
     assert.equal(response.flashMessage('first_name'), 'Jenny')
     assert.isUndefined(response.flashMessage('id_number'))
+    // The outcome of a failed write is unknown: the retry is a new request
     const profile = await profileOf(contractor)
-    assert.equal(profile.onboardingRevision, 0)
+    assert.equal(profile.onboardingRevision, 1)
     const account = await accountOf(contractor)
     assert.isNotOk(account.individual?.first_name)
 
     const page = await followRedirect(client, response).loginAs(contractor)
     page.assertStatus(200)
-    page.assertTextIncludes('Stripe is unreachable right now. Nothing was changed')
+    page.assertTextIncludes(UNREACHABLE)
     page.assertTextIncludes('value="Jenny"')
+  })
+
+  test('after a 5xx Stripe stores under the key, submitting again reaches Stripe', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const { contractor } = await contractorWithAccount()
+    // Stripe keeps a 500 under its idempotency key and replays it for that key
+    const accounts = stripe().accounts
+    const update = accounts.update
+    const failedKeys = new Set<string>()
+    accounts.update = (async (...args: Parameters<typeof update>) => {
+      const key = (args[2] as Stripe.RequestOptions | undefined)?.idempotencyKey ?? ''
+      if (failedKeys.size === 0 || failedKeys.has(key)) {
+        failedKeys.add(key)
+        throw new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'Internal error' })
+      }
+      return update.apply(accounts, args)
+    }) as typeof update
+    cleanup(() => {
+      accounts.update = update
+    })
+
+    const failed = await postForm(client, contractor, '/onboarding/details', DETAILS)
+    assert.equal(failed.flashMessage('error'), UNREACHABLE)
+
+    const retried = await postForm(client, contractor, '/onboarding/details', DETAILS)
+    assert.equal(retried.flashMessage('success'), 'Your details were sent to Stripe.')
+    const account = await accountOf(contractor)
+    assert.equal(account.individual?.first_name, 'Jenny')
+    assert.lengthOf(failedKeys, 1)
   })
 })
 
@@ -572,6 +632,77 @@ test.group('Onboarding: identity documents', (group) => {
       page.assertTextIncludes(message)
     })
 
+  test('an upload refused before the form runs ({title}) leaves nothing on our disk')
+    .with([
+      {
+        title: 'no CSRF token',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(contractor)
+            .file('document_front', ...file),
+      },
+      {
+        title: 'an expired CSRF token',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(contractor)
+            .field('_csrf', 'a-token-of-a-session-that-expired')
+            .file('document_front', ...file),
+      },
+      {
+        title: 'an employer (403)',
+        send: ({ client, employer, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(employer)
+            .withCsrfToken()
+            .file('document_front', ...file),
+      },
+      {
+        title: 'a guest',
+        send: ({ client, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .withCsrfToken()
+            .file('document_front', ...file),
+      },
+      {
+        title: 'a nested field name the form does not read',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/documents')
+            .loginAs(contractor)
+            .withCsrfToken()
+            .file('document_front', pngImage('front'), { filename: 'front.png' })
+            .file('extra[a]', ...file),
+      },
+      {
+        title: 'a multipart post to the bank form',
+        send: ({ client, contractor, file }: Sender) =>
+          client
+            .post('/onboarding/bank')
+            .loginAs(contractor)
+            .withCsrfToken()
+            .field('routing_number', BANK.routing_number)
+            .field('account_number', BANK.account_number)
+            .field('account_holder_name', BANK.account_holder_name)
+            .file('document_front', ...file),
+      },
+    ])
+    .run(async ({ client, assert }, { send }) => {
+      const { contractor } = await contractorWithAccount()
+      const employer = await createUser({ role: 'employer' })
+      const marker = `refused-early-${randomUUID()}`
+
+      const file: UploadFile = [pngImage(marker), { filename: 'id.png' }]
+      const response = await send({ client, contractor, employer, file }).redirects(0)
+
+      assert.notEqual(response.status(), 500)
+      assert.deepEqual(await tmpFilesContaining(marker), [])
+    })
+
   test('refuses a form without the front of the ID', async ({ client, assert }) => {
     const { contractor, accountId } = await contractorWithAccount()
 
@@ -592,6 +723,30 @@ test.group('Onboarding: identity documents', (group) => {
     assert.equal(profile.onboardingRevision, 0)
   })
 
+  test('refuses a back of the ID without its front, even with proof of address', async ({
+    client,
+    assert,
+  }) => {
+    const { contractor, accountId } = await contractorWithAccount()
+
+    const response = await client
+      .post('/onboarding/documents')
+      .loginAs(contractor)
+      .withCsrfToken()
+      .file('document_back', pngImage('back'), { filename: 'back.png' })
+      .file('additional_document', Buffer.from('%PDF-1.4\n% bill\n%%EOF\n'), {
+        filename: 'bill.pdf',
+      })
+      .redirects(0)
+
+    response.assertStatus(302)
+    assert.deepEqual(response.flashMessage('inputErrorsBag'), {
+      document_front: ['Choose a photo or scan of the front of your ID.'],
+    })
+    const files = await stripe().files.list({ limit: 10 }, { stripeAccount: accountId })
+    assert.lengthOf(files.data, 0)
+  })
+
   test('Stripe unreachable: a message, and the upload is still deleted', async ({
     client,
     assert,
@@ -609,13 +764,10 @@ test.group('Onboarding: identity documents', (group) => {
     )
 
     response.assertStatus(302)
-    assert.equal(
-      response.flashMessage('error'),
-      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.'
-    )
+    assert.equal(response.flashMessage('error'), UNREACHABLE)
     assert.deepEqual(await tmpFilesContaining(marker), [])
     const profile = await profileOf(contractor)
-    assert.equal(profile.onboardingRevision, 0)
+    assert.equal(profile.onboardingRevision, 1)
   })
 })
 
@@ -813,9 +965,40 @@ test.group('Onboarding: Stripe refusals', () => {
     )
     assert.instanceOf(offline, ActionError)
     assert.equal((offline as ActionError).status, 503)
-    assert.equal(
-      offline.message,
-      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.'
+    assert.equal(offline.message, UNREACHABLE)
+
+    const serverError = stripeFailure(
+      new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'Internal error' }),
+      { userId: 1, operation: 'test' }
     )
+    assert.equal((serverError as ActionError).status, 503)
+    assert.equal(serverError.message, UNREACHABLE)
+  })
+
+  test("an error that is not Stripe's is thrown as it is", ({ assert }) => {
+    const database = new Error('connection to the database was lost')
+    assert.throws(
+      () => stripeFailure(database, { userId: 1, operation: 'test' }),
+      'connection to the database was lost'
+    )
+  })
+})
+
+test.group('Onboarding: errors of ours', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test("a database failure while finding the account is not reported as Stripe's", async ({
+    assert,
+  }) => {
+    const contractor = await createUser({ role: 'contractor' })
+    await db.from('user_profiles').where('user_id', contractor.id).delete()
+
+    const error = await contractorAccount(contractor).then(
+      () => null,
+      (thrown: unknown) => thrown
+    )
+    assert.instanceOf(error, Error)
+    assert.notInstanceOf(error, ActionError)
+    assert.equal((error as { code?: string }).code, 'E_ROW_NOT_FOUND')
   })
 })

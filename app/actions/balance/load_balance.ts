@@ -108,13 +108,18 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
   try {
     let notice: string | null = null
     let transactions: Stripe.ApiList<Stripe.BalanceTransaction>
+    const cursorId = cursor.starting_after ?? cursor.ending_before
     try {
-      transactions = await stripe().balanceTransactions.list(
-        { limit: TRANSACTIONS_PER_PAGE, ...cursor },
-        options
-      )
+      const [page] = await Promise.all([
+        stripe().balanceTransactions.list({ limit: TRANSACTIONS_PER_PAGE, ...cursor }, options),
+        // The cursor comes from the request: it must be a transaction of this
+        // account (read as the account, another account's is resource_missing),
+        // not merely one Stripe knows somewhere
+        cursorId ? stripe().balanceTransactions.retrieve(cursorId, {}, options) : null,
+      ])
+      transactions = page
     } catch (error) {
-      if (!isCursorRefused(error) || (!cursor.starting_after && !cursor.ending_before)) {
+      if (!isCursorRefused(error) || !cursorId) {
         throw error
       }
       // A cursor of another account, or one Stripe no longer knows: start over

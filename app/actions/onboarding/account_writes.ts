@@ -7,7 +7,7 @@ import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { reportStripeError } from '#stripe/errors'
+import { describeStripeError, isStripeError, reportStripeError } from '#stripe/errors'
 import { ensureConnectAccount } from '#actions/onboarding/ensure_account'
 import { syncAccountSnapshot } from '#actions/onboarding/sync_account'
 
@@ -17,32 +17,33 @@ import { syncAccountSnapshot } from '#actions/onboarding/sync_account'
  * refusals turned into messages on the form.
  */
 
-/** The contractor's profile and Connect account id, creating the account if signup could not */
+/**
+ * The contractor's profile and Connect account id, creating the account if
+ * signup could not. A Stripe failure becomes a message; anything else (the
+ * database) is an error of ours and is rethrown.
+ */
 export async function contractorAccount(user: User) {
   try {
     const accountId = await ensureConnectAccount(user)
     const profile = await UserProfile.findByOrFail('userId', user.id)
     return { profile, accountId }
   } catch (error) {
+    if (!isStripeError(error)) {
+      throw error
+    }
     const described = reportStripeError(error, { userId: user.id, operation: 'ensure_account' })
-    throw new ActionError(
-      described.isTransient
-        ? 'Stripe is unreachable right now, so your payment account could not be set up. ' +
-            'Nothing was sent; try again in a moment.'
-        : described.message,
-      described.isTransient ? 503 : 422
-    )
+    throw new ActionError(described.message, described.isTransient ? 503 : 422)
   }
 }
 
 /**
  * `user:<id>:<uuid>:<operation>:r<revision>:<digest>`. The revision counts the
- * contractor's successful writes, so a double submit (same revision, same
- * data) replays Stripe's first answer, while a correction, even back to
- * earlier values, is a new request. The digest (an HMAC under APP_KEY, never
- * the data itself: keys are visible in Stripe's logs) tells apart different
- * data sent at the same revision, which would otherwise make Stripe answer
- * `idempotency_error`.
+ * contractor's writes (applied, or with an unknown outcome: see countWrite),
+ * so a double submit (same revision, same data) replays Stripe's first
+ * answer, while a correction, even back to earlier values, is a new request.
+ * The digest (an HMAC under APP_KEY, never the data itself: keys are visible
+ * in Stripe's logs) tells apart different data sent at the same revision,
+ * which would otherwise make Stripe answer `idempotency_error`.
  */
 export function onboardingKey(
   user: User,
@@ -65,46 +66,63 @@ export function onboardingKey(
   )
 }
 
-/** Counts a successful write (see onboardingKey) */
+/**
+ * Counts a write (see onboardingKey): one Stripe applied, or one whose outcome
+ * is unknown (a timeout, a 5xx). Stripe replays a stored 5xx for the same key,
+ * so after a transient failure the contractor's retry must get a new key;
+ * onboarding updates are safe to repeat.
+ */
 export async function countWrite(profile: UserProfile) {
   await UserProfile.query().where('id', profile.id).increment('onboarding_revision', 1)
 }
 
-/** Stripe's code for a refused value, in words for the form field it concerns */
-const FIELD_CODE_MESSAGES: Record<string, string> = {
-  routing_number_invalid: 'Stripe does not know this routing number; check it with your bank.',
-  account_number_invalid: 'Stripe did not accept this account number; check it with your bank.',
-  invalid_dob_age_under_minimum: 'You must be at least 18 years old to be paid on Crewpay.',
-  invalid_phone_number: 'Stripe did not accept this phone number.',
-  file_too_large: 'The file is too large: at most 10 MB.',
-}
+/** Stripe's refusal of a form field when its code has no message of its own */
+const FIELD_REFUSED = 'Stripe did not accept this value; check it and submit the form again.'
+
+/** What describeStripeError says of a refusal whose code it has no words for */
+const UNDESCRIBED_REFUSAL = describeStripeError(
+  new Stripe.errors.StripeInvalidRequestError({ type: 'invalid_request_error', message: '' })
+).message
 
 /**
  * A Stripe refusal as a form error when it names a field of the form
- * (`param`), otherwise as a message flashed on the page. Never a 500.
+ * (`param`), otherwise as a message flashed on the page (422, or 503 when
+ * Stripe could not be reached). Anything that is not a Stripe error is an
+ * error of ours: it is thrown as is, never reported as Stripe's.
  */
 export function stripeFailure(
   error: unknown,
   context: { userId: number; operation: string },
   fields: Record<string, string> = {}
 ): Error {
+  if (!isStripeError(error)) {
+    throw error
+  }
   const described = reportStripeError(error, context)
   if (error instanceof Stripe.errors.StripeInvalidRequestError && error.param) {
     const field = fields[error.param] ?? fields[error.param.replace(/\[[^\]]*\]$/, '')]
     if (field) {
-      const message =
-        (error.code && FIELD_CODE_MESSAGES[error.code]) ||
-        'Stripe did not accept this value; check it and submit the form again.'
+      const message = described.message === UNDESCRIBED_REFUSAL ? FIELD_REFUSED : described.message
       return new vineErrors.E_VALIDATION_ERROR([{ field, rule: 'stripe', message }])
     }
   }
-  if (described.isTransient) {
-    return new ActionError(
-      'Stripe is unreachable right now. Nothing was changed; submit the form again in a moment.',
-      503
-    )
+  return new ActionError(described.message, described.isTransient ? 503 : 422)
+}
+
+/**
+ * stripeFailure for a write made with onboardingKey: after a transient
+ * failure the revision moves on, so the retry is a new request (countWrite).
+ */
+export async function writeFailure(
+  error: unknown,
+  profile: UserProfile,
+  context: { userId: number; operation: string },
+  fields: Record<string, string> = {}
+) {
+  if (isStripeError(error) && describeStripeError(error).isTransient) {
+    await countWrite(profile)
   }
-  return new ActionError(described.message, 422)
+  return stripeFailure(error, context, fields)
 }
 
 /**
@@ -124,7 +142,12 @@ export async function updateAccount(
       idempotencyKey: onboardingKey(user, profile, operation, params),
     })
   } catch (error) {
-    throw stripeFailure(error, { userId: user.id, operation: `onboarding_${operation}` }, fields)
+    throw await writeFailure(
+      error,
+      profile,
+      { userId: user.id, operation: `onboarding_${operation}` },
+      fields
+    )
   }
   await countWrite(profile)
   return { account, profile: (await syncAccountSnapshot(account)) ?? profile }

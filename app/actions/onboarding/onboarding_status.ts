@@ -47,21 +47,9 @@ export interface OnboardingState {
   steps: Record<OnboardingStep, StepState>
 }
 
-const STEP_OF_PREFIX: Array<[string, OnboardingStep]> = [
-  ['individual.verification.', 'documents'],
-  ['tos_acceptance.', 'terms'],
-  ['external_account', 'bank'],
-  ['individual.', 'details'],
-  ['business_profile.', 'details'],
-  ['business_type', 'details'],
-]
-
+/** The page's step for a requirement (requirement_messages.ts, with its prefix fallback) */
 function stepOf(requirement: string): OnboardingStep | null {
-  return (
-    describeRequirement(requirement).step ??
-    STEP_OF_PREFIX.find(([prefix]) => requirement.startsWith(prefix))?.[1] ??
-    null
-  )
+  return describeRequirement(requirement).step
 }
 
 const STEP_ORDER: Array<OnboardingStep | null> = ['details', 'terms', 'documents', 'bank', null]

@@ -1,19 +1,19 @@
-import { readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import type Stripe from 'stripe'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
 import type User from '#models/user'
-import { ActionError } from '#exceptions/action_error'
 import { stripe } from '#stripe/client'
 import { documentTypeOf } from '#validators/onboarding'
 import {
   contractorAccount,
   onboardingKey,
-  stripeFailure,
   updateAccount,
+  writeFailure,
 } from '#actions/onboarding/account_writes'
 
 export interface DocumentUploads {
-  document_front: MultipartFile
+  /** Absent when only proof of address is sent */
+  document_front?: MultipartFile
   document_back?: MultipartFile
   additional_document?: MultipartFile
 }
@@ -39,8 +39,8 @@ const ATTACH_FIELDS: Record<string, string> = {
 /**
  * Identity document step: each file goes to Stripe Files (as the connected
  * account, which owns it), then the file ids are attached to the person.
- * Files are read from the upload's temporary path; the controller deletes
- * them whatever happens (discardUploads).
+ * Files are read from the upload's temporary path; the discard_uploads
+ * middleware deletes them whatever happens.
  */
 export async function uploadDocuments(user: User, uploads: DocumentUploads) {
   const { profile, accountId } = await contractorAccount(user)
@@ -52,10 +52,8 @@ export async function uploadDocuments(user: User, uploads: DocumentUploads) {
       continue
     }
     const data = await readFile(upload.tmpPath)
-    const type = documentTypeOf(data)
-    if (!type) {
-      throw new ActionError('The file must be a JPEG, PNG or PDF image of the document.')
-    }
+    // JPEG, PNG or PDF: the validator refused anything else (documentContent)
+    const type = documentTypeOf(data)!
     try {
       const file = await stripe().files.create(
         {
@@ -70,8 +68,9 @@ export async function uploadDocuments(user: User, uploads: DocumentUploads) {
       )
       fileIds[field] = file.id
     } catch (error) {
-      throw stripeFailure(
+      throw await writeFailure(
         error,
+        profile,
         { userId: user.id, operation: 'onboarding_upload_document' },
         { file: field }
       )
@@ -89,12 +88,4 @@ export async function uploadDocuments(user: User, uploads: DocumentUploads) {
     individual.verification!.additional_document = { front: fileIds.additional_document }
   }
   return updateAccount(user, 'documents', { individual }, ATTACH_FIELDS)
-}
-
-/** Deletes every temporary upload of the request: identity documents are never kept */
-export async function discardUploads(files: Record<string, MultipartFile | MultipartFile[]>) {
-  const all = Object.values(files).flat()
-  await Promise.all(
-    all.map((file) => (file.tmpPath ? rm(file.tmpPath, { force: true }) : Promise.resolve()))
-  )
 }
