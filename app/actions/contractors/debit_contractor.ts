@@ -52,7 +52,8 @@ export interface DebitResult {
   debit: ContractorDebit
 }
 
-const FAILURE_MESSAGE_LENGTH = 255
+/** Length of the failure_message column of refunds and contractor debits */
+export const FAILURE_MESSAGE_LENGTH = 255
 
 /** The Stripe transfer group that finds a debit's charge again on Stripe */
 export function debitTransferGroup(debit: ContractorDebit) {
@@ -94,16 +95,48 @@ export async function findDebitOnStripe(debit: ContractorDebit) {
   return found.data[0] ?? null
 }
 
-/** Available balance of a connected account in a currency, if Stripe says */
-export async function availableBalance(accountId: string, currency: string) {
+/** A connected account's Stripe balance in a currency (null when Stripe does not say) */
+export async function connectedBalance(accountId: string, currency: string) {
   try {
     const balance = await stripe().balance.retrieve({}, { stripeAccount: accountId })
-    return balance.available
-      .filter((entry) => entry.currency === currency)
-      .reduce((total, entry) => total + entry.amount, 0)
+    const inCurrency = (entries: { amount: number; currency: string }[]) =>
+      entries
+        .filter((entry) => entry.currency === currency)
+        .reduce((total, entry) => total + entry.amount, 0)
+    return { available: inCurrency(balance.available), pending: inCurrency(balance.pending) }
   } catch {
     return null
   }
+}
+
+/**
+ * Closes a locked debit Stripe refused or never saw: failed, or back to owed
+ * when a platform-covered refund recorded it (it can be collected again)
+ */
+export async function failDebit(
+  trx: TransactionClientContract,
+  debit: ContractorDebit,
+  message: string,
+  actor: string
+) {
+  const from = debit.status
+  const to = debit.refundId ? 'owed' : 'failed'
+  debit.useTransaction(trx)
+  debit.merge({ status: to, failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
+  await debit.save()
+  await recordPaymentEvent(trx, {
+    orderId: debit.orderId,
+    contractorDebitId: debit.id,
+    refundId: debit.refundId,
+    actor,
+    type: 'contractor_debit.failed',
+    fromStatus: from,
+    toStatus: to,
+    amount: debit.amount,
+    currency: debit.currency,
+    message,
+  })
+  return to
 }
 
 /**
@@ -209,28 +242,13 @@ async function driveDebit(
         }
         let message = described.message
         if (isStripeError(error) && error.code === 'balance_insufficient') {
-          const available = await availableBalance(profile.stripeId!, debit.currency)
+          const balance = await connectedBalance(profile.stripeId!, debit.currency)
           message =
             "The contractor's available Stripe balance" +
-            (available === null ? '' : ` (${formatAmount(available, debit.currency)})`) +
+            (balance === null ? '' : ` (${formatAmount(balance.available, debit.currency)})`) +
             ` cannot cover this ${formatAmount(debit.amount, debit.currency)} debit: nothing was charged.`
         }
-        const to = debit.refundId ? 'owed' : 'failed'
-        debit.useTransaction(trx)
-        debit.merge({ status: to, failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
-        await debit.save()
-        await recordPaymentEvent(trx, {
-          orderId: debit.orderId,
-          contractorDebitId: debit.id,
-          refundId: debit.refundId,
-          actor,
-          type: 'contractor_debit.failed',
-          fromStatus: 'pending',
-          toStatus: to,
-          amount: debit.amount,
-          currency: debit.currency,
-          message,
-        })
+        await failDebit(trx, debit, message, actor)
         return { kind: 'failed', debit }
       }
     }

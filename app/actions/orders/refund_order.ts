@@ -14,6 +14,7 @@ import { formatAmount, toDecimalText } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError, reportStripeError } from '#stripe/errors'
+import { FAILURE_MESSAGE_LENGTH, connectedBalance } from '#actions/contractors/debit_contractor'
 
 /*
 |--------------------------------------------------------------------------
@@ -92,8 +93,6 @@ export interface ContractorShare {
   last: boolean
 }
 
-const FAILURE_MESSAGE_LENGTH = 255
-
 /** value × part / whole, rounded half up, in integers (as Stripe's sandbox does) */
 export function proportionalShare(value: number, part: number, whole: number) {
   if (whole <= 0) {
@@ -160,24 +159,6 @@ export async function contractorShare(
       : Math.min(feeLeft, proportionalShare(fee.amount, amount, charge.amount_captured))
   }
   return { reversal, feeRefund, owed: reversal - feeRefund, last }
-}
-
-/** The contractor's Stripe balance (available + pending) in a currency, if Stripe says */
-async function contractorBalance(order: Order) {
-  try {
-    const profile = await UserProfile.findBy('userId', order.contractorId)
-    if (!profile?.stripeId) {
-      return null
-    }
-    const balance = await stripe().balance.retrieve({}, { stripeAccount: profile.stripeId })
-    const inCurrency = (entries: { amount: number; currency: string }[]) =>
-      entries
-        .filter((entry) => entry.currency === order.currency)
-        .reduce((total, entry) => total + entry.amount, 0)
-    return inCurrency(balance.available) + inCurrency(balance.pending)
-  } catch {
-    return null
-  }
 }
 
 interface RefundSpec {
@@ -469,8 +450,18 @@ function findSameRefund(refunds: Refund[], amount: number | undefined, left: num
   )
 }
 
-/** Our refund on Stripe, found by the reference we put in its metadata */
-export async function findRefundOnStripe(order: Order, refund: Refund) {
+/**
+ * Our refund on Stripe: by its id, else by the reference we put in its
+ * metadata. `listed`: the order's refunds already read from Stripe.
+ */
+export async function findRefundOnStripe(order: Order, refund: Refund, listed?: Stripe.Refund[]) {
+  if (listed) {
+    return (
+      listed.find((candidate) => candidate.id === refund.stripeRefundId) ??
+      listed.find((candidate) => candidate.metadata?.crewpay_refund === refund.reference) ??
+      null
+    )
+  }
   if (refund.stripeRefundId) {
     return stripe().refunds.retrieve(refund.stripeRefundId)
   }
@@ -483,6 +474,30 @@ export async function findRefundOnStripe(order: Order, refund: Refund) {
     }
   }
   return null
+}
+
+/** Closes a locked refund Stripe refused or never saw: nothing was refunded */
+export async function failRefund(
+  trx: TransactionClientContract,
+  refund: Refund,
+  message: string,
+  actor: string
+) {
+  const from = refund.status
+  refund.useTransaction(trx)
+  refund.merge({ status: 'failed', failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
+  await refund.save()
+  await recordPaymentEvent(trx, {
+    orderId: refund.orderId,
+    refundId: refund.id,
+    actor,
+    type: 'refund.failed',
+    fromStatus: from,
+    toStatus: 'failed',
+    amount: refund.amount,
+    currency: refund.currency,
+    message,
+  })
 }
 
 export function localStatus(stripeRefund: Stripe.Refund): Refund['status'] {
@@ -649,20 +664,7 @@ function driveRefund(refundId: number, orderId: number, actor: string, fresh: bo
             'Stripe has less left to refund on this charge than Crewpay knows (a refund made ' +
             'outside Crewpay?); run stripe:reconcile.'
         }
-        refund.useTransaction(trx)
-        refund.merge({ status: 'failed', failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
-        await refund.save()
-        await recordPaymentEvent(trx, {
-          orderId: order.id,
-          refundId: refund.id,
-          actor,
-          type: 'refund.failed',
-          fromStatus: 'pending',
-          toStatus: 'failed',
-          amount: refund.amount,
-          currency: refund.currency,
-          message,
-        })
+        await failRefund(trx, refund, message, actor)
         return { kind: 'failed', refund, balanceInsufficient }
       }
     }
@@ -759,11 +761,16 @@ async function insufficientBalanceMessage(orderId: number, refused: Refund) {
   const share = await contractorShare(order, refused.amount, refused.refundApplicationFee).catch(
     () => null
   )
-  const balance = await contractorBalance(order)
+  const profile = await UserProfile.findBy('userId', order.contractorId)
+  const balance = profile?.stripeId
+    ? await connectedBalance(profile.stripeId, order.currency)
+    : null
   const owed = share ? formatAmount(share.owed, order.currency) : null
   return (
     `The contractor's Stripe balance` +
-    (balance === null ? '' : ` (${formatAmount(balance, order.currency)})`) +
+    (balance === null
+      ? ''
+      : ` (${formatAmount(balance.available + balance.pending, order.currency)})`) +
     ` cannot cover giving back ${owed ? `their ${owed} share` : 'their share'} of this ` +
     `${formatAmount(refused.amount, order.currency)} refund: nothing was refunded. To refund ` +
     `from the platform's balance and record ${owed ? `a ${owed}` : 'a'} debit owed by the ` +

@@ -10,9 +10,16 @@ import User from '#models/user'
 import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
 import { settleFromPaymentIntent } from '#actions/orders/settle_from_stripe'
 import { capturedAmountRefunded, syncRefundTotals } from '#actions/orders/sync_refunds'
-import { applyStripeRefund, localStatus } from '#actions/orders/refund_order'
+import {
+  applyStripeRefund,
+  failRefund,
+  findRefundOnStripe,
+  localStatus,
+} from '#actions/orders/refund_order'
+import { transferIdOf } from '#actions/orders/authorize_order'
 import {
   applyStripeDebit,
+  failDebit,
   findDebitOnStripe,
   withLockedContractor,
 } from '#actions/contractors/debit_contractor'
@@ -76,14 +83,6 @@ function problemText(error: unknown) {
     return describeStripeError(error).message
   }
   return error instanceof Error ? error.message.split('\n')[0] : String(error)
-}
-
-function money(amount: number, currency: string) {
-  return formatAmount(amount, currency)
-}
-
-function idOf(value: string | { id: string } | null | undefined) {
-  return typeof value === 'string' ? value : (value?.id ?? null)
 }
 
 /** The order's PaymentIntent when our own write of its id was lost (metadata order_id) */
@@ -291,8 +290,8 @@ class OrderCheck {
     if (order.amountCaptured !== paymentIntent.amount_received) {
       expect(
         'captured amount',
-        money(order.amountCaptured, order.currency),
-        money(paymentIntent.amount_received, order.currency),
+        formatAmount(order.amountCaptured, order.currency),
+        formatAmount(paymentIntent.amount_received, order.currency),
         paymentIntent.amount_received >= order.amountRefunded,
         { amountCaptured: paymentIntent.amount_received }
       )
@@ -301,8 +300,8 @@ class OrderCheck {
     if (fee !== null && fee !== undefined && fee !== order.applicationFeeAmount) {
       expect(
         'platform fee',
-        money(order.applicationFeeAmount, order.currency),
-        money(fee, order.currency),
+        formatAmount(order.applicationFeeAmount, order.currency),
+        formatAmount(fee, order.currency),
         true,
         { applicationFeeAmount: fee }
       )
@@ -312,7 +311,7 @@ class OrderCheck {
         stripeChargeId: charge.id,
       })
     }
-    const transferId = idOf(charge?.transfer)
+    const transferId = transferIdOf(paymentIntent)
     if (transferId && order.stripeTransferId !== transferId) {
       expect('transfer id', order.stripeTransferId ?? 'none', transferId, !order.stripeTransferId, {
         stripeTransferId: transferId,
@@ -349,10 +348,7 @@ class OrderCheck {
 
     for (const row of rows) {
       const subject = `refund #${row.id} (order #${order.id})`
-      const match =
-        onStripe.find((refund) => refund.id === row.stripeRefundId) ??
-        onStripe.find((refund) => refund.metadata?.crewpay_refund === row.reference) ??
-        null
+      const match = await findRefundOnStripe(order, row, onStripe)
       if (match) {
         known.add(match.id)
       }
@@ -361,7 +357,7 @@ class OrderCheck {
           const drift = this.add({
             subject,
             problem: 'outcome not recorded',
-            local: `pending ${money(row.amount, row.currency)}`,
+            local: `pending ${formatAmount(row.amount, row.currency)}`,
             stripe: `${match.id} ${match.status}`,
             fix: "record Stripe's outcome",
           })
@@ -372,11 +368,18 @@ class OrderCheck {
           const drift = this.add({
             subject,
             problem: 'never reached Stripe',
-            local: `pending ${money(row.amount, row.currency)}`,
+            local: `pending ${formatAmount(row.amount, row.currency)}`,
             stripe: 'no refund',
             fix: 'mark it failed (nothing was refunded)',
           })
-          await this.applying(drift, () => this.closeRefund(row))
+          await this.applying(drift, () =>
+            failRefund(
+              this.trx,
+              row,
+              'Never reached Stripe: nothing was refunded (found by reconciliation).',
+              this.options.actor
+            )
+          )
         }
         continue
       }
@@ -387,7 +390,7 @@ class OrderCheck {
         this.add({
           subject,
           problem: 'succeeded locally, missing on Stripe',
-          local: `${row.stripeRefundId ?? 'no id'} ${money(row.amount, row.currency)}`,
+          local: `${row.stripeRefundId ?? 'no id'} ${formatAmount(row.amount, row.currency)}`,
           stripe: 'no refund',
           fix: null,
         })
@@ -397,8 +400,8 @@ class OrderCheck {
         this.add({
           subject,
           problem: 'amount',
-          local: money(row.amount, row.currency),
-          stripe: money(match.amount, row.currency),
+          local: formatAmount(row.amount, row.currency),
+          stripe: formatAmount(match.amount, row.currency),
           fix: null,
         })
       }
@@ -427,7 +430,7 @@ class OrderCheck {
         subject: `refund ${refund.id} (order #${order.id})`,
         problem: 'made on Stripe, no local record',
         local: 'none',
-        stripe: `${money(refund.amount, refund.currency)} ${refund.status}`,
+        stripe: `${formatAmount(refund.amount, refund.currency)} ${refund.status}`,
         fix: 'record it',
       })
       await this.applying(drift, () => this.recordForeignRefund(refund))
@@ -437,8 +440,8 @@ class OrderCheck {
     if (refunded !== order.amountRefunded) {
       const drift = this.add({
         problem: 'refunded amount',
-        local: money(order.amountRefunded, order.currency),
-        stripe: money(refunded, order.currency),
+        local: formatAmount(order.amountRefunded, order.currency),
+        stripe: formatAmount(refunded, order.currency),
         fix:
           refunded > order.amountRefunded ? 'take Stripe’s total (as charge.refunded does)' : null,
       })
@@ -446,24 +449,6 @@ class OrderCheck {
         syncRefundTotals(this.trx, order, refunded, this.options.actor, charge.id)
       )
     }
-  }
-
-  private async closeRefund(row: Refund) {
-    const message = 'Never reached Stripe: nothing was refunded (found by reconciliation).'
-    row.useTransaction(this.trx)
-    row.merge({ status: 'failed', failureMessage: message })
-    await row.save()
-    await recordPaymentEvent(this.trx, {
-      orderId: row.orderId,
-      refundId: row.id,
-      actor: this.options.actor,
-      type: 'refund.failed',
-      fromStatus: 'pending',
-      toStatus: 'failed',
-      amount: row.amount,
-      currency: row.currency,
-      message,
-    })
   }
 
   /** A refund made outside the app (Stripe's Dashboard): recorded as Stripe shows it */
@@ -531,7 +516,7 @@ async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Pr
         .firstOrFail()
       const drifts: Drift[] = []
       const onStripe = await findDebitOnStripe(row)
-      const amount = money(row.amount, row.currency)
+      const amount = formatAmount(row.amount, row.currency)
       if (row.status === 'pending') {
         const drift: Drift = onStripe
           ? {
@@ -555,23 +540,12 @@ async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Pr
           if (onStripe) {
             await applyStripeDebit(trx, row, onStripe, options.actor)
           } else {
-            const to = row.refundId ? 'owed' : 'failed'
-            const message = 'Never reached Stripe: nothing was charged (found by reconciliation).'
-            row.useTransaction(trx)
-            row.merge({ status: to, failureMessage: message })
-            await row.save()
-            await recordPaymentEvent(trx, {
-              orderId: row.orderId,
-              contractorDebitId: row.id,
-              refundId: row.refundId,
-              actor: options.actor,
-              type: 'contractor_debit.failed',
-              fromStatus: 'pending',
-              toStatus: to,
-              amount: row.amount,
-              currency: row.currency,
-              message,
-            })
+            await failDebit(
+              trx,
+              row,
+              'Never reached Stripe: nothing was charged (found by reconciliation).',
+              options.actor
+            )
           }
           drift.fixed = true
         }
@@ -594,7 +568,7 @@ async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Pr
           subject,
           problem: 'amount',
           local: amount,
-          stripe: money(onStripe.amount, onStripe.currency),
+          stripe: formatAmount(onStripe.amount, onStripe.currency),
           fix: null,
           fixed: false,
         })
@@ -604,7 +578,7 @@ async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Pr
           subject,
           problem: 'reversed on Stripe',
           local: 'succeeded',
-          stripe: `${money(onStripe.amount_refunded, onStripe.currency)} given back`,
+          stripe: `${formatAmount(onStripe.amount_refunded, onStripe.currency)} given back`,
           fix: null,
           fixed: false,
         })
@@ -695,7 +669,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     if (debit.status === 'owed') {
       const contractor = await User.find(debit.contractorId)
       report.notes.push(
-        `Debit #${debit.id}: ${money(debit.amount, debit.currency)} owed by ` +
+        `Debit #${debit.id}: ${formatAmount(debit.amount, debit.currency)} owed by ` +
           `${contractor?.email ?? `user ${debit.contractorId}`} (collect with ` +
           `node ace contractors:debit ${contractor?.email ?? debit.contractorId} --collect=${debit.id})`
       )
