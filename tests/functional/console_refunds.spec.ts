@@ -129,6 +129,11 @@ test.group('orders:refund', (group) => {
     assert.equal(succeeded.actor, ACTOR)
     assert.equal(succeeded.stripeId, first.stripeRefundId)
     assert.equal(succeeded.amount, 3333)
+    const settled = await PaymentEvent.query()
+      .where('orderId', order.id)
+      .where('type', 'order.refund_settled')
+      .firstOrFail()
+    assert.equal(settled.message, 'Refunded in total: $33.33 of $99.99')
 
     const rest = await runCommand(OrdersRefund, [String(order.id), '--force'])
 
