@@ -161,10 +161,14 @@ test.group('orders:refund', (group) => {
       'order.refund_settled',
     ])
 
-    // The same command line again: found, nothing twice
+    // The same command line again: nothing is left, nothing twice (and no --repeat hint:
+    // it would be refused too)
     const again = await runCommand(OrdersRefund, [String(order.id), '--force'])
-    again.assertSucceeded()
-    again.assertLogMatches(/already succeeded \(re_\w+\): nothing was done/)
+    again.assertExitCode(1)
+    assert.deepEqual(errorsOf(again), [
+      `[ red(error) ] Nothing is left to refund on order #${order.id} ($99.99 captured, ` +
+        '$99.99 refunded).',
+    ])
     assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 2)
     assert.lengthOf(await Refund.query().where('orderId', order.id), 2)
   })

@@ -230,7 +230,8 @@ function planRefund(
       409
     )
   }
-  assertOrderStatus(order, ['captured', 'partially_refunded'], 'refund the order')
+  // refunded: said below as "nothing is left to refund"
+  assertOrderStatus(order, ['captured', 'partially_refunded', 'refunded'], 'refund the order')
 
   const amount = amountAsked ?? left
   const detail =
@@ -426,26 +427,19 @@ function openRefund(orderId: number, spec: RefundSpec, options: RefundOptions) {
 }
 
 /**
- * The refund an earlier run of the same request made: same amount (or, for
- * "everything left", the one that already takes everything), pending or
- * succeeded; a pending one first.
+ * The refund an earlier run of the same request made: same amount, pending
+ * or succeeded, a pending one first. For "everything left", only a pending one
+ * that takes what is left (a crash or a timeout left it): when nothing is left
+ * and none is pending, there is nothing to refund, whoever refunded it.
  */
 function findSameRefund(refunds: Refund[], amount: number | undefined, left: number) {
-  const live = refunds.filter((refund) => ['pending', 'succeeded'].includes(refund.status))
-  const newestFirst = [...live].reverse()
-  if (amount !== undefined) {
-    return (
-      newestFirst.find((refund) => refund.status === 'pending' && refund.amount === amount) ??
-      newestFirst.find((refund) => refund.amount === amount) ??
-      null
-    )
-  }
-  if (left > 0) {
-    return null
+  const newestFirst = [...refunds].reverse()
+  if (amount === undefined) {
+    return left > 0 ? null : (newestFirst.find((refund) => refund.status === 'pending') ?? null)
   }
   return (
-    newestFirst.find((refund) => refund.status === 'pending') ??
-    newestFirst.find((refund) => refund.status === 'succeeded') ??
+    newestFirst.find((refund) => refund.status === 'pending' && refund.amount === amount) ??
+    newestFirst.find((refund) => refund.status === 'succeeded' && refund.amount === amount) ??
     null
   )
 }
