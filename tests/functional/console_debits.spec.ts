@@ -11,10 +11,11 @@ import { createActiveContractor, createEmployer, stripeIdOf } from '#tests/helpe
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { createUser } from '#tests/helpers/users'
 import { captureOrder } from '#actions/orders/capture_order'
-import { debitTransferGroup } from '#actions/contractors/debit_contractor'
+import { collectOwedDebit, debitTransferGroup } from '#actions/contractors/debit_contractor'
 import {
   contractorBalance,
   errorsOf,
+  replayDebit,
   runCommand,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
@@ -76,6 +77,9 @@ test.group('contractors:debit', (group) => {
     assert.equal(payment.amount, 500)
     assert.equal(payment.status, 'succeeded')
     assert.equal(payment.metadata.crewpay_debit, debit.reference)
+    // A re-run's request (same key, from the row) gets the same payment back
+    const replayed = await replayDebit(debit)
+    assert.equal(replayed.id, debit.stripeId)
     assert.deepEqual(await contractorBalance(contractor), { available: 10300, pending: 0 })
     const events = await PaymentEvent.query().where('contractorDebitId', debit.id).orderBy('id')
     assert.deepEqual(
@@ -206,6 +210,43 @@ test.group('contractors:debit', (group) => {
     assert.lengthOf(await ContractorDebit.all(), 1)
     assert.lengthOf(await platformPaymentsOf(debit), 1)
     assert.deepEqual(await contractorBalance(contractor), { available: 10800 - 999, pending: 0 })
+  })
+
+  test("--collect refuses another contractor's owed debit and charges nobody", async ({
+    assert,
+  }) => {
+    const { contractor } = await paidContractor()
+    const other = await createActiveContractor({ email: 'olga@example.com' })
+    const othersDebit = await ContractorDebit.create({
+      contractorId: other.id,
+      amount: 4500,
+      currency: 'usd',
+      reason: 'Share of a refund',
+      status: 'owed',
+      initiatedBy: ACTOR,
+    })
+    const before = [await contractorBalance(contractor), await contractorBalance(other)]
+
+    const command = await runCommand(ContractorsDebit, [
+      contractor.email,
+      `--collect=${othersDebit.id}`,
+      '--force',
+    ])
+
+    command.assertExitCode(1)
+    assert.deepEqual(errorsOf(command), [
+      `[ red(error) ] carla@example.com has no debit #${othersDebit.id}.`,
+    ])
+    // The action checks it under the lock too, whoever calls it
+    await assert.rejects(
+      () => collectOwedDebit(contractor, othersDebit.id, ACTOR),
+      `carla@example.com has no debit #${othersDebit.id}.`
+    )
+    await othersDebit.refresh()
+    assert.equal(othersDebit.status, 'owed')
+    assert.isNull(othersDebit.stripeId)
+    assert.lengthOf(await platformPaymentsOf(othersDebit), 0)
+    assert.deepEqual([await contractorBalance(contractor), await contractorBalance(other)], before)
   })
 
   test('refuses unknown contractors, bad amounts and bad flags in one line', async ({ assert }) => {

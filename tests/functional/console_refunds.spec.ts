@@ -23,6 +23,8 @@ import {
   chargeOf,
   contractorBalance,
   errorsOf,
+  replayDebit,
+  replayRefund,
   runCommand,
   stripeRefundsOf,
   withoutTerminal,
@@ -112,6 +114,10 @@ test.group('orders:refund', (group) => {
     assert.equal(onStripe.amount, 3333)
     assert.match(String(onStripe.transfer_reversal), /^trr_/)
     assert.equal(onStripe.metadata?.crewpay_refund, first.reference)
+    // A re-run's request (same key, from the row) gets the same refund back
+    const replayed = await replayRefund(order, first)
+    assert.equal(replayed.id, first.stripeRefundId)
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
 
     let { charge, transfer, fee } = await chargeOf(order.stripeChargeId!)
     assert.equal(charge.amount_refunded, 3333)
@@ -146,6 +152,13 @@ test.group('orders:refund', (group) => {
     assert.isTrue(transfer?.reversed)
     assert.equal(fee?.amount_refunded, 1000)
     assert.deepEqual(await contractorBalance(contractor), { available: -8999, pending: 8999 })
+    const second = await Refund.query()
+      .where('orderId', order.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
+    const replayedSecond = await replayRefund(order, second)
+    assert.equal(replayedSecond.id, second.stripeRefundId)
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 2)
     await order.refresh()
     assert.equal(order.status, 'refunded')
     assert.equal(order.amountRefunded, 9999)
@@ -367,6 +380,8 @@ test.group('orders:refund', (group) => {
         `with: node ace contractors:debit ${contractor.id} --collect=${debit.id}`
     )
 
+    const replayed = await replayRefund(order, covered)
+    assert.equal(replayed.id, covered.stripeRefundId)
     const refunds = await stripeRefundsOf(order.stripePaymentIntentId!)
     assert.lengthOf(refunds, 1)
     assert.isNull(refunds[0].transfer_reversal)
@@ -430,6 +445,13 @@ test.group('orders:refund', (group) => {
     })
     const payment = await stripe().charges.retrieve(debit.stripeId!)
     assert.equal(payment.amount, 4500)
+    // The second collection had its own key: replaying it gets the same payment
+    const replayedDebit = await replayDebit(debit, 2)
+    assert.equal(replayedDebit.id, debit.stripeId)
+    assert.deepEqual(await contractorBalance(contractor), {
+      available: 800 + 10800 - 4500,
+      pending: 0,
+    })
     const twice = await runCommand(ContractorsDebit, [
       contractor.email,
       `--collect=${debit.id}`,
