@@ -1,9 +1,14 @@
 import { test } from '@japa/runner'
 import ace from '@adonisjs/core/services/ace'
 import { userInfo } from 'node:os'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
 import ContractorDebit from '#models/contractor_debit'
+import Refund from '#models/refund'
 import PaymentEvent from '#models/payment_event'
 import ContractorsDebit from '#commands/contractors_debit'
+import StripeReconcile from '#commands/stripe_reconcile'
+import { PENDING_GRACE_MINUTES } from '#actions/reconcile/reconcile'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { truncateAllTables } from '#tests/helpers/database'
@@ -210,6 +215,59 @@ test.group('contractors:debit', (group) => {
     assert.lengthOf(await ContractorDebit.all(), 1)
     assert.lengthOf(await platformPaymentsOf(debit), 1)
     assert.deepEqual(await contractorBalance(contractor), { available: 10800 - 999, pending: 0 })
+  })
+
+  test('collecting an owed debit first asks Stripe whether an earlier attempt went through', async ({
+    assert,
+  }) => {
+    const { contractor, order } = await paidContractor()
+    const refund = await Refund.create({
+      orderId: order.id,
+      amount: 5000,
+      currency: 'usd',
+      reverseTransfer: false,
+      refundApplicationFee: false,
+      status: 'succeeded',
+      initiatedBy: ACTOR,
+      contractorOwes: 4500,
+    })
+    const debit = await ContractorDebit.create({
+      contractorId: contractor.id,
+      orderId: order.id,
+      refundId: refund.id,
+      amount: 4500,
+      currency: 'usd',
+      reason: 'Share of refund',
+      status: 'owed',
+      initiatedBy: ACTOR,
+    })
+    const collect = [contractor.email, `--collect=${debit.id}`, '--force']
+
+    // The first collection gets no answer; reconcile later puts the debit back to owed...
+    const unanswered = await withStripeUnreachable(() => runCommand(ContractorsDebit, collect))
+    unanswered.assertExitCode(1)
+    await db
+      .from('contractor_debits')
+      .where('id', debit.id)
+      .update({
+        updated_at: DateTime.now()
+          .minus({ minutes: PENDING_GRACE_MINUTES + 1 })
+          .toJSDate(),
+      })
+    await runCommand(StripeReconcile, ['--fix', '--force'])
+    await debit.refresh()
+    assert.equal(debit.status, 'owed')
+    // ...and then that first request reaches Stripe after all
+    const landed = await replayDebit(debit, 1)
+
+    const again = await runCommand(ContractorsDebit, collect)
+
+    again.assertSucceeded()
+    await debit.refresh()
+    assert.equal(debit.status, 'succeeded')
+    assert.equal(debit.stripeId, landed.id)
+    assert.lengthOf(await platformPaymentsOf(debit), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10800 - 4500, pending: 0 })
   })
 
   test("--collect refuses another contractor's owed debit and charges nobody", async ({

@@ -11,7 +11,7 @@ import { formatAmount } from '#money/amounts'
 import { getCurrency, isSupportedCurrency } from '#money/currencies'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { isStripeError, reportStripeError } from '#stripe/errors'
+import { describeStripeError, isStripeError, reportStripeError } from '#stripe/errors'
 
 /*
 |--------------------------------------------------------------------------
@@ -83,16 +83,23 @@ export async function withLockedContractor<T>(
   })
 }
 
-/** Our debit on Stripe: by its id, or by the transfer group we gave it */
+/**
+ * Our debit on Stripe: by its id, or by the transfer group every attempt of
+ * it carries (an owed debit may have been tried more than once), one that
+ * did not fail first
+ */
 export async function findDebitOnStripe(debit: ContractorDebit) {
   if (debit.stripeId) {
-    return stripe().charges.retrieve(debit.stripeId)
+    const charge = await stripe().charges.retrieve(debit.stripeId)
+    if (charge.status !== 'failed') {
+      return charge
+    }
   }
   const found = await stripe().charges.list({
     transfer_group: debitTransferGroup(debit),
     limit: 10,
   })
-  return found.data[0] ?? null
+  return found.data.find((charge) => charge.status !== 'failed') ?? found.data[0] ?? null
 }
 
 /** A connected account's Stripe balance in a currency (null when Stripe does not say) */
@@ -205,7 +212,21 @@ async function driveDebit(
       return { kind: 'closed', debit }
     }
 
-    let charge = options.fresh ? null : await findDebitOnStripe(debit)
+    let charge: Stripe.Charge | null = null
+    if (!options.fresh) {
+      try {
+        charge = await findDebitOnStripe(debit)
+      } catch (error) {
+        if (describeStripeError(error).isTransient) {
+          return { kind: 'unknown', debit }
+        }
+        throw error
+      }
+    }
+    if (charge?.status === 'failed' && debit.refundId) {
+      // An earlier collection Stripe refused: this one is a new attempt
+      charge = null
+    }
     if (!charge) {
       // An owed debit may be collected more than once (each refusal leaves it
       // owed); each attempt has its own key
@@ -427,7 +448,9 @@ export async function debitContractor(input: DebitInput): Promise<DebitResult> {
 }
 
 /**
- * Collects a debit a platform-covered refund recorded as owed. A refusal
+ * Collects a debit a platform-covered refund recorded as owed. Stripe is
+ * asked first whether an earlier attempt went through after all (its answer
+ * lost, the row put back to owed); only then is a new attempt sent. A refusal
  * (not enough balance yet) leaves it owed; a collected one is reported.
  */
 export async function collectOwedDebit(
@@ -466,8 +489,6 @@ export async function collectOwedDebit(
     })
     return { debit, existing: false }
   })
-  const driven = await driveDebit(opened.debit.id, contractor.id, actor, {
-    fresh: !opened.existing,
-  })
+  const driven = await driveDebit(opened.debit.id, contractor.id, actor, { fresh: false })
   return outcomeOf(driven, opened.existing && driven.kind !== 'already_done')
 }

@@ -430,7 +430,7 @@ async function chargeStateForRefund(order: Order) {
   try {
     return await loadChargeState(order)
   } catch (error) {
-    if (isStripeError(error) && describeStripeError(error).isTransient) {
+    if (describeStripeError(error).isTransient) {
       throw new ActionError(
         'Stripe did not answer: nothing was done. Run the same command again.',
         503
@@ -687,7 +687,17 @@ function driveRefund(refundId: number, orderId: number, actor: string, fresh: bo
       return { kind: 'closed', refund }
     }
 
-    let stripeRefund = fresh ? null : await findRefundOnStripe(order, refund)
+    let stripeRefund: Stripe.Refund | null = null
+    if (!fresh) {
+      try {
+        stripeRefund = await findRefundOnStripe(order, refund)
+      } catch (error) {
+        if (describeStripeError(error).isTransient) {
+          return { kind: 'unknown', refund }
+        }
+        throw error
+      }
+    }
     if (!stripeRefund) {
       try {
         stripeRefund = await stripe().refunds.create(

@@ -1,4 +1,4 @@
-import type { DateTime } from 'luxon'
+import { DateTime } from 'luxon'
 import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Order, { HELD_STATUSES, type OrderStatus } from '#models/order'
@@ -43,9 +43,15 @@ import { describeStripeError, isStripeError } from '#stripe/errors'
 |
 | Rows written before a Stripe call whose answer was never recorded (pending
 | orders, refunds and debits) are looked up on Stripe. Found: their outcome is
-| recorded. Not found: the request never reached Stripe; the row is closed
-| (failed; an owed debit stays owed), and nothing is sent to Stripe on the
-| admin's behalf: running the command again makes it.
+| recorded. Not found: once older than PENDING_GRACE_MINUTES, the request is
+| taken to have never reached Stripe; the row is closed (failed; an owed debit
+| goes back to owed), and nothing is sent to Stripe on the admin's behalf:
+| running the command again makes it. Younger ones are left alone (a note):
+| their request may still be on its way.
+|
+| Closed rows (failed refunds and debits, owed debits) are looked up too: one
+| that exists on Stripe after all (a request that landed late) takes Stripe's
+| outcome.
 |
 | Stored webhook events that were never applied are applied first.
 |
@@ -77,6 +83,26 @@ export interface ReconcileOptions {
 }
 
 const CAPTURED_STATUSES: OrderStatus[] = ['captured', 'partially_refunded', 'refunded']
+
+/**
+ * How long a pending order, refund or debit that Stripe does not have is left
+ * alone: its request may still be on its way (a timeout, a slow network).
+ * Older, it is taken to have never reached Stripe and --fix closes it.
+ */
+export const PENDING_GRACE_MINUTES = 10
+
+/** Whether a pending row (last written at `updatedAt`) is past the grace period */
+function pastGrace(row: { updatedAt: DateTime }) {
+  return row.updatedAt < DateTime.now().minus({ minutes: PENDING_GRACE_MINUTES })
+}
+
+function youngNote(subject: string, row: { updatedAt: DateTime }) {
+  const minutes = Math.floor(-row.updatedAt.diffNow('minutes').minutes)
+  return (
+    `${subject}: pending for ${minutes} minute(s), not on Stripe (yet); left alone until it is ` +
+    `${PENDING_GRACE_MINUTES} minutes old.`
+  )
+}
 
 function problemText(error: unknown) {
   if (isStripeError(error)) {
@@ -155,6 +181,7 @@ async function allRefundsOf(paymentIntentId: string) {
 
 class OrderCheck {
   drifts: Drift[] = []
+  notes: string[] = []
   refundsChecked = 0
 
   constructor(
@@ -213,6 +240,10 @@ class OrderCheck {
         })
       : await findIntentForOrder(order)
     if (!paymentIntent) {
+      if (!pastGrace(order)) {
+        this.notes.push(youngNote(this.subject, order))
+        return
+      }
       const drift = this.add({
         problem: 'authorization never reached Stripe',
         local: 'pending',
@@ -364,6 +395,8 @@ class OrderCheck {
           await this.applying(drift, () =>
             applyStripeRefund(this.trx, order, row, match, this.options.actor)
           )
+        } else if (!row.stripeRefundId && !pastGrace(row)) {
+          this.notes.push(youngNote(subject, row))
         } else if (!row.stripeRefundId) {
           const drift = this.add({
             subject,
@@ -379,6 +412,22 @@ class OrderCheck {
               'Never reached Stripe: nothing was refunded (found by reconciliation).',
               this.options.actor
             )
+          )
+        }
+        continue
+      }
+      if (row.status === 'failed' || row.status === 'canceled') {
+        const landed = match && localStatus(match) !== 'failed' && localStatus(match) !== 'canceled'
+        if (landed) {
+          const drift = this.add({
+            subject,
+            problem: `${row.status} locally, exists on Stripe`,
+            local: `${row.status} ${formatAmount(row.amount, row.currency)}`,
+            stripe: `${match.id} ${match.status}`,
+            fix: "record Stripe's outcome",
+          })
+          await this.applying(drift, () =>
+            applyStripeRefund(this.trx, order, row, match, this.options.actor)
           )
         }
         continue
@@ -487,7 +536,7 @@ async function checkOrder(orderId: number, options: ReconcileOptions) {
     return await withLockedOrder(orderId, async (order, trx) => {
       const check = new OrderCheck(trx, order, options)
       await check.run()
-      return { drifts: check.drifts, refunds: check.refundsChecked }
+      return { drifts: check.drifts, notes: check.notes, refunds: check.refundsChecked }
     })
   } catch (error) {
     return {
@@ -501,116 +550,158 @@ async function checkOrder(orderId: number, options: ReconcileOptions) {
           fixed: false,
         },
       ],
+      notes: [],
       refunds: 0,
     }
   }
 }
 
-async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Promise<Drift[]> {
-  const subject = `debit #${debit.id}`
+interface DebitCheck {
+  drifts: Drift[]
+  notes: string[]
+}
+
+/** Drifts of one debit row (read under the contractor's lock) against Stripe */
+async function debitDrifts(
+  trx: TransactionClientContract,
+  row: ContractorDebit,
+  options: ReconcileOptions
+): Promise<DebitCheck> {
+  const subject = `debit #${row.id}`
+  const amount = formatAmount(row.amount, row.currency)
+  const onStripe = await findDebitOnStripe(row)
+  const result: DebitCheck = { drifts: [], notes: [] }
+  const add = async (drift: Omit<Drift, 'subject' | 'fixed'>, work?: () => Promise<unknown>) => {
+    const entry: Drift = { subject, ...drift, fixed: false }
+    result.drifts.push(entry)
+    if (options.fix && entry.fix && work) {
+      await work()
+      entry.fixed = true
+    }
+  }
+  const owedNote = async () => {
+    const contractor = await User.find(row.contractorId)
+    const who = contractor?.email ?? String(row.contractorId)
+    result.notes.push(
+      `Debit #${row.id}: ${amount} owed by ${contractor?.email ?? `user ${row.contractorId}`} ` +
+        `(collect with node ace contractors:debit ${who} --collect=${row.id})`
+    )
+  }
+
+  if (row.status === 'owed' || row.status === 'failed') {
+    // Closed here; a request that landed on Stripe late says otherwise
+    if (onStripe && onStripe.status !== 'failed') {
+      await add(
+        {
+          problem: `${row.status} locally, exists on Stripe`,
+          local: `${row.status} ${amount}`,
+          stripe: `${onStripe.id} ${onStripe.status}`,
+          fix: "record Stripe's outcome",
+        },
+        () => applyStripeDebit(trx, row, onStripe, options.actor)
+      )
+    } else if (row.status === 'owed') {
+      await owedNote()
+    }
+    return result
+  }
+
+  if (row.status === 'pending') {
+    if (onStripe) {
+      await add(
+        {
+          problem: 'outcome not recorded',
+          local: `pending ${amount}`,
+          stripe: `${onStripe.id} ${onStripe.status}`,
+          fix: "record Stripe's outcome",
+        },
+        () => applyStripeDebit(trx, row, onStripe, options.actor)
+      )
+    } else if (!pastGrace(row)) {
+      result.notes.push(youngNote(subject, row))
+    } else {
+      await add(
+        {
+          problem: 'never reached Stripe',
+          local: `pending ${amount}`,
+          stripe: 'no debit',
+          fix: row.refundId ? 'put it back to owed' : 'mark it failed (nothing was charged)',
+        },
+        () =>
+          failDebit(
+            trx,
+            row,
+            'Never reached Stripe: nothing was charged (found by reconciliation).',
+            options.actor
+          )
+      )
+    }
+    return result
+  }
+
+  // succeeded
+  if (!onStripe) {
+    await add({
+      problem: 'succeeded locally, missing on Stripe',
+      local: `${row.stripeId ?? 'no id'} ${amount}`,
+      stripe: 'no debit',
+      fix: null,
+    })
+    return result
+  }
+  if (onStripe.amount !== row.amount) {
+    await add({
+      problem: 'amount',
+      local: amount,
+      stripe: formatAmount(onStripe.amount, onStripe.currency),
+      fix: null,
+    })
+  }
+  if (onStripe.amount_refunded > 0) {
+    await add({
+      problem: 'reversed on Stripe',
+      local: 'succeeded',
+      stripe: `${formatAmount(onStripe.amount_refunded, onStripe.currency)} given back`,
+      fix: null,
+    })
+  }
+  if (onStripe.status !== 'succeeded') {
+    await add(
+      {
+        problem: 'status',
+        local: row.status,
+        stripe: `${onStripe.id} ${onStripe.status}`,
+        fix: "take Stripe's status",
+      },
+      () => applyStripeDebit(trx, row, onStripe, options.actor)
+    )
+  }
+  return result
+}
+
+async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Promise<DebitCheck> {
   try {
     return await withLockedContractor(debit.contractorId, async (_profile, trx) => {
       const row = await ContractorDebit.query({ client: trx })
         .where('id', debit.id)
         .forUpdate()
         .firstOrFail()
-      const drifts: Drift[] = []
-      const onStripe = await findDebitOnStripe(row)
-      const amount = formatAmount(row.amount, row.currency)
-      if (row.status === 'pending') {
-        const drift: Drift = onStripe
-          ? {
-              subject,
-              problem: 'outcome not recorded',
-              local: `pending ${amount}`,
-              stripe: `${onStripe.id} ${onStripe.status}`,
-              fix: "record Stripe's outcome",
-              fixed: false,
-            }
-          : {
-              subject,
-              problem: 'never reached Stripe',
-              local: `pending ${amount}`,
-              stripe: 'no debit',
-              fix: row.refundId ? 'put it back to owed' : 'mark it failed (nothing was charged)',
-              fixed: false,
-            }
-        drifts.push(drift)
-        if (options.fix) {
-          if (onStripe) {
-            await applyStripeDebit(trx, row, onStripe, options.actor)
-          } else {
-            await failDebit(
-              trx,
-              row,
-              'Never reached Stripe: nothing was charged (found by reconciliation).',
-              options.actor
-            )
-          }
-          drift.fixed = true
-        }
-        return drifts
-      }
-      // succeeded
-      if (!onStripe) {
-        drifts.push({
-          subject,
-          problem: 'succeeded locally, missing on Stripe',
-          local: `${row.stripeId ?? 'no id'} ${amount}`,
-          stripe: 'no debit',
-          fix: null,
-          fixed: false,
-        })
-        return drifts
-      }
-      if (onStripe.amount !== row.amount) {
-        drifts.push({
-          subject,
-          problem: 'amount',
-          local: amount,
-          stripe: formatAmount(onStripe.amount, onStripe.currency),
-          fix: null,
-          fixed: false,
-        })
-      }
-      if (onStripe.amount_refunded > 0) {
-        drifts.push({
-          subject,
-          problem: 'reversed on Stripe',
-          local: 'succeeded',
-          stripe: `${formatAmount(onStripe.amount_refunded, onStripe.currency)} given back`,
-          fix: null,
-          fixed: false,
-        })
-      }
-      if (onStripe.status !== 'succeeded') {
-        const drift: Drift = {
-          subject,
-          problem: 'status',
-          local: row.status,
-          stripe: `${onStripe.id} ${onStripe.status}`,
-          fix: "take Stripe's status",
-          fixed: false,
-        }
-        drifts.push(drift)
-        if (options.fix) {
-          await applyStripeDebit(trx, row, onStripe, options.actor)
-          drift.fixed = true
-        }
-      }
-      return drifts
+      return debitDrifts(trx, row, options)
     })
   } catch (error) {
-    return [
-      {
-        subject,
-        problem: 'could not be checked',
-        local: debit.status,
-        stripe: problemText(error),
-        fix: null,
-        fixed: false,
-      },
-    ]
+    return {
+      drifts: [
+        {
+          subject: `debit #${debit.id}`,
+          problem: 'could not be checked',
+          local: debit.status,
+          stripe: problemText(error),
+          fix: null,
+          fixed: false,
+        },
+      ],
+      notes: [],
+    }
   }
 }
 
@@ -658,28 +749,19 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   for (const { id } of orders) {
     const checked = await checkOrder(id, options)
     report.drifts.push(...checked.drifts)
+    report.notes.push(...checked.notes)
     report.checked.refunds += checked.refunds
   }
 
-  // 3. Contractor debits sent to Stripe (owed ones are listed as notes)
+  // 3. Contractor debits (owed ones are listed as notes)
   const debits = await ContractorDebit.query()
     .if(since, (query) => query.where('createdAt', '>=', since!))
     .orderBy('id')
+  report.checked.debits = debits.length
   for (const debit of debits) {
-    if (debit.status === 'owed') {
-      const contractor = await User.find(debit.contractorId)
-      report.notes.push(
-        `Debit #${debit.id}: ${formatAmount(debit.amount, debit.currency)} owed by ` +
-          `${contractor?.email ?? `user ${debit.contractorId}`} (collect with ` +
-          `node ace contractors:debit ${contractor?.email ?? debit.contractorId} --collect=${debit.id})`
-      )
-      continue
-    }
-    if (debit.status === 'failed') {
-      continue
-    }
-    report.checked.debits += 1
-    report.drifts.push(...(await checkDebit(debit, options)))
+    const checked = await checkDebit(debit, options)
+    report.drifts.push(...checked.drifts)
+    report.notes.push(...checked.notes)
   }
 
   return report
