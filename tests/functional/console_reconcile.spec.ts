@@ -167,12 +167,26 @@ test.group('stripe:reconcile', (group) => {
       reason: 'duplicate',
     })
 
+    // The order is still authorized here: the report checks its refunds all the same (from the
+    // PaymentIntent), so the fixes confirmed are the fixes applied
     const fixed = await runCommand(StripeReconcile, ['--fix'], (command) => {
-      command.prompt.trap('Apply 1 fix(es)?').accept()
+      command.prompt.trap('Apply 3 fix(es)?').accept()
     })
 
     fixed.assertSucceeded()
+    fixed.assertLog('[ blue(info) ] 3 drift(s) found; 3 can be fixed.')
+    fixed.assertLog(
+      '[ green(success) ] 3 drift(s): 3 fixed, 0 left for a person (1 order(s), 0 refund(s), ' +
+        '0 debit(s), 0 stored event(s) checked).'
+    )
     fixed.assertTableRows([
+      [
+        `order #${order.id}`,
+        'status',
+        'authorized',
+        `${order.stripePaymentIntentId} succeeded`,
+        'fixed: move the order forward to match Stripe',
+      ],
       [
         `refund ${dashboardRefund.id} (order #${order.id})`,
         'made on Stripe, no local record',
@@ -215,6 +229,36 @@ test.group('stripe:reconcile', (group) => {
 
     const clean = await runCommand(StripeReconcile, [])
     clean.assertSucceeded()
+  })
+
+  test('the report only reads: it never waits for a row another operation holds', async ({
+    assert,
+  }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+    await ContractorDebit.create({
+      contractorId: contractor.id,
+      amount: 700,
+      currency: 'usd',
+      reason: 'Penalty',
+      status: 'owed',
+      initiatedBy: ACTOR,
+    })
+    // A capture (or a debit) in progress holds the order's and the contractor's rows
+    const holder = await db.transaction()
+    await holder.from('orders').where('id', order.id).forUpdate().first()
+    await holder.from('user_profiles').where('user_id', contractor.id).forUpdate().first()
+
+    const report = runCommand(StripeReconcile, [])
+    const finished = await Promise.race([
+      report.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
+    ])
+    await holder.commit()
+
+    assert.isTrue(finished)
+    const done = await report
+    done.assertSucceeded()
   })
 
   test('applies stored webhook events that were never processed, first', async ({ assert }) => {

@@ -184,11 +184,16 @@ class OrderCheck {
   notes: string[] = []
   refundsChecked = 0
 
+  /** `trx`: the transaction holding the order's lock, to fix in; null for the report (reads only) */
   constructor(
-    private trx: TransactionClientContract,
+    private trx: TransactionClientContract | null,
     private order: Order,
     private options: ReconcileOptions
   ) {}
+
+  private get reading() {
+    return { client: this.trx ?? undefined }
+  }
 
   private get subject() {
     return `order #${this.order.id}`
@@ -200,9 +205,9 @@ class OrderCheck {
     return entry
   }
 
-  private async applying(drift: Drift, work: () => Promise<unknown>) {
-    if (this.options.fix && drift.fix) {
-      await work()
+  private async applying(drift: Drift, work: (trx: TransactionClientContract) => Promise<unknown>) {
+    if (this.trx && drift.fix) {
+      await work(this.trx)
       drift.fixed = true
     }
   }
@@ -218,16 +223,26 @@ class OrderCheck {
     const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId, {
       expand: ['latest_charge'],
     })
-    await this.status(paymentIntent)
     const charge =
       paymentIntent.latest_charge && typeof paymentIntent.latest_charge === 'object'
         ? paymentIntent.latest_charge
         : null
-    if (CAPTURED_STATUSES.includes(order.status) && paymentIntent.status === 'succeeded') {
+    // Decided from Stripe and the order as read, before its status is fixed:
+    // the report and the fix check the same things. Captured amounts of an
+    // order the status fix captures come from its PaymentIntent then.
+    const succeeded = paymentIntent.status === 'succeeded'
+    const capturedHere = succeeded && CAPTURED_STATUSES.includes(order.status)
+    const refundable =
+      succeeded &&
+      Boolean(charge?.captured) &&
+      (capturedHere || settlesForward(order, paymentIntent))
+
+    await this.status(paymentIntent)
+    if (capturedHere) {
       await this.captured(paymentIntent, charge)
     }
-    if (charge?.captured && CAPTURED_STATUSES.includes(order.status)) {
-      await this.refunds(charge)
+    if (refundable) {
+      await this.refunds(charge!)
     }
   }
 
@@ -250,8 +265,8 @@ class OrderCheck {
         stripe: 'no PaymentIntent',
         fix: 'mark the order failed (nothing was held)',
       })
-      await this.applying(drift, () =>
-        moveOrder(this.trx, order, 'failed', {
+      await this.applying(drift, (trx) =>
+        moveOrder(trx, order, 'failed', {
           actor: this.options.actor,
           type: 'order.authorization_failed',
           set: {
@@ -270,8 +285,8 @@ class OrderCheck {
       stripe: `${paymentIntent.id} ${paymentIntent.status}`,
       fix: forward ? 'settle the order from its PaymentIntent' : null,
     })
-    await this.applying(drift, () =>
-      settleFromPaymentIntent(this.trx, order, paymentIntent, this.options.actor)
+    await this.applying(drift, (trx) =>
+      settleFromPaymentIntent(trx, order, paymentIntent, this.options.actor)
     )
   }
 
@@ -288,8 +303,8 @@ class OrderCheck {
       stripe: `${paymentIntent.id} ${paymentIntent.status}`,
       fix: forward ? 'move the order forward to match Stripe' : null,
     })
-    await this.applying(drift, () =>
-      settleFromPaymentIntent(this.trx, order, paymentIntent, this.options.actor)
+    await this.applying(drift, (trx) =>
+      settleFromPaymentIntent(trx, order, paymentIntent, this.options.actor)
     )
   }
 
@@ -350,7 +365,7 @@ class OrderCheck {
     }
 
     const fixable = found.filter((drift) => drift.fix)
-    if (this.options.fix && fixable.length > 0) {
+    if (this.trx && fixable.length > 0) {
       order.useTransaction(this.trx)
       order.merge(set)
       await order.save()
@@ -373,7 +388,7 @@ class OrderCheck {
   private async refunds(charge: Stripe.Charge) {
     const order = this.order
     const onStripe = await allRefundsOf(order.stripePaymentIntentId!)
-    const rows = await Refund.query({ client: this.trx }).where('orderId', order.id).orderBy('id')
+    const rows = await Refund.query(this.reading).where('orderId', order.id).orderBy('id')
     this.refundsChecked += rows.length
     const known = new Set<string>()
 
@@ -392,8 +407,8 @@ class OrderCheck {
             stripe: `${match.id} ${match.status}`,
             fix: "record Stripe's outcome",
           })
-          await this.applying(drift, () =>
-            applyStripeRefund(this.trx, order, row, match, this.options.actor)
+          await this.applying(drift, (trx) =>
+            applyStripeRefund(trx, order, row, match, this.options.actor)
           )
         } else if (!row.stripeRefundId && !pastGrace(row)) {
           this.notes.push(youngNote(subject, row))
@@ -405,9 +420,9 @@ class OrderCheck {
             stripe: 'no refund',
             fix: 'mark it failed (nothing was refunded)',
           })
-          await this.applying(drift, () =>
+          await this.applying(drift, (trx) =>
             failRefund(
-              this.trx,
+              trx,
               row,
               'Never reached Stripe: nothing was refunded (found by reconciliation).',
               this.options.actor
@@ -426,8 +441,8 @@ class OrderCheck {
             stripe: `${match.id} ${match.status}`,
             fix: "record Stripe's outcome",
           })
-          await this.applying(drift, () =>
-            applyStripeRefund(this.trx, order, row, match, this.options.actor)
+          await this.applying(drift, (trx) =>
+            applyStripeRefund(trx, order, row, match, this.options.actor)
           )
         }
         continue
@@ -456,7 +471,7 @@ class OrderCheck {
       }
       const missingDebit =
         row.contractorOwes !== null &&
-        !(await ContractorDebit.query({ client: this.trx }).where('refundId', row.id).first())
+        !(await ContractorDebit.query(this.reading).where('refundId', row.id).first())
       if (localStatus(match) !== 'succeeded' || missingDebit) {
         const drift = this.add({
           subject,
@@ -465,8 +480,8 @@ class OrderCheck {
           stripe: `${match.id} ${match.status}`,
           fix: missingDebit ? 'record the debit the contractor owes' : "take Stripe's status",
         })
-        await this.applying(drift, () =>
-          applyStripeRefund(this.trx, order, row, match, this.options.actor)
+        await this.applying(drift, (trx) =>
+          applyStripeRefund(trx, order, row, match, this.options.actor)
         )
       }
     }
@@ -482,7 +497,7 @@ class OrderCheck {
         stripe: `${formatAmount(refund.amount, refund.currency)} ${refund.status}`,
         fix: 'record it',
       })
-      await this.applying(drift, () => this.recordForeignRefund(refund))
+      await this.applying(drift, (trx) => this.recordForeignRefund(trx, refund))
     }
 
     const refunded = capturedAmountRefunded(charge)
@@ -494,14 +509,14 @@ class OrderCheck {
         fix:
           refunded > order.amountRefunded ? 'take Stripe’s total (as charge.refunded does)' : null,
       })
-      await this.applying(drift, () =>
-        syncRefundTotals(this.trx, order, refunded, this.options.actor, charge.id)
+      await this.applying(drift, (trx) =>
+        syncRefundTotals(trx, order, refunded, this.options.actor, charge.id)
       )
     }
   }
 
   /** A refund made outside the app (Stripe's Dashboard): recorded as Stripe shows it */
-  private async recordForeignRefund(refund: Stripe.Refund) {
+  private async recordForeignRefund(trx: TransactionClientContract, refund: Stripe.Refund) {
     const row = await Refund.create(
       {
         orderId: this.order.id,
@@ -515,9 +530,9 @@ class OrderCheck {
         initiatedBy: 'stripe',
         contractorOwes: null,
       },
-      { client: this.trx }
+      { client: trx }
     )
-    await recordPaymentEvent(this.trx, {
+    await recordPaymentEvent(trx, {
       orderId: this.order.id,
       refundId: row.id,
       actor: this.options.actor,
@@ -531,13 +546,18 @@ class OrderCheck {
   }
 }
 
+/** One order against Stripe: read only for the report, under its row lock to fix */
 async function checkOrder(orderId: number, options: ReconcileOptions) {
+  const check = async (order: Order, trx: TransactionClientContract | null) => {
+    const found = new OrderCheck(trx, order, options)
+    await found.run()
+    return { drifts: found.drifts, notes: found.notes, refunds: found.refundsChecked }
+  }
   try {
-    return await withLockedOrder(orderId, async (order, trx) => {
-      const check = new OrderCheck(trx, order, options)
-      await check.run()
-      return { drifts: check.drifts, notes: check.notes, refunds: check.refundsChecked }
-    })
+    if (!options.fix) {
+      return await check(await Order.findOrFail(orderId), null)
+    }
+    return await withLockedOrder(orderId, (order, trx) => check(order, trx))
   } catch (error) {
     return {
       drifts: [
@@ -561,9 +581,9 @@ interface DebitCheck {
   notes: string[]
 }
 
-/** Drifts of one debit row (read under the contractor's lock) against Stripe */
+/** Drifts of one debit row against Stripe; `trx` (holding the contractor's lock) to fix */
 async function debitDrifts(
-  trx: TransactionClientContract,
+  trx: TransactionClientContract | null,
   row: ContractorDebit,
   options: ReconcileOptions
 ): Promise<DebitCheck> {
@@ -571,11 +591,14 @@ async function debitDrifts(
   const amount = formatAmount(row.amount, row.currency)
   const onStripe = await findDebitOnStripe(row)
   const result: DebitCheck = { drifts: [], notes: [] }
-  const add = async (drift: Omit<Drift, 'subject' | 'fixed'>, work?: () => Promise<unknown>) => {
+  const add = async (
+    drift: Omit<Drift, 'subject' | 'fixed'>,
+    work?: (fixing: TransactionClientContract) => Promise<unknown>
+  ) => {
     const entry: Drift = { subject, ...drift, fixed: false }
     result.drifts.push(entry)
-    if (options.fix && entry.fix && work) {
-      await work()
+    if (trx && entry.fix && work) {
+      await work(trx)
       entry.fixed = true
     }
   }
@@ -598,7 +621,7 @@ async function debitDrifts(
           stripe: `${onStripe.id} ${onStripe.status}`,
           fix: "record Stripe's outcome",
         },
-        () => applyStripeDebit(trx, row, onStripe, options.actor)
+        (fixing) => applyStripeDebit(fixing, row, onStripe, options.actor)
       )
     } else if (row.status === 'owed') {
       await owedNote()
@@ -615,7 +638,7 @@ async function debitDrifts(
           stripe: `${onStripe.id} ${onStripe.status}`,
           fix: "record Stripe's outcome",
         },
-        () => applyStripeDebit(trx, row, onStripe, options.actor)
+        (fixing) => applyStripeDebit(fixing, row, onStripe, options.actor)
       )
     } else if (!pastGrace(row)) {
       result.notes.push(youngNote(subject, row))
@@ -627,9 +650,9 @@ async function debitDrifts(
           stripe: 'no debit',
           fix: row.refundId ? 'put it back to owed' : 'mark it failed (nothing was charged)',
         },
-        () =>
+        (fixing) =>
           failDebit(
-            trx,
+            fixing,
             row,
             'Never reached Stripe: nothing was charged (found by reconciliation).',
             options.actor
@@ -673,14 +696,18 @@ async function debitDrifts(
         stripe: `${onStripe.id} ${onStripe.status}`,
         fix: "take Stripe's status",
       },
-      () => applyStripeDebit(trx, row, onStripe, options.actor)
+      (fixing) => applyStripeDebit(fixing, row, onStripe, options.actor)
     )
   }
   return result
 }
 
+/** One debit against Stripe: as read for the report, under the contractor's lock to fix */
 async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Promise<DebitCheck> {
   try {
+    if (!options.fix) {
+      return await debitDrifts(null, debit, options)
+    }
     return await withLockedContractor(debit.contractorId, async (_profile, trx) => {
       const row = await ContractorDebit.query({ client: trx })
         .where('id', debit.id)
