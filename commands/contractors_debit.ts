@@ -12,8 +12,8 @@ import {
 import { formatAmount } from '#money/amounts'
 import {
   assertDebitable,
-  availableBalance,
   collectOwedDebit,
+  connectedBalance,
   debitContractor,
   findSameDebit,
   type DebitResult,
@@ -103,12 +103,12 @@ export default class ContractorsDebit extends ConsoleCommand {
       return
     }
 
-    const available = await availableBalance(profile.stripeId!, currency)
+    const balance = await connectedBalance(profile.stripeId!, currency)
     await this.confirmOrRefuse({
       force: this.force,
       summary: [
         `${contractor.email} (${profile.stripeId}): available balance ` +
-          `${available === null ? 'unknown' : money(available)}.`,
+          `${balance === null ? 'unknown' : money(balance.available)}.`,
         earlier
           ? `Debit #${earlier.id} of ${money(earlier.amount)} from an earlier run is still pending: ` +
             'it is completed (looked up on Stripe, sent with its own idempotency key if it never arrived).'

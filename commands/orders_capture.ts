@@ -1,13 +1,10 @@
 import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { HELD_STATUSES } from '#models/order'
-import { ActionError } from '#exceptions/action_error'
 import { ConsoleCommand } from '#services/console_command'
 import { findOrderArg, parseAmountFlag } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
-import { captureOrder } from '#actions/orders/capture_order'
-import { assertOrderStatus } from '#actions/orders/order_errors'
-import { orderFee } from '#actions/orders/order_fee'
+import { captureOrder, previewCapture } from '#actions/orders/capture_order'
 
 /**
  * Captures a held order from the console, through the same action as the
@@ -40,20 +37,9 @@ export default class OrdersCapture extends ConsoleCommand {
   protected async perform() {
     const order = await findOrderArg(this.order)
     await order.load((loader) => loader.load('employer').load('contractor'))
-    const amount =
-      this.amount === undefined ? order.amount : parseAmountFlag(this.amount, order.currency)
-    assertOrderStatus(order, HELD_STATUSES, 'capture the payment')
-    if (amount > order.amount) {
-      throw new ActionError(
-        `Cannot capture ${formatAmount(amount, order.currency)}: the hold on order #${order.id} ` +
-          `is ${formatAmount(order.amount, order.currency)}.`,
-        422
-      )
-    }
-    const fee =
-      amount === order.amount
-        ? order.applicationFeeAmount
-        : await orderFee(order.contractorId, amount)
+    const asked =
+      this.amount === undefined ? undefined : parseAmountFlag(this.amount, order.currency)
+    const { amount, fee } = await previewCapture(order, { from: HELD_STATUSES, amount: asked })
     const money = (value: number) => formatAmount(value, order.currency)
 
     await this.confirmOrRefuse({
@@ -72,7 +58,7 @@ export default class OrdersCapture extends ConsoleCommand {
     const captured = await captureOrder(order.id, {
       actor: this.actor,
       from: HELD_STATUSES,
-      amount: this.amount === undefined ? undefined : amount,
+      amount: asked,
     })
     this.logger.success(
       `Order #${captured.id} captured: ${money(captured.amountCaptured)} charged, platform fee ` +

@@ -42,6 +42,12 @@ export default class OrdersRefund extends ConsoleCommand {
     '                         it later with contractors:debit <contractor>',
     '                         --collect=<debit id>',
     '',
+    'Stripe settles what is left of the transfer and the fee on the refund of',
+    'everything left. After refunds that did not take their share (made with',
+    '--no-reverse-transfer, --keep-fee, --platform-covers or on the Dashboard)',
+    "that would be more than this refund's share: it is refused, or made",
+    'platform-covered with --platform-covers (the contractor owes their share).',
+    '',
     'Never more than what is left: captured - refunded - refunds still pending.',
     '',
     'Re-runs: a pending or succeeded refund of the same amount on the same order',
@@ -102,19 +108,20 @@ export default class OrdersRefund extends ConsoleCommand {
     const preview = await previewRefund(order.id, options)
     const money = (value: number) => formatAmount(value, order.currency)
 
-    if (preview.existing?.status === 'succeeded') {
+    if (preview.kind === 'existing' && preview.refund.status === 'succeeded') {
       this.logger.info(
-        `Refund #${preview.existing.id} of ${money(preview.existing.amount)} on order #${order.id} ` +
-          `already succeeded (${preview.existing.stripeRefundId}): nothing was done. To refund ` +
-          `${money(preview.existing.amount)} again, add --repeat.`
+        `Refund #${preview.refund.id} of ${money(preview.refund.amount)} on order #${order.id} ` +
+          `already succeeded (${preview.refund.stripeRefundId}): nothing was done. To refund ` +
+          `${money(preview.refund.amount)} again, add --repeat.`
       )
       return
     }
 
+    const amount = preview.kind === 'existing' ? preview.refund.amount : preview.amount
     await this.confirmOrRefuse({
       force: this.force,
       summary: await this.summary(preview),
-      question: `Refund ${money(preview.amount)} of order #${order.id}?`,
+      question: `Refund ${money(amount)} of order #${order.id}?`,
       flagHint: 'refund',
     })
 
@@ -135,18 +142,19 @@ export default class OrdersRefund extends ConsoleCommand {
         (preview.pending ? `, ${money(preview.pending)} pending` : '') +
         `, ${money(preview.left)} left (${order.stripePaymentIntentId}).`,
     ]
-    if (preview.existing) {
+    if (preview.kind === 'existing') {
       lines.push(
-        `Refund #${preview.existing.id} of ${money(preview.existing.amount)} from an earlier run is ` +
+        `Refund #${preview.refund.id} of ${money(preview.refund.amount)} from an earlier run is ` +
           'still pending: it is completed (looked up on Stripe, sent with its own idempotency key if it never arrived).'
       )
       return lines
     }
     let who: string
-    if (preview.coveredDirectly) {
+    if (preview.covered && preview.share) {
       who =
-        'the platform pays all of it (earlier refunds of this order were covered by the ' +
-        'platform) and the contractor owes their share as a debit'
+        "the platform pays all of it (Stripe would take back more than the contractor's share: " +
+        'earlier refunds of this order did not take theirs) and the contractor owes their ' +
+        `${money(preview.share.owed)} share as a debit`
     } else if (!preview.reverseTransfer) {
       who = 'the platform pays all of it; the contractor keeps what they were paid'
     } else if (preview.share) {
@@ -160,7 +168,7 @@ export default class OrdersRefund extends ConsoleCommand {
       who = 'the contractor gives back their share'
     }
     lines.push(`Refund ${money(preview.amount)} to ${employer.email}'s card: ${who}.`)
-    if (this.platformCovers && preview.reverseTransfer && !preview.coveredDirectly) {
+    if (this.platformCovers && preview.reverseTransfer) {
       lines.push(
         "If the contractor's balance cannot cover their share, the platform pays all of it and " +
           'the share is recorded as a debit the contractor owes.'

@@ -1,9 +1,14 @@
 import { test } from '@japa/runner'
 import ace from '@adonisjs/core/services/ace'
 import { userInfo } from 'node:os'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
 import ContractorDebit from '#models/contractor_debit'
+import Refund from '#models/refund'
 import PaymentEvent from '#models/payment_event'
 import ContractorsDebit from '#commands/contractors_debit'
+import StripeReconcile from '#commands/stripe_reconcile'
+import { PENDING_GRACE_MINUTES } from '#actions/reconcile/reconcile'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { truncateAllTables } from '#tests/helpers/database'
@@ -11,10 +16,11 @@ import { createActiveContractor, createEmployer, stripeIdOf } from '#tests/helpe
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { createUser } from '#tests/helpers/users'
 import { captureOrder } from '#actions/orders/capture_order'
-import { debitTransferGroup } from '#actions/contractors/debit_contractor'
+import { collectOwedDebit, debitTransferGroup } from '#actions/contractors/debit_contractor'
 import {
   contractorBalance,
   errorsOf,
+  replayDebit,
   runCommand,
   withoutTerminal,
 } from '#tests/functional/console_helpers'
@@ -76,6 +82,9 @@ test.group('contractors:debit', (group) => {
     assert.equal(payment.amount, 500)
     assert.equal(payment.status, 'succeeded')
     assert.equal(payment.metadata.crewpay_debit, debit.reference)
+    // A re-run's request (same key, from the row) gets the same payment back
+    const replayed = await replayDebit(debit)
+    assert.equal(replayed.id, debit.stripeId)
     assert.deepEqual(await contractorBalance(contractor), { available: 10300, pending: 0 })
     const events = await PaymentEvent.query().where('contractorDebitId', debit.id).orderBy('id')
     assert.deepEqual(
@@ -206,6 +215,96 @@ test.group('contractors:debit', (group) => {
     assert.lengthOf(await ContractorDebit.all(), 1)
     assert.lengthOf(await platformPaymentsOf(debit), 1)
     assert.deepEqual(await contractorBalance(contractor), { available: 10800 - 999, pending: 0 })
+  })
+
+  test('collecting an owed debit first asks Stripe whether an earlier attempt went through', async ({
+    assert,
+  }) => {
+    const { contractor, order } = await paidContractor()
+    const refund = await Refund.create({
+      orderId: order.id,
+      amount: 5000,
+      currency: 'usd',
+      reverseTransfer: false,
+      refundApplicationFee: false,
+      status: 'succeeded',
+      initiatedBy: ACTOR,
+      contractorOwes: 4500,
+    })
+    const debit = await ContractorDebit.create({
+      contractorId: contractor.id,
+      orderId: order.id,
+      refundId: refund.id,
+      amount: 4500,
+      currency: 'usd',
+      reason: 'Share of refund',
+      status: 'owed',
+      initiatedBy: ACTOR,
+    })
+    const collect = [contractor.email, `--collect=${debit.id}`, '--force']
+
+    // The first collection gets no answer; reconcile later puts the debit back to owed...
+    const unanswered = await withStripeUnreachable(() => runCommand(ContractorsDebit, collect))
+    unanswered.assertExitCode(1)
+    await db
+      .from('contractor_debits')
+      .where('id', debit.id)
+      .update({
+        updated_at: DateTime.now()
+          .minus({ minutes: PENDING_GRACE_MINUTES + 1 })
+          .toJSDate(),
+      })
+    await runCommand(StripeReconcile, ['--fix', '--force'])
+    await debit.refresh()
+    assert.equal(debit.status, 'owed')
+    // ...and then that first request reaches Stripe after all
+    const landed = await replayDebit(debit, 1)
+
+    const again = await runCommand(ContractorsDebit, collect)
+
+    again.assertSucceeded()
+    await debit.refresh()
+    assert.equal(debit.status, 'succeeded')
+    assert.equal(debit.stripeId, landed.id)
+    assert.lengthOf(await platformPaymentsOf(debit), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 10800 - 4500, pending: 0 })
+  })
+
+  test("--collect refuses another contractor's owed debit and charges nobody", async ({
+    assert,
+  }) => {
+    const { contractor } = await paidContractor()
+    const other = await createActiveContractor({ email: 'olga@example.com' })
+    const othersDebit = await ContractorDebit.create({
+      contractorId: other.id,
+      amount: 4500,
+      currency: 'usd',
+      reason: 'Share of a refund',
+      status: 'owed',
+      initiatedBy: ACTOR,
+    })
+    const before = [await contractorBalance(contractor), await contractorBalance(other)]
+
+    const command = await runCommand(ContractorsDebit, [
+      contractor.email,
+      `--collect=${othersDebit.id}`,
+      '--force',
+    ])
+
+    command.assertExitCode(1)
+    assert.deepEqual(errorsOf(command), [
+      `[ red(error) ] carla@example.com has no debit #${othersDebit.id}.`,
+    ])
+    // The action checks it under the lock too, whoever calls it
+    await assert.rejects(
+      () => collectOwedDebit(contractor, othersDebit.id, ACTOR),
+      `carla@example.com has no debit #${othersDebit.id}.`
+    )
+    await othersDebit.refresh()
+    assert.equal(othersDebit.status, 'owed')
+    assert.isNull(othersDebit.stripeId)
+    assert.lengthOf(await platformPaymentsOf(othersDebit), 0)
+    assert.deepEqual([await contractorBalance(contractor), await contractorBalance(other)], before)
   })
 
   test('refuses unknown contractors, bad amounts and bad flags in one line', async ({ assert }) => {

@@ -1,7 +1,14 @@
 import ace from '@adonisjs/core/services/ace'
 import type { BaseCommand } from '@adonisjs/core/ace'
+import type Stripe from 'stripe'
 import type User from '#models/user'
+import type Order from '#models/order'
+import type Refund from '#models/refund'
+import type ContractorDebit from '#models/contractor_debit'
+import UserProfile from '#models/user_profile'
 import { stripe } from '#stripe/client'
+import { idempotencyKey } from '#stripe/idempotency'
+import { debitTransferGroup } from '#actions/contractors/debit_contractor'
 import { stripeIdOf } from '#tests/helpers/stripe'
 
 /**
@@ -79,4 +86,53 @@ export async function chargeOf(chargeId: string) {
 export async function stripeRefundsOf(paymentIntentId: string) {
   const refunds = await stripe().refunds.list({ payment_intent: paymentIntentId, limit: 100 })
   return refunds.data
+}
+
+/**
+ * Sends a refund row's request to Stripe again, with the same parameters and
+ * the key made from the row, as a re-run would: Stripe answers with the
+ * refund it made the first time (a new id means the key changed)
+ */
+export async function replayRefund(order: Order, refund: Refund) {
+  return stripe().refunds.create(
+    {
+      payment_intent: order.stripePaymentIntentId!,
+      amount: refund.amount,
+      ...(refund.reason ? { reason: refund.reason as Stripe.RefundCreateParams.Reason } : {}),
+      reverse_transfer: refund.reverseTransfer,
+      refund_application_fee: refund.refundApplicationFee,
+      metadata: {
+        crewpay_refund: refund.reference,
+        refund_id: String(refund.id),
+        order_id: String(order.id),
+      },
+    },
+    { idempotencyKey: idempotencyKey('refund', refund, 'create') }
+  )
+}
+
+/** The same for a debit's request (`attempt`: the nth collection of an owed debit) */
+export async function replayDebit(debit: ContractorDebit, attempt = 1) {
+  const profile = await UserProfile.findByOrFail('userId', debit.contractorId)
+  return stripe().charges.create(
+    {
+      amount: debit.amount,
+      currency: debit.currency,
+      source: profile.stripeId!,
+      description: `Crewpay debit #${debit.id}: ${debit.reason}`.slice(0, 350),
+      transfer_group: debitTransferGroup(debit),
+      metadata: {
+        crewpay_debit: debit.reference,
+        contractor_debit_id: String(debit.id),
+        contractor_id: String(debit.contractorId),
+        ...(debit.orderId ? { order_id: String(debit.orderId) } : {}),
+      },
+    },
+    {
+      idempotencyKey:
+        attempt > 1
+          ? idempotencyKey('contractor_debit', debit, 'create', attempt)
+          : idempotencyKey('contractor_debit', debit, 'create'),
+    }
+  )
 }

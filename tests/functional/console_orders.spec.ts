@@ -11,6 +11,8 @@ import { truncateAllTables } from '#tests/helpers/database'
 import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { acceptOrder } from '#actions/orders/accept_order'
+import { captureOrder } from '#actions/orders/capture_order'
+import { ActionError } from '#exceptions/action_error'
 import {
   chargeOf,
   contractorBalance,
@@ -208,6 +210,12 @@ test.group('orders:capture', (group) => {
       command.assertExitCode(1)
       assert.deepEqual(errorsOf(command), [`[ red(error) ] ${message}`], argv.join(' '))
     }
+    // The action says it the same way to any caller
+    await assert.rejects(
+      () => captureOrder(order.id, { actor: 'test', amount: 12001 }),
+      ActionError,
+      `Cannot capture $120.01: the hold on order #${order.id} is $120.00.`
+    )
     await order.refresh()
     assert.equal(order.status, 'authorized')
     const held = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId!)

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import ace from '@adonisjs/core/services/ace'
 import db from '@adonisjs/lucid/services/db'
 import { userInfo } from 'node:os'
+import { DateTime } from 'luxon'
 import type Stripe from 'stripe'
 import Order from '#models/order'
 import Refund from '#models/refund'
@@ -16,6 +17,8 @@ import { createActiveContractor, createEmployer, stripeIdOf } from '#tests/helpe
 import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { captureOrder } from '#actions/orders/capture_order'
 import { debitTransferGroup } from '#actions/contractors/debit_contractor'
+import { PENDING_GRACE_MINUTES } from '#actions/reconcile/reconcile'
+import { idempotencyKey } from '#stripe/idempotency'
 import {
   errorsOf,
   outputOf,
@@ -57,6 +60,18 @@ async function storeUnprocessed(event: Stripe.Event, processingError: string | n
     attempts: processingError ? 1 : 0,
     processing_error: processingError,
   })
+}
+
+/** Rows last written longer ago than the grace period reconcile gives a request in flight */
+async function age(table: 'orders' | 'refunds' | 'contractor_debits', ids: number[]) {
+  await db
+    .from(table)
+    .whereIn('id', ids)
+    .update({
+      updated_at: DateTime.now()
+        .minus({ minutes: PENDING_GRACE_MINUTES + 1 })
+        .toJSDate(),
+    })
 }
 
 test.group('stripe:reconcile', (group) => {
@@ -152,12 +167,26 @@ test.group('stripe:reconcile', (group) => {
       reason: 'duplicate',
     })
 
+    // The order is still authorized here: the report checks its refunds all the same (from the
+    // PaymentIntent), so the fixes confirmed are the fixes applied
     const fixed = await runCommand(StripeReconcile, ['--fix'], (command) => {
-      command.prompt.trap('Apply 1 fix(es)?').accept()
+      command.prompt.trap('Apply 3 fix(es)?').accept()
     })
 
     fixed.assertSucceeded()
+    fixed.assertLog('[ blue(info) ] 3 drift(s) found; 3 can be fixed.')
+    fixed.assertLog(
+      '[ green(success) ] 3 drift(s): 3 fixed, 0 left for a person (1 order(s), 0 refund(s), ' +
+        '0 debit(s), 0 stored event(s) checked).'
+    )
     fixed.assertTableRows([
+      [
+        `order #${order.id}`,
+        'status',
+        'authorized',
+        `${order.stripePaymentIntentId} succeeded`,
+        'fixed: move the order forward to match Stripe',
+      ],
       [
         `refund ${dashboardRefund.id} (order #${order.id})`,
         'made on Stripe, no local record',
@@ -200,6 +229,36 @@ test.group('stripe:reconcile', (group) => {
 
     const clean = await runCommand(StripeReconcile, [])
     clean.assertSucceeded()
+  })
+
+  test('the report only reads: it never waits for a row another operation holds', async ({
+    assert,
+  }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+    await ContractorDebit.create({
+      contractorId: contractor.id,
+      amount: 700,
+      currency: 'usd',
+      reason: 'Penalty',
+      status: 'owed',
+      initiatedBy: ACTOR,
+    })
+    // A capture (or a debit) in progress holds the order's and the contractor's rows
+    const holder = await db.transaction()
+    await holder.from('orders').where('id', order.id).forUpdate().first()
+    await holder.from('user_profiles').where('user_id', contractor.id).forUpdate().first()
+
+    const report = runCommand(StripeReconcile, [])
+    const finished = await Promise.race([
+      report.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
+    ])
+    await holder.commit()
+
+    assert.isTrue(finished)
+    const done = await report
+    done.assertSucceeded()
   })
 
   test('applies stored webhook events that were never processed, first', async ({ assert }) => {
@@ -298,10 +357,23 @@ test.group('stripe:reconcile', (group) => {
       source: await stripeIdOf(contractor),
       transfer_group: debitTransferGroup(arrivedDebit),
     })
+    await age('refunds', [lost.id, arrived.id])
+    await age('contractor_debits', [lostDebit.id, arrivedDebit.id])
+    // Written a moment ago: its request may still be on its way to Stripe
+    const young = await pendingRow(500)
+    const youngDebit = await debitRow(800)
 
     const fixed = await runCommand(StripeReconcile, ['--fix', '--force'])
 
     fixed.assertSucceeded()
+    fixed.assertLog(
+      `[ blue(info) ] refund #${young.id} (order #${order.id}): pending for 0 minute(s), not on ` +
+        `Stripe (yet); left alone until it is ${PENDING_GRACE_MINUTES} minutes old.`
+    )
+    fixed.assertLog(
+      `[ blue(info) ] debit #${youngDebit.id}: pending for 0 minute(s), not on Stripe (yet); ` +
+        `left alone until it is ${PENDING_GRACE_MINUTES} minutes old.`
+    )
     fixed.assertTableRows([
       [
         `refund #${lost.id} (order #${order.id})`,
@@ -351,7 +423,109 @@ test.group('stripe:reconcile', (group) => {
       transfer_group: debitTransferGroup(lostDebit),
     })
     assert.lengthOf(lostPayments.data, 0)
+    await young.refresh()
+    await youngDebit.refresh()
+    assert.equal(young.status, 'pending')
+    assert.equal(youngDebit.status, 'pending')
 
+    await young.delete()
+    await youngDebit.delete()
+    const clean = await runCommand(StripeReconcile, [])
+    clean.assertSucceeded()
+  })
+
+  test('a request that lands on Stripe after its row was closed: reported, and --fix takes Stripe’s outcome', async ({
+    assert,
+  }) => {
+    const { contractor, employer, service } = await marketplace('pm_card_bypassPending')
+    const placed = await placeTestOrder(employer, service)
+    await captureOrder(placed.id, { actor: 'test' })
+    const order = await Order.findOrFail(placed.id)
+    const refund = await Refund.create({
+      orderId: order.id,
+      amount: 5000,
+      currency: 'usd',
+      reverseTransfer: true,
+      refundApplicationFee: true,
+      status: 'pending',
+      initiatedBy: ACTOR,
+    })
+    const debit = await ContractorDebit.create({
+      contractorId: contractor.id,
+      amount: 700,
+      currency: 'usd',
+      reason: 'Penalty',
+      status: 'pending',
+      initiatedBy: ACTOR,
+    })
+    await age('refunds', [refund.id])
+    await age('contractor_debits', [debit.id])
+    await runCommand(StripeReconcile, ['--fix', '--force'])
+    await refund.refresh()
+    await debit.refresh()
+    assert.equal(refund.status, 'failed')
+    assert.equal(debit.status, 'failed')
+
+    // The original requests (same keys) reach Stripe after all
+    const late = await stripe().refunds.create(
+      {
+        payment_intent: order.stripePaymentIntentId!,
+        amount: 5000,
+        reverse_transfer: true,
+        refund_application_fee: true,
+        metadata: { crewpay_refund: refund.reference },
+      },
+      { idempotencyKey: idempotencyKey('refund', refund, 'create') }
+    )
+    const latePayment = await stripe().charges.create(
+      {
+        amount: 700,
+        currency: 'usd',
+        source: await stripeIdOf(contractor),
+        transfer_group: debitTransferGroup(debit),
+      },
+      { idempotencyKey: idempotencyKey('contractor_debit', debit, 'create') }
+    )
+
+    const report = await runCommand(StripeReconcile, [])
+
+    report.assertExitCode(1)
+    report.assertTableRows([
+      ['Subject', 'Drift', 'Local', 'Stripe', 'Action'],
+      [
+        `refund #${refund.id} (order #${order.id})`,
+        'failed locally, exists on Stripe',
+        'failed $50.00',
+        `${late.id} succeeded`,
+        "--fix: record Stripe's outcome",
+      ],
+      [
+        `order #${order.id}`,
+        'refunded amount',
+        '$0.00',
+        '$50.00',
+        '--fix: take Stripe’s total (as charge.refunded does)',
+      ],
+      [
+        `debit #${debit.id}`,
+        'failed locally, exists on Stripe',
+        'failed $7.00',
+        `${latePayment.id} succeeded`,
+        "--fix: record Stripe's outcome",
+      ],
+    ])
+
+    const fixed = await runCommand(StripeReconcile, ['--fix', '--force'])
+
+    fixed.assertSucceeded()
+    await refund.refresh()
+    await debit.refresh()
+    assert.equal(refund.status, 'succeeded')
+    assert.equal(refund.stripeRefundId, late.id)
+    assert.equal(debit.status, 'succeeded')
+    assert.equal(debit.stripeId, latePayment.id)
+    await order.refresh()
+    assert.equal(order.amountRefunded, 5000)
     const clean = await runCommand(StripeReconcile, [])
     clean.assertSucceeded()
   })
@@ -377,6 +551,7 @@ test.group('stripe:reconcile', (group) => {
       status: 'pending',
       authorizationAttempts: 1,
     })
+    await age('orders', [reached.id, lost.id])
 
     const report = await runCommand(StripeReconcile, [])
     report.assertExitCode(1)

@@ -23,6 +23,8 @@ import {
   chargeOf,
   contractorBalance,
   errorsOf,
+  replayDebit,
+  replayRefund,
   runCommand,
   stripeRefundsOf,
   withoutTerminal,
@@ -112,6 +114,10 @@ test.group('orders:refund', (group) => {
     assert.equal(onStripe.amount, 3333)
     assert.match(String(onStripe.transfer_reversal), /^trr_/)
     assert.equal(onStripe.metadata?.crewpay_refund, first.reference)
+    // A re-run's request (same key, from the row) gets the same refund back
+    const replayed = await replayRefund(order, first)
+    assert.equal(replayed.id, first.stripeRefundId)
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
 
     let { charge, transfer, fee } = await chargeOf(order.stripeChargeId!)
     assert.equal(charge.amount_refunded, 3333)
@@ -129,6 +135,11 @@ test.group('orders:refund', (group) => {
     assert.equal(succeeded.actor, ACTOR)
     assert.equal(succeeded.stripeId, first.stripeRefundId)
     assert.equal(succeeded.amount, 3333)
+    const settled = await PaymentEvent.query()
+      .where('orderId', order.id)
+      .where('type', 'order.refund_settled')
+      .firstOrFail()
+    assert.equal(settled.message, 'Refunded in total: $33.33 of $99.99')
 
     const rest = await runCommand(OrdersRefund, [String(order.id), '--force'])
 
@@ -141,6 +152,13 @@ test.group('orders:refund', (group) => {
     assert.isTrue(transfer?.reversed)
     assert.equal(fee?.amount_refunded, 1000)
     assert.deepEqual(await contractorBalance(contractor), { available: -8999, pending: 8999 })
+    const second = await Refund.query()
+      .where('orderId', order.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
+    const replayedSecond = await replayRefund(order, second)
+    assert.equal(replayedSecond.id, second.stripeRefundId)
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 2)
     await order.refresh()
     assert.equal(order.status, 'refunded')
     assert.equal(order.amountRefunded, 9999)
@@ -156,10 +174,14 @@ test.group('orders:refund', (group) => {
       'order.refund_settled',
     ])
 
-    // The same command line again: found, nothing twice
+    // The same command line again: nothing is left, nothing twice (and no --repeat hint:
+    // it would be refused too)
     const again = await runCommand(OrdersRefund, [String(order.id), '--force'])
-    again.assertSucceeded()
-    again.assertLogMatches(/already succeeded \(re_\w+\): nothing was done/)
+    again.assertExitCode(1)
+    assert.deepEqual(errorsOf(again), [
+      `[ red(error) ] Nothing is left to refund on order #${order.id} ($99.99 captured, ` +
+        '$99.99 refunded).',
+    ])
     assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 2)
     assert.lengthOf(await Refund.query().where('orderId', order.id), 2)
   })
@@ -358,6 +380,8 @@ test.group('orders:refund', (group) => {
         `with: node ace contractors:debit ${contractor.id} --collect=${debit.id}`
     )
 
+    const replayed = await replayRefund(order, covered)
+    assert.equal(replayed.id, covered.stripeRefundId)
     const refunds = await stripeRefundsOf(order.stripePaymentIntentId!)
     assert.lengthOf(refunds, 1)
     assert.isNull(refunds[0].transfer_reversal)
@@ -421,6 +445,13 @@ test.group('orders:refund', (group) => {
     })
     const payment = await stripe().charges.retrieve(debit.stripeId!)
     assert.equal(payment.amount, 4500)
+    // The second collection had its own key: replaying it gets the same payment
+    const replayedDebit = await replayDebit(debit, 2)
+    assert.equal(replayedDebit.id, debit.stripeId)
+    assert.deepEqual(await contractorBalance(contractor), {
+      available: 800 + 10800 - 4500,
+      pending: 0,
+    })
     const twice = await runCommand(ContractorsDebit, [
       contractor.email,
       `--collect=${debit.id}`,
@@ -444,11 +475,16 @@ test.group('orders:refund', (group) => {
     ])
     const plain = await runCommand(OrdersRefund, [String(order.id), '--force'])
     plain.assertExitCode(1)
-    assert.match(
-      errorsOf(plain)[0],
-      /Refunding everything left on order #\d+ with reverse_transfer would take back again the \$45\.00/
-    )
+    assert.deepEqual(errorsOf(plain), [
+      `[ red(error) ] Refunding the $70.00 left on order #${order.id} with reverse_transfer ` +
+        "would reverse $120.00 of the contractor's transfer (their share: $70.00) and give back " +
+        "$12.00 of the platform's fee (its share: $7.00): Stripe settles what is left on the " +
+        'refund of everything left, and earlier refunds did not take their share. Nothing was ' +
+        'refunded. Use --platform-covers (the platform refunds, the contractor owes their $63.00 ' +
+        'share) or --no-reverse-transfer (the platform pays).',
+    ])
     assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
+    assert.lengthOf(await Refund.query().where('orderId', order.id), 2)
 
     const covered = await runCommand(OrdersRefund, [
       String(order.id),
@@ -458,8 +494,8 @@ test.group('orders:refund', (group) => {
     covered.assertSucceeded()
     covered.assertLog(
       "[ blue(info) ] Refund $70.00 to erin@example.com's card: the platform pays all of it " +
-        '(earlier refunds of this order were covered by the platform) and the contractor owes ' +
-        'their share as a debit.'
+        "(Stripe would take back more than the contractor's share: earlier refunds of this order " +
+        'did not take theirs) and the contractor owes their $63.00 share as a debit.'
     )
     const debits = await ContractorDebit.query().orderBy('id')
     // $70 refunded: the contractor's share of it is $63 (their $45 for the first $50 stays owed)
@@ -475,6 +511,89 @@ test.group('orders:refund', (group) => {
     assert.equal(fee?.amount_refunded, 0)
     await order.refresh()
     assert.equal(order.status, 'refunded')
+  })
+
+  test('after a --no-reverse-transfer refund, refunding the rest never takes back the part the platform paid', async ({
+    assert,
+  }) => {
+    const { contractor, order } = await capturedOrder(12000)
+    await runCommand(OrdersRefund, [
+      String(order.id),
+      '--amount=50.00',
+      '--no-reverse-transfer',
+      '--force',
+    ])
+
+    const plain = await runCommand(OrdersRefund, [String(order.id), '--force'])
+
+    plain.assertExitCode(1)
+    assert.deepEqual(errorsOf(plain), [
+      `[ red(error) ] Refunding the $70.00 left on order #${order.id} with reverse_transfer ` +
+        "would reverse $120.00 of the contractor's transfer (their share: $70.00) and give back " +
+        "$12.00 of the platform's fee (its share: $7.00): Stripe settles what is left on the " +
+        'refund of everything left, and earlier refunds did not take their share. Nothing was ' +
+        'refunded. Use --platform-covers (the platform refunds, the contractor owes their $63.00 ' +
+        'share) or --no-reverse-transfer (the platform pays).',
+    ])
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
+    assert.lengthOf(await Refund.all(), 1)
+    assert.deepEqual(await contractorBalance(contractor), { available: 0, pending: 10800 })
+
+    // With --platform-covers: the platform refunds, the contractor owes their $63.00 share
+    const covered = await runCommand(OrdersRefund, [
+      String(order.id),
+      '--platform-covers',
+      '--force',
+    ])
+    covered.assertSucceeded()
+    const { transfer, fee } = await chargeOf(order.stripeChargeId!)
+    assert.equal(transfer?.amount_reversed, 0)
+    assert.equal(fee?.amount_refunded, 0)
+    assert.deepEqual(await contractorBalance(contractor), { available: 0, pending: 10800 })
+    const [debit] = await ContractorDebit.all()
+    assert.equal(debit.amount, 6300)
+    assert.equal(debit.status, 'owed')
+    await order.refresh()
+    assert.equal(order.status, 'refunded')
+  })
+
+  test('after a --keep-fee refund, refunding the rest never gives back the fee the platform kept', async ({
+    assert,
+  }) => {
+    const { contractor, order } = await capturedOrder(12000)
+    await runCommand(OrdersRefund, [String(order.id), '--amount=50.00', '--keep-fee', '--force'])
+
+    const plain = await runCommand(OrdersRefund, [String(order.id), '--force'])
+
+    plain.assertExitCode(1)
+    assert.deepEqual(errorsOf(plain), [
+      `[ red(error) ] Refunding the $70.00 left on order #${order.id} with reverse_transfer ` +
+        "would give back $12.00 of the platform's fee (its share: $7.00): Stripe settles what is " +
+        'left on the refund of everything left, and earlier refunds did not take their share. ' +
+        'Nothing was refunded. Use --platform-covers (the platform refunds, the contractor owes ' +
+        'their $63.00 share) or --keep-fee (the platform keeps its fee) or --no-reverse-transfer ' +
+        '(the platform pays).',
+    ])
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
+
+    const { transfer, fee } = await chargeOf(order.stripeChargeId!)
+    assert.equal(transfer?.amount_reversed, 5000)
+    assert.equal(fee?.amount_refunded, 0)
+    assert.deepEqual(await contractorBalance(contractor), { available: -5000, pending: 10800 })
+  })
+
+  test('a refund of everything left after proportional ones settles the rounding remainders', async ({
+    assert,
+  }) => {
+    // $99.99, fee $10.00: three refunds of $33.33 each round their shares
+    const { order } = await capturedOrder(9999)
+    for (const argv of [['--amount=33.33'], ['--amount=33.33', '--repeat'], []]) {
+      const command = await runCommand(OrdersRefund, [String(order.id), ...argv, '--force'])
+      command.assertSucceeded()
+    }
+    const { transfer, fee } = await chargeOf(order.stripeChargeId!)
+    assert.equal(transfer?.amount_reversed, 9999)
+    assert.equal(fee?.amount_refunded, 1000)
   })
 
   test('a re-run completes the pending refund a crash left, never a second one', async ({
@@ -544,9 +663,19 @@ test.group('orders:refund', (group) => {
   }) => {
     const { contractor, order } = await capturedOrder(12000)
 
-    const unreachable = await withStripeUnreachable(() =>
+    // With reverse_transfer the refund is decided from Stripe's charge: nothing is written
+    const undecided = await withStripeUnreachable(() =>
       runCommand(OrdersRefund, [String(order.id), '--amount=50.00', '--force'])
     )
+    undecided.assertExitCode(1)
+    assert.deepEqual(errorsOf(undecided), [
+      '[ red(error) ] Stripe did not answer: nothing was done. Run the same command again.',
+    ])
+    assert.lengthOf(await Refund.all(), 0)
+
+    // Without reversal the row is written first; Stripe's silence leaves it pending
+    const argv = [String(order.id), '--amount=50.00', '--no-reverse-transfer', '--force']
+    const unreachable = await withStripeUnreachable(() => runCommand(OrdersRefund, argv))
 
     unreachable.assertExitCode(1)
     const refund = await Refund.findByOrFail('orderId', order.id)
@@ -558,7 +687,7 @@ test.group('orders:refund', (group) => {
     assert.equal(refund.status, 'pending')
     assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 0)
 
-    const rerun = await runCommand(OrdersRefund, [String(order.id), '--amount=50.00', '--force'])
+    const rerun = await runCommand(OrdersRefund, argv)
 
     rerun.assertSucceeded()
     rerun.assertLogMatches(
@@ -568,7 +697,7 @@ test.group('orders:refund', (group) => {
     assert.lengthOf(refunds, 1)
     assert.equal(refunds[0].metadata?.crewpay_refund, refund.reference)
     assert.lengthOf(await Refund.all(), 1)
-    assert.deepEqual(await contractorBalance(contractor), { available: -4500, pending: 10800 })
+    assert.deepEqual(await contractorBalance(contractor), { available: 0, pending: 10800 })
   })
 
   test('two refunds at once: the second is checked under the lock against the first one’s pending row', async ({
@@ -660,12 +789,28 @@ test.group('orders:refund', (group) => {
     assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
 
     await runCommand(StripeReconcile, ['--fix', '--force'])
-    const rest = await runCommand(OrdersRefund, [String(order.id), '--force'])
+    // The Dashboard refund reversed nothing: refunding the rest with reverse_transfer would
+    // make Stripe take the whole transfer back for $100.00
+    const overreach = await runCommand(OrdersRefund, [String(order.id), '--force'])
+    overreach.assertExitCode(1)
+    assert.match(
+      errorsOf(overreach)[0],
+      /would reverse \$120\.00 of the contractor's transfer \(their share: \$100\.00\) and give back \$12\.00 of the platform's fee \(its share: \$10\.00\)/
+    )
+    assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 1)
+
+    const rest = await runCommand(OrdersRefund, [
+      String(order.id),
+      '--no-reverse-transfer',
+      '--force',
+    ])
     rest.assertSucceeded()
     rest.assertLogMatches(
       /of \$100\.00 on order #\d+ succeeded .*the order is refunded, \$120\.00 of \$120\.00 refunded\.$/
     )
     assert.lengthOf(await stripeRefundsOf(order.stripePaymentIntentId!), 2)
+    const { transfer } = await chargeOf(order.stripeChargeId!)
+    assert.equal(transfer?.amount_reversed, 0)
   })
 
   test('refuses what cannot be refunded and bad input, in one line, changing nothing', async ({

@@ -11,7 +11,7 @@ import { formatAmount } from '#money/amounts'
 import { getCurrency, isSupportedCurrency } from '#money/currencies'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { isStripeError, reportStripeError } from '#stripe/errors'
+import { describeStripeError, isStripeError, reportStripeError } from '#stripe/errors'
 
 /*
 |--------------------------------------------------------------------------
@@ -52,7 +52,8 @@ export interface DebitResult {
   debit: ContractorDebit
 }
 
-const FAILURE_MESSAGE_LENGTH = 255
+/** Length of the failure_message column of refunds and contractor debits */
+export const FAILURE_MESSAGE_LENGTH = 255
 
 /** The Stripe transfer group that finds a debit's charge again on Stripe */
 export function debitTransferGroup(debit: ContractorDebit) {
@@ -82,28 +83,67 @@ export async function withLockedContractor<T>(
   })
 }
 
-/** Our debit on Stripe: by its id, or by the transfer group we gave it */
+/**
+ * Our debit on Stripe: by its id, or by the transfer group every attempt of
+ * it carries (an owed debit may have been tried more than once), one that
+ * did not fail first
+ */
 export async function findDebitOnStripe(debit: ContractorDebit) {
   if (debit.stripeId) {
-    return stripe().charges.retrieve(debit.stripeId)
+    const charge = await stripe().charges.retrieve(debit.stripeId)
+    if (charge.status !== 'failed') {
+      return charge
+    }
   }
   const found = await stripe().charges.list({
     transfer_group: debitTransferGroup(debit),
     limit: 10,
   })
-  return found.data[0] ?? null
+  return found.data.find((charge) => charge.status !== 'failed') ?? found.data[0] ?? null
 }
 
-/** Available balance of a connected account in a currency, if Stripe says */
-export async function availableBalance(accountId: string, currency: string) {
+/** A connected account's Stripe balance in a currency (null when Stripe does not say) */
+export async function connectedBalance(accountId: string, currency: string) {
   try {
     const balance = await stripe().balance.retrieve({}, { stripeAccount: accountId })
-    return balance.available
-      .filter((entry) => entry.currency === currency)
-      .reduce((total, entry) => total + entry.amount, 0)
+    const inCurrency = (entries: { amount: number; currency: string }[]) =>
+      entries
+        .filter((entry) => entry.currency === currency)
+        .reduce((total, entry) => total + entry.amount, 0)
+    return { available: inCurrency(balance.available), pending: inCurrency(balance.pending) }
   } catch {
     return null
   }
+}
+
+/**
+ * Closes a locked debit Stripe refused or never saw: failed, or back to owed
+ * when a platform-covered refund recorded it (it can be collected again)
+ */
+export async function failDebit(
+  trx: TransactionClientContract,
+  debit: ContractorDebit,
+  message: string,
+  actor: string
+) {
+  const from = debit.status
+  const to = debit.refundId ? 'owed' : 'failed'
+  debit.useTransaction(trx)
+  debit.merge({ status: to, failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
+  await debit.save()
+  await recordPaymentEvent(trx, {
+    orderId: debit.orderId,
+    contractorDebitId: debit.id,
+    refundId: debit.refundId,
+    actor,
+    type: 'contractor_debit.failed',
+    fromStatus: from,
+    toStatus: to,
+    amount: debit.amount,
+    currency: debit.currency,
+    message,
+  })
+  return to
 }
 
 /**
@@ -172,7 +212,21 @@ async function driveDebit(
       return { kind: 'closed', debit }
     }
 
-    let charge = options.fresh ? null : await findDebitOnStripe(debit)
+    let charge: Stripe.Charge | null = null
+    if (!options.fresh) {
+      try {
+        charge = await findDebitOnStripe(debit)
+      } catch (error) {
+        if (describeStripeError(error).isTransient) {
+          return { kind: 'unknown', debit }
+        }
+        throw error
+      }
+    }
+    if (charge?.status === 'failed' && debit.refundId) {
+      // An earlier collection Stripe refused: this one is a new attempt
+      charge = null
+    }
     if (!charge) {
       // An owed debit may be collected more than once (each refusal leaves it
       // owed); each attempt has its own key
@@ -209,28 +263,13 @@ async function driveDebit(
         }
         let message = described.message
         if (isStripeError(error) && error.code === 'balance_insufficient') {
-          const available = await availableBalance(profile.stripeId!, debit.currency)
+          const balance = await connectedBalance(profile.stripeId!, debit.currency)
           message =
             "The contractor's available Stripe balance" +
-            (available === null ? '' : ` (${formatAmount(available, debit.currency)})`) +
+            (balance === null ? '' : ` (${formatAmount(balance.available, debit.currency)})`) +
             ` cannot cover this ${formatAmount(debit.amount, debit.currency)} debit: nothing was charged.`
         }
-        const to = debit.refundId ? 'owed' : 'failed'
-        debit.useTransaction(trx)
-        debit.merge({ status: to, failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
-        await debit.save()
-        await recordPaymentEvent(trx, {
-          orderId: debit.orderId,
-          contractorDebitId: debit.id,
-          refundId: debit.refundId,
-          actor,
-          type: 'contractor_debit.failed',
-          fromStatus: 'pending',
-          toStatus: to,
-          amount: debit.amount,
-          currency: debit.currency,
-          message,
-        })
+        await failDebit(trx, debit, message, actor)
         return { kind: 'failed', debit }
       }
     }
@@ -409,7 +448,9 @@ export async function debitContractor(input: DebitInput): Promise<DebitResult> {
 }
 
 /**
- * Collects a debit a platform-covered refund recorded as owed. A refusal
+ * Collects a debit a platform-covered refund recorded as owed. Stripe is
+ * asked first whether an earlier attempt went through after all (its answer
+ * lost, the row put back to owed); only then is a new attempt sent. A refusal
  * (not enough balance yet) leaves it owed; a collected one is reported.
  */
 export async function collectOwedDebit(
@@ -448,8 +489,6 @@ export async function collectOwedDebit(
     })
     return { debit, existing: false }
   })
-  const driven = await driveDebit(opened.debit.id, contractor.id, actor, {
-    fresh: !opened.existing,
-  })
+  const driven = await driveDebit(opened.debit.id, contractor.id, actor, { fresh: false })
   return outcomeOf(driven, opened.existing && driven.kind !== 'already_done')
 }

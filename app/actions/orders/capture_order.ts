@@ -10,6 +10,7 @@ import { changedBehindOurBack, followStripeAfterRefusal } from '#actions/orders/
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { reportStripeError } from '#stripe/errors'
+import { formatAmount } from '#money/amounts'
 
 export interface CaptureOptions {
   actor: string
@@ -22,6 +23,35 @@ export interface CaptureOptions {
 }
 
 /**
+ * What capturing an order would take: the amount (the whole hold when not
+ * given) and the platform fee on it (recomputed for a partial capture). Throws
+ * when the order cannot be captured from its state or for that amount. Shared
+ * by the capture and the console's confirmation.
+ */
+export async function previewCapture(
+  order: Order,
+  options: Pick<CaptureOptions, 'from' | 'amount'>
+) {
+  assertOrderStatus(order, options.from ?? HELD_STATUSES, 'capture the payment')
+  const amount = options.amount ?? order.amount
+  if (amount <= 0) {
+    throw new ActionError('The amount to capture must be more than zero.', 422)
+  }
+  if (amount > order.amount) {
+    throw new ActionError(
+      `Cannot capture ${formatAmount(amount, order.currency)}: the hold on order #${order.id} ` +
+        `is ${formatAmount(order.amount, order.currency)}.`,
+      422
+    )
+  }
+  const fee =
+    amount === order.amount
+      ? order.applicationFeeAmount
+      : await orderFee(order.contractorId, amount)
+  return { amount, fee }
+}
+
+/**
  * Captures a held order: the money moves, the contractor receives the amount
  * less the platform fee. Once per order: under the row lock, with the key
  * "order:<id>:<uuid>:capture". A partial capture recomputes the fee on the
@@ -30,16 +60,7 @@ export interface CaptureOptions {
 export async function captureOrder(orderId: number, options: CaptureOptions): Promise<Order> {
   const result = await withLockedOrder(orderId, async (order, trx) => {
     options.check?.(order)
-    assertOrderStatus(order, options.from ?? HELD_STATUSES, 'capture the payment')
-
-    const amount = options.amount ?? order.amount
-    if (amount <= 0 || amount > order.amount) {
-      throw new ActionError(`The amount to capture must be between 1 and ${order.amount}.`, 422)
-    }
-    const fee =
-      amount === order.amount
-        ? order.applicationFeeAmount
-        : await orderFee(order.contractorId, amount)
+    const { amount, fee } = await previewCapture(order, options)
 
     let paymentIntent: Stripe.PaymentIntent
     try {

@@ -13,7 +13,8 @@ import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount, toDecimalText } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
-import { isStripeError, reportStripeError } from '#stripe/errors'
+import { describeStripeError, isStripeError, reportStripeError } from '#stripe/errors'
+import { FAILURE_MESSAGE_LENGTH, connectedBalance } from '#actions/contractors/debit_contractor'
 
 /*
 |--------------------------------------------------------------------------
@@ -21,8 +22,10 @@ import { isStripeError, reportStripeError } from '#stripe/errors'
 |--------------------------------------------------------------------------
 |
 | 1. Under the order's row lock: check what is left to refund (captured −
-|    refunded − refunds still pending), then write the refund row (pending)
-|    and commit, BEFORE Stripe is called. A crash after this point leaves a
+|    refunded − refunds still pending) and, with reverse_transfer, what
+|    Stripe's charge would take (`decideRefund`, shared with the preview),
+|    then write the refund row (pending) and commit, BEFORE the refund is
+|    sent. A crash after this point leaves a
 |    pending row that names the refund we meant to make.
 | 2. Under the lock again: call Stripe with the key "refund:<id>:<uuid>:create"
 |    (from the row), record the answer on the row, and bring the order's
@@ -40,10 +43,12 @@ import { isStripeError, reportStripeError } from '#stripe/errors'
 | amount refunded. When the contractor's balance cannot cover the reversal,
 | Stripe refuses the whole refund; with `platformCovers` the platform then
 | refunds alone and the contractor's share is recorded as an owed contractor
-| debit, collected later. Stripe settles the exact remainders on the refund
-| that takes everything left, which would take a covered share back a second
-| time: such a refund is made platform-covers too (or refused without the
-| flag), and its owed share leaves out what earlier covered refunds recorded.
+| debit, collected later. Stripe settles what is left of the transfer and
+| the fee on the refund that takes everything left: after refunds that did
+| not take their share (no reversal, fee kept, platform-covered, made on the
+| Dashboard) that is more than this refund's share. Such a refund is refused,
+| or with `platformCovers` made platform-covers directly, the contractor
+| owing their proportional share.
 |
 */
 
@@ -80,7 +85,7 @@ export interface RefundResult {
   refusedAttempt: Refund | null
 }
 
-/** What a refund takes back from the contractor, computed as Stripe does */
+/** What a refund takes from the contractor and the platform's fee */
 export interface ContractorShare {
   /** Reversed from the contractor's transfer */
   reversal: number
@@ -90,9 +95,25 @@ export interface ContractorShare {
   owed: number
   /** The refund takes everything left (Stripe settles the remainders) */
   last: boolean
+  /**
+   * What Stripe would settle on this last refund when it is more than the
+   * shares above (beyond a cent of rounding per earlier refund): earlier
+   * refunds did not take their share. The shares above are then the
+   * proportional ones, what the contractor fairly owes.
+   */
+  overreach: { reversal: number; feeRefund: number } | null
 }
 
-const FAILURE_MESSAGE_LENGTH = 255
+/** What Stripe's charge says is left to refund, to reverse and to give back */
+export interface ChargeState {
+  captured: number
+  /** Captured − refunded */
+  refundable: number
+  transfer: { amount: number; left: number } | null
+  fee: { amount: number; left: number } | null
+  /** Refunds already on the charge: each may have rounded its shares by a cent */
+  refunds: number
+}
 
 /** value × part / whole, rounded half up, in integers (as Stripe's sandbox does) */
 export function proportionalShare(value: number, part: number, whole: number) {
@@ -128,71 +149,101 @@ async function chargeWithTransfer(order: Order) {
   return stripe().charges.retrieve(chargeId, { expand: ['transfer', 'application_fee'] })
 }
 
-/**
- * The contractor's part of refunding `amount`, the way Stripe computes it:
- * the transfer reversed and the fee refunded in proportion to the amount
- * refunded (rounded half up), and a refund of everything left settles exactly
- * what remains of both.
- */
-export async function contractorShare(
-  order: Order,
-  amount: number,
-  refundApplicationFee: boolean
-): Promise<ContractorShare> {
+/** The order's charge as Stripe has it now: what is left of it, its transfer and its fee */
+export async function loadChargeState(order: Order): Promise<ChargeState> {
   const charge = await chargeWithTransfer(order)
   const transfer = charge.transfer as Stripe.Transfer | null
   const fee = charge.application_fee as Stripe.ApplicationFee | null
-  const refundable = charge.amount_captured - capturedAmountRefunded(charge)
-  const last = amount >= refundable
-
-  const transferLeft = transfer ? transfer.amount - transfer.amount_reversed : 0
-  const reversal = last
-    ? transferLeft
-    : Math.min(
-        transferLeft,
-        proportionalShare(transfer?.amount ?? 0, amount, charge.amount_captured)
-      )
-  const feeLeft = fee ? fee.amount - fee.amount_refunded : 0
-  let feeRefund = 0
-  if (refundApplicationFee && fee) {
-    feeRefund = last
-      ? feeLeft
-      : Math.min(feeLeft, proportionalShare(fee.amount, amount, charge.amount_captured))
-  }
-  return { reversal, feeRefund, owed: reversal - feeRefund, last }
-}
-
-/** The contractor's Stripe balance (available + pending) in a currency, if Stripe says */
-async function contractorBalance(order: Order) {
-  try {
-    const profile = await UserProfile.findBy('userId', order.contractorId)
-    if (!profile?.stripeId) {
-      return null
+  let refunds = 0
+  for await (const refund of stripe().refunds.list({ charge: charge.id, limit: 100 })) {
+    if (refund.status !== 'failed' && refund.status !== 'canceled') {
+      refunds += 1
     }
-    const balance = await stripe().balance.retrieve({}, { stripeAccount: profile.stripeId })
-    const inCurrency = (entries: { amount: number; currency: string }[]) =>
-      entries
-        .filter((entry) => entry.currency === order.currency)
-        .reduce((total, entry) => total + entry.amount, 0)
-    return inCurrency(balance.available) + inCurrency(balance.pending)
-  } catch {
-    return null
+  }
+  return {
+    captured: charge.amount_captured,
+    refundable: charge.amount_captured - capturedAmountRefunded(charge),
+    transfer: transfer
+      ? { amount: transfer.amount, left: transfer.amount - transfer.amount_reversed }
+      : null,
+    fee: fee ? { amount: fee.amount, left: fee.amount - fee.amount_refunded } : null,
+    refunds,
   }
 }
 
-interface RefundSpec {
+/**
+ * The contractor's part of refunding `amount`, the way Stripe computes it:
+ * the transfer reversed and the fee refunded in proportion to the amount
+ * refunded (rounded half up); a refund of everything left settles exactly
+ * what remains of both, which is more than the proportional share when
+ * earlier refunds did not take theirs (see `overreach`).
+ */
+export function shareOf(
+  charge: ChargeState,
+  amount: number,
+  refundApplicationFee: boolean
+): ContractorShare {
+  const last = amount >= charge.refundable
+  const part = (whole: { amount: number; left: number } | null) => {
+    const fair = whole
+      ? Math.min(whole.left, proportionalShare(whole.amount, amount, charge.captured))
+      : 0
+    return { fair, settled: whole && last ? whole.left : fair }
+  }
+  const reversal = part(charge.transfer)
+  const feeRefund = refundApplicationFee ? part(charge.fee) : { fair: 0, settled: 0 }
+  const beyondRounding = (shares: { fair: number; settled: number }) =>
+    shares.settled - shares.fair > charge.refunds
+  const overreach = beyondRounding(reversal) || beyondRounding(feeRefund)
+  const taken = overreach ? 'fair' : 'settled'
+  return {
+    reversal: reversal[taken],
+    feeRefund: feeRefund[taken],
+    owed: reversal[taken] - feeRefund[taken],
+    last,
+    overreach: overreach ? { reversal: reversal.settled, feeRefund: feeRefund.settled } : null,
+  }
+}
+
+/** The contractor's part of refunding `amount` of the order, as Stripe's charge is now */
+export async function contractorShare(order: Order, amount: number, refundApplicationFee: boolean) {
+  return shareOf(await loadChargeState(order), amount, refundApplicationFee)
+}
+
+/** A refund request as `decideRefund` reads it */
+interface RefundRequest {
+  /** Minor units; everything left when omitted */
   amount?: number
   reason: RefundReason | null
   reverseTransfer: boolean
   refundApplicationFee: boolean
-  /**
-   * The platform-covers fallback: the refund is made without reversal or fee
-   * refund, and the contractor owes the share they would have given back
-   */
-  platformCovers?: { refundApplicationFee: boolean; refusedRefundId: number | null }
+  /** Refund from the platform's balance when the contractor's share cannot be taken */
+  platformCovers: boolean
+  /** A new refund even if one of the same amount was made already */
+  repeat: boolean
+  /** The attempt Stripe refused for the contractor's balance: this is its platform-covered fallback */
+  refused?: Refund
 }
 
-type Opened = { refund: Refund; existing: boolean }
+function requestOf(options: RefundOptions): RefundRequest {
+  if (
+    options.amount !== undefined &&
+    (!Number.isSafeInteger(options.amount) || options.amount <= 0)
+  ) {
+    throw new ActionError('The amount to refund must be more than zero.', 422)
+  }
+  const reverseTransfer = options.reverseTransfer ?? true
+  return {
+    amount: options.amount,
+    reason: options.reason ?? null,
+    reverseTransfer,
+    // Without a reversal the platform pays the whole refund: refunding its fee
+    // too would pay the contractor on top
+    refundApplicationFee: reverseTransfer && (options.refundApplicationFee ?? true),
+    platformCovers: Boolean(options.platformCovers),
+    repeat: Boolean(options.repeat),
+  }
+}
 
 function describeSpec(refund: Refund, currency: string) {
   const parts = [
@@ -209,7 +260,7 @@ function describeSpec(refund: Refund, currency: string) {
 }
 
 type Plan =
-  | { kind: 'existing'; refund: Refund }
+  | { kind: 'existing'; refund: Refund; left: number; refunded: number; pending: number }
   | { kind: 'new'; amount: number; left: number; refunded: number; pending: number }
 
 /**
@@ -221,14 +272,14 @@ function planRefund(
   order: Order,
   refunds: Refund[],
   amountAsked: number | undefined,
-  options: { repeat?: boolean; matchEarlier: boolean }
+  repeat: boolean
 ): Plan {
   const { refunded, pending, left } = refundableOf(order, refunds)
 
-  if (options.matchEarlier && !options.repeat) {
+  if (!repeat) {
     const earlier = findSameRefund(refunds, amountAsked, left)
     if (earlier) {
-      return { kind: 'existing', refund: earlier }
+      return { kind: 'existing', refund: earlier, left, refunded, pending }
     }
     const unfinished = refunds.find((refund) => refund.status === 'pending')
     if (unfinished) {
@@ -249,7 +300,8 @@ function planRefund(
       409
     )
   }
-  assertOrderStatus(order, ['captured', 'partially_refunded'], 'refund the order')
+  // refunded: said below as "nothing is left to refund"
+  assertOrderStatus(order, ['captured', 'partially_refunded', 'refunded'], 'refund the order')
 
   const amount = amountAsked ?? left
   const detail =
@@ -269,57 +321,97 @@ function planRefund(
   return { kind: 'new', amount, left, refunded, pending }
 }
 
-/**
- * Shares of earlier refunds the platform covered (owed or collected debits):
- * they are still in the contractor's transfer
- */
-function coveredShares(order: Order, trx?: TransactionClientContract) {
-  return ContractorDebit.query(trx ? { client: trx } : {})
-    .where('orderId', order.id)
-    .whereNotNull('refundId')
-    .whereIn('status', ['owed', 'pending', 'succeeded'])
-}
-
-/**
- * Stripe settles the exact remainders on the refund that takes everything
- * left: with reverse_transfer it would take the covered shares back a second
- * time. Without platformCovers that refund is refused; with it, it is made
- * platform-covers and its owed share leaves the covered ones out.
- */
-function assertNoCoveredShareTwice(
-  order: Order,
-  covered: ContractorDebit[],
-  options: RefundOptions
-) {
-  if (options.platformCovers) {
-    return
+function overreachMessage(order: Order, amount: number, share: ContractorShare) {
+  const money = (value: number) => formatAmount(value, order.currency)
+  const settled = share.overreach!
+  const parts: string[] = []
+  if (settled.reversal > share.reversal) {
+    parts.push(
+      `reverse ${money(settled.reversal)} of the contractor's transfer (their share: ${money(share.reversal)})`
+    )
   }
-  const total = covered.reduce((running, debit) => running + debit.amount, 0)
-  throw new ActionError(
-    `Refunding everything left on order #${order.id} with reverse_transfer would take back ` +
-      `again the ${formatAmount(total, order.currency)} share of earlier refunds the platform ` +
-      `covered (debit ${covered.map((debit) => `#${debit.id}`).join(', ')}). Use ` +
-      '--platform-covers (the contractor owes the rest of their share) or --no-reverse-transfer ' +
-      '(the platform pays).',
-    409
+  if (settled.feeRefund > share.feeRefund) {
+    parts.push(
+      `give back ${money(settled.feeRefund)} of the platform's fee (its share: ${money(share.feeRefund)})`
+    )
+  }
+  const instead = [
+    `--platform-covers (the platform refunds, the contractor owes their ${money(share.owed)} share)`,
+    ...(settled.reversal > share.reversal ? [] : ['--keep-fee (the platform keeps its fee)']),
+    '--no-reverse-transfer (the platform pays)',
+  ]
+  return (
+    `Refunding the ${money(amount)} left on order #${order.id} with reverse_transfer would ` +
+    `${parts.join(' and ')}: Stripe settles what is left on the refund of everything left, and ` +
+    `earlier refunds did not take their share. Nothing was refunded. Use ${instead.join(' or ')}.`
   )
 }
 
-export interface RefundPreview {
-  order: Order
-  /** The refund an earlier run made for the same request */
-  existing: Refund | null
-  amount: number
-  left: number
-  refunded: number
-  pending: number
-  reverseTransfer: boolean
-  refundApplicationFee: boolean
-  /** What the contractor would give back (null when Stripe could not be asked) */
-  share: ContractorShare | null
-  /** Made platform-covers without trying the reversal (earlier covered refunds) */
-  coveredDirectly: boolean
+export type RefundDecision =
+  | { kind: 'existing'; refund: Refund; left: number; refunded: number; pending: number }
+  | {
+      kind: 'new'
+      amount: number
+      left: number
+      refunded: number
+      pending: number
+      /** As sent to Stripe */
+      reverseTransfer: boolean
+      refundApplicationFee: boolean
+      /** The contractor's share (null without reversal, or when Stripe could not be asked) */
+      share: ContractorShare | null
+      /**
+       * Why the platform covers it (no reversal, no fee refund, the share
+       * owed as a debit): Stripe would take more than the share, or Stripe
+       * refused it for the contractor's balance
+       */
+      covered: 'overreach' | 'refused' | null
+      contractorOwes: number | null
+    }
+
+/**
+ * What a refund request comes to, from the order, its refunds and Stripe's
+ * charge (null when not asked): the same refund from an earlier run, or a new
+ * one with who pays what. Throws when it cannot be made. Used by the preview
+ * and, under the order's lock, by the refund itself.
+ */
+export function decideRefund(
+  order: Order,
+  refunds: Refund[],
+  request: RefundRequest,
+  charge: ChargeState | null
+): RefundDecision {
+  const plan = planRefund(
+    order,
+    refunds,
+    request.amount,
+    request.repeat || Boolean(request.refused)
+  )
+  if (plan.kind === 'existing') {
+    return plan
+  }
+  const share =
+    request.reverseTransfer && charge
+      ? shareOf(charge, plan.amount, request.refundApplicationFee)
+      : null
+  let covered: 'overreach' | 'refused' | null = request.refused ? 'refused' : null
+  if (!covered && share?.overreach) {
+    if (!request.platformCovers) {
+      throw new ActionError(overreachMessage(order, plan.amount, share), 409)
+    }
+    covered = 'overreach'
+  }
+  return {
+    ...plan,
+    reverseTransfer: covered ? false : request.reverseTransfer,
+    refundApplicationFee: covered ? false : request.refundApplicationFee,
+    share,
+    covered,
+    contractorOwes: covered && share && share.owed > 0 ? share.owed : null,
+  }
 }
+
+export type RefundPreview = RefundDecision & { order: Order }
 
 /** What `refundOrder` would do, read without locking or writing (for confirmations) */
 export async function previewRefund(
@@ -328,115 +420,69 @@ export async function previewRefund(
 ): Promise<RefundPreview> {
   const order = await Order.findOrFail(orderId)
   const refunds = await Refund.query().where('orderId', order.id).orderBy('id')
-  const { reverseTransfer, refundApplicationFee } = refundFlags(options)
-  const plan = planRefund(order, refunds, options.amount, {
-    repeat: options.repeat,
-    matchEarlier: true,
-  })
-  if (plan.kind === 'existing') {
-    const { refunded, pending, left } = refundableOf(order, refunds)
-    return {
-      order,
-      existing: plan.refund,
-      amount: plan.refund.amount,
-      left,
-      refunded,
-      pending,
-      reverseTransfer: plan.refund.reverseTransfer,
-      refundApplicationFee: plan.refund.refundApplicationFee,
-      share: null,
-      coveredDirectly: false,
+  const request = requestOf(options)
+  const charge = request.reverseTransfer ? await loadChargeState(order).catch(() => null) : null
+  return { ...decideRefund(order, refunds, request, charge), order }
+}
+
+/** Stripe's charge, for a decision that cannot be made without it */
+async function chargeStateForRefund(order: Order) {
+  try {
+    return await loadChargeState(order)
+  } catch (error) {
+    if (describeStripeError(error).isTransient) {
+      throw new ActionError(
+        'Stripe did not answer: nothing was done. Run the same command again.',
+        503
+      )
     }
-  }
-  let coveredDirectly = false
-  if (reverseTransfer && plan.amount === plan.left) {
-    const covered = await coveredShares(order)
-    if (covered.length > 0) {
-      assertNoCoveredShareTwice(order, covered, options)
-      coveredDirectly = true
-    }
-  }
-  const share = reverseTransfer
-    ? await contractorShare(order, plan.amount, refundApplicationFee).catch(() => null)
-    : null
-  return {
-    order,
-    existing: null,
-    amount: plan.amount,
-    left: plan.left,
-    refunded: plan.refunded,
-    pending: plan.pending,
-    reverseTransfer,
-    refundApplicationFee,
-    share,
-    coveredDirectly,
+    throw error
   }
 }
 
-function refundFlags(options: RefundOptions) {
-  const reverseTransfer = options.reverseTransfer ?? true
-  // Without a reversal the platform pays the whole refund: refunding its fee
-  // too would pay the contractor on top
-  const refundApplicationFee = reverseTransfer && (options.refundApplicationFee ?? true)
-  return { reverseTransfer, refundApplicationFee }
-}
+type Opened = { refund: Refund; existing: boolean }
 
 /**
  * Step 1, under the order's lock: find the same refund from an earlier run,
- * or check the amount and write the pending row.
+ * or decide the new one (Stripe's charge read under the lock) and write its
+ * pending row.
  */
-function openRefund(orderId: number, spec: RefundSpec, options: RefundOptions) {
+function openRefund(orderId: number, request: RefundRequest, actor: string) {
   return withLockedOrder(orderId, async (order, trx): Promise<Opened> => {
     const refunds = await Refund.query({ client: trx }).where('orderId', order.id).orderBy('id')
-    const plan = planRefund(order, refunds, spec.amount, {
-      repeat: options.repeat,
-      matchEarlier: !spec.platformCovers,
-    })
-    if (plan.kind === 'existing') {
-      return { refund: plan.refund, existing: true }
-    }
-    const { amount, left } = plan
-
-    const covered = await coveredShares(order, trx)
-    const coveredTotal = covered.reduce((total, debit) => total + debit.amount, 0)
-    let platformCovers = spec.platformCovers
-    if (!platformCovers && spec.reverseTransfer && amount === left && covered.length > 0) {
-      assertNoCoveredShareTwice(order, covered, options)
-      platformCovers = { refundApplicationFee: spec.refundApplicationFee, refusedRefundId: null }
-    }
-
-    let contractorOwes: number | null = null
-    if (platformCovers) {
-      const share = await contractorShare(order, amount, platformCovers.refundApplicationFee)
-      const owed = share.last ? share.owed - coveredTotal : share.owed
-      contractorOwes = owed > 0 ? owed : null
+    const charge = request.reverseTransfer ? await chargeStateForRefund(order) : null
+    const decision = decideRefund(order, refunds, request, charge)
+    if (decision.kind === 'existing') {
+      return { refund: decision.refund, existing: true }
     }
 
     const refund = await Refund.create(
       {
         orderId: order.id,
-        amount,
+        amount: decision.amount,
         currency: order.currency,
-        reason: spec.reason,
-        reverseTransfer: platformCovers ? false : spec.reverseTransfer,
-        refundApplicationFee: platformCovers ? false : spec.refundApplicationFee,
+        reason: request.reason,
+        reverseTransfer: decision.reverseTransfer,
+        refundApplicationFee: decision.refundApplicationFee,
         status: 'pending',
-        initiatedBy: options.actor,
-        contractorOwes,
+        initiatedBy: actor,
+        contractorOwes: decision.contractorOwes,
       },
       { client: trx }
     )
     let message = describeSpec(refund, order.currency)
-    if (platformCovers?.refusedRefundId) {
-      message += `; after Stripe refused refund #${platformCovers.refusedRefundId}`
+    if (request.refused) {
+      message += `; after Stripe refused refund #${request.refused.id}`
+    } else if (decision.covered === 'overreach') {
+      message += "; Stripe would have taken more than the contractor's share"
     }
     await recordPaymentEvent(trx, {
       orderId: order.id,
       refundId: refund.id,
-      actor: options.actor,
+      actor,
       type: 'refund.requested',
       toStatus: 'pending',
-      amount,
+      amount: decision.amount,
       currency: order.currency,
       message,
     })
@@ -445,32 +491,35 @@ function openRefund(orderId: number, spec: RefundSpec, options: RefundOptions) {
 }
 
 /**
- * The refund an earlier run of the same request made: same amount (or, for
- * "everything left", the one that already takes everything), pending or
- * succeeded; a pending one first.
+ * The refund an earlier run of the same request made: same amount, pending
+ * or succeeded, a pending one first. For "everything left", only a pending one
+ * that takes what is left (a crash or a timeout left it): when nothing is left
+ * and none is pending, there is nothing to refund, whoever refunded it.
  */
 function findSameRefund(refunds: Refund[], amount: number | undefined, left: number) {
-  const live = refunds.filter((refund) => ['pending', 'succeeded'].includes(refund.status))
-  const newestFirst = [...live].reverse()
-  if (amount !== undefined) {
-    return (
-      newestFirst.find((refund) => refund.status === 'pending' && refund.amount === amount) ??
-      newestFirst.find((refund) => refund.amount === amount) ??
-      null
-    )
-  }
-  if (left > 0) {
-    return null
+  const newestFirst = [...refunds].reverse()
+  if (amount === undefined) {
+    return left > 0 ? null : (newestFirst.find((refund) => refund.status === 'pending') ?? null)
   }
   return (
-    newestFirst.find((refund) => refund.status === 'pending') ??
-    newestFirst.find((refund) => refund.status === 'succeeded') ??
+    newestFirst.find((refund) => refund.status === 'pending' && refund.amount === amount) ??
+    newestFirst.find((refund) => refund.status === 'succeeded' && refund.amount === amount) ??
     null
   )
 }
 
-/** Our refund on Stripe, found by the reference we put in its metadata */
-export async function findRefundOnStripe(order: Order, refund: Refund) {
+/**
+ * Our refund on Stripe: by its id, else by the reference we put in its
+ * metadata. `listed`: the order's refunds already read from Stripe.
+ */
+export async function findRefundOnStripe(order: Order, refund: Refund, listed?: Stripe.Refund[]) {
+  if (listed) {
+    return (
+      listed.find((candidate) => candidate.id === refund.stripeRefundId) ??
+      listed.find((candidate) => candidate.metadata?.crewpay_refund === refund.reference) ??
+      null
+    )
+  }
   if (refund.stripeRefundId) {
     return stripe().refunds.retrieve(refund.stripeRefundId)
   }
@@ -483,6 +532,30 @@ export async function findRefundOnStripe(order: Order, refund: Refund) {
     }
   }
   return null
+}
+
+/** Closes a locked refund Stripe refused or never saw: nothing was refunded */
+export async function failRefund(
+  trx: TransactionClientContract,
+  refund: Refund,
+  message: string,
+  actor: string
+) {
+  const from = refund.status
+  refund.useTransaction(trx)
+  refund.merge({ status: 'failed', failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
+  await refund.save()
+  await recordPaymentEvent(trx, {
+    orderId: refund.orderId,
+    refundId: refund.id,
+    actor,
+    type: 'refund.failed',
+    fromStatus: from,
+    toStatus: 'failed',
+    amount: refund.amount,
+    currency: refund.currency,
+    message,
+  })
 }
 
 export function localStatus(stripeRefund: Stripe.Refund): Refund['status'] {
@@ -559,9 +632,7 @@ export async function applyStripeRefund(
           refundId: refund.id,
           amount: refund.contractorOwes,
           currency: refund.currency,
-          reason:
-            `Share of refund #${refund.id} on order #${order.id}, paid by the platform because ` +
-            "the contractor's Stripe balance could not cover it",
+          reason: `Share of refund #${refund.id} on order #${order.id}, paid by the platform`,
           status: 'owed',
           initiatedBy: actor,
         },
@@ -616,7 +687,17 @@ function driveRefund(refundId: number, orderId: number, actor: string, fresh: bo
       return { kind: 'closed', refund }
     }
 
-    let stripeRefund = fresh ? null : await findRefundOnStripe(order, refund)
+    let stripeRefund: Stripe.Refund | null = null
+    if (!fresh) {
+      try {
+        stripeRefund = await findRefundOnStripe(order, refund)
+      } catch (error) {
+        if (describeStripeError(error).isTransient) {
+          return { kind: 'unknown', refund }
+        }
+        throw error
+      }
+    }
     if (!stripeRefund) {
       try {
         stripeRefund = await stripe().refunds.create(
@@ -649,20 +730,7 @@ function driveRefund(refundId: number, orderId: number, actor: string, fresh: bo
             'Stripe has less left to refund on this charge than Crewpay knows (a refund made ' +
             'outside Crewpay?); run stripe:reconcile.'
         }
-        refund.useTransaction(trx)
-        refund.merge({ status: 'failed', failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
-        await refund.save()
-        await recordPaymentEvent(trx, {
-          orderId: order.id,
-          refundId: refund.id,
-          actor,
-          type: 'refund.failed',
-          fromStatus: 'pending',
-          toStatus: 'failed',
-          amount: refund.amount,
-          currency: refund.currency,
-          message,
-        })
+        await failRefund(trx, refund, message, actor)
         return { kind: 'failed', refund, balanceInsufficient }
       }
     }
@@ -680,45 +748,27 @@ function driveRefund(refundId: number, orderId: number, actor: string, fresh: bo
  * this file for the steps, re-runs and who pays.
  */
 export async function refundOrder(orderId: number, options: RefundOptions): Promise<RefundResult> {
-  const { reverseTransfer, refundApplicationFee } = refundFlags(options)
-  if (
-    options.amount !== undefined &&
-    (!Number.isSafeInteger(options.amount) || options.amount <= 0)
-  ) {
-    throw new ActionError('The amount to refund must be more than zero.', 422)
-  }
-
-  const opened = await openRefund(
-    orderId,
-    {
-      amount: options.amount,
-      reason: options.reason ?? null,
-      reverseTransfer,
-      refundApplicationFee,
-    },
-    options
-  )
+  const request = requestOf(options)
+  const opened = await openRefund(orderId, request, options.actor)
   let driven = await driveRefund(opened.refund.id, orderId, options.actor, !opened.existing)
 
   let refusedAttempt: Refund | null = null
   if (driven.kind === 'failed' && driven.balanceInsufficient) {
     refusedAttempt = driven.refund
-    if (!options.platformCovers) {
+    if (!request.platformCovers) {
       throw new ActionError(await insufficientBalanceMessage(orderId, driven.refund), 409)
     }
     const fallback = await openRefund(
       orderId,
       {
+        ...request,
         amount: driven.refund.amount,
         reason: (driven.refund.reason as RefundReason | null) ?? null,
-        reverseTransfer: false,
-        refundApplicationFee: false,
-        platformCovers: {
-          refundApplicationFee: driven.refund.refundApplicationFee,
-          refusedRefundId: driven.refund.id,
-        },
+        reverseTransfer: true,
+        refundApplicationFee: driven.refund.refundApplicationFee,
+        refused: driven.refund,
       },
-      options
+      options.actor
     )
     driven = await driveRefund(fallback.refund.id, orderId, options.actor, true)
   }
@@ -759,11 +809,16 @@ async function insufficientBalanceMessage(orderId: number, refused: Refund) {
   const share = await contractorShare(order, refused.amount, refused.refundApplicationFee).catch(
     () => null
   )
-  const balance = await contractorBalance(order)
+  const profile = await UserProfile.findBy('userId', order.contractorId)
+  const balance = profile?.stripeId
+    ? await connectedBalance(profile.stripeId, order.currency)
+    : null
   const owed = share ? formatAmount(share.owed, order.currency) : null
   return (
     `The contractor's Stripe balance` +
-    (balance === null ? '' : ` (${formatAmount(balance, order.currency)})`) +
+    (balance === null
+      ? ''
+      : ` (${formatAmount(balance.available + balance.pending, order.currency)})`) +
     ` cannot cover giving back ${owed ? `their ${owed} share` : 'their share'} of this ` +
     `${formatAmount(refused.amount, order.currency)} refund: nothing was refunded. To refund ` +
     `from the platform's balance and record ${owed ? `a ${owed}` : 'a'} debit owed by the ` +

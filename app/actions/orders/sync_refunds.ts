@@ -2,6 +2,7 @@ import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Order from '#models/order'
 import { moveOrder } from '#actions/orders/order_state'
+import { formatAmount } from '#money/amounts'
 
 /**
  * What has been refunded of the money a charge actually captured. After a
@@ -47,6 +48,8 @@ export async function syncRefundTotals(
     set: { amountRefunded: refunded },
     amount: refunded - order.amountRefunded,
     stripeId,
-    message: `Refunded in total: ${refunded} of ${order.amountCaptured}`,
+    message:
+      `Refunded in total: ${formatAmount(refunded, order.currency)} of ` +
+      formatAmount(order.amountCaptured, order.currency),
   })
 }

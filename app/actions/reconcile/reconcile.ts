@@ -1,4 +1,4 @@
-import type { DateTime } from 'luxon'
+import { DateTime } from 'luxon'
 import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Order, { HELD_STATUSES, type OrderStatus } from '#models/order'
@@ -10,9 +10,16 @@ import User from '#models/user'
 import { moveOrder, withLockedOrder } from '#actions/orders/order_state'
 import { settleFromPaymentIntent } from '#actions/orders/settle_from_stripe'
 import { capturedAmountRefunded, syncRefundTotals } from '#actions/orders/sync_refunds'
-import { applyStripeRefund, localStatus } from '#actions/orders/refund_order'
+import {
+  applyStripeRefund,
+  failRefund,
+  findRefundOnStripe,
+  localStatus,
+} from '#actions/orders/refund_order'
+import { transferIdOf } from '#actions/orders/authorize_order'
 import {
   applyStripeDebit,
+  failDebit,
   findDebitOnStripe,
   withLockedContractor,
 } from '#actions/contractors/debit_contractor'
@@ -36,9 +43,15 @@ import { describeStripeError, isStripeError } from '#stripe/errors'
 |
 | Rows written before a Stripe call whose answer was never recorded (pending
 | orders, refunds and debits) are looked up on Stripe. Found: their outcome is
-| recorded. Not found: the request never reached Stripe; the row is closed
-| (failed; an owed debit stays owed), and nothing is sent to Stripe on the
-| admin's behalf: running the command again makes it.
+| recorded. Not found: once older than PENDING_GRACE_MINUTES, the request is
+| taken to have never reached Stripe; the row is closed (failed; an owed debit
+| goes back to owed), and nothing is sent to Stripe on the admin's behalf:
+| running the command again makes it. Younger ones are left alone (a note):
+| their request may still be on its way.
+|
+| Closed rows (failed refunds and debits, owed debits) are looked up too: one
+| that exists on Stripe after all (a request that landed late) takes Stripe's
+| outcome.
 |
 | Stored webhook events that were never applied are applied first.
 |
@@ -71,19 +84,31 @@ export interface ReconcileOptions {
 
 const CAPTURED_STATUSES: OrderStatus[] = ['captured', 'partially_refunded', 'refunded']
 
+/**
+ * How long a pending order, refund or debit that Stripe does not have is left
+ * alone: its request may still be on its way (a timeout, a slow network).
+ * Older, it is taken to have never reached Stripe and --fix closes it.
+ */
+export const PENDING_GRACE_MINUTES = 10
+
+/** Whether a pending row (last written at `updatedAt`) is past the grace period */
+function pastGrace(row: { updatedAt: DateTime }) {
+  return row.updatedAt < DateTime.now().minus({ minutes: PENDING_GRACE_MINUTES })
+}
+
+function youngNote(subject: string, row: { updatedAt: DateTime }) {
+  const minutes = Math.floor(-row.updatedAt.diffNow('minutes').minutes)
+  return (
+    `${subject}: pending for ${minutes} minute(s), not on Stripe (yet); left alone until it is ` +
+    `${PENDING_GRACE_MINUTES} minutes old.`
+  )
+}
+
 function problemText(error: unknown) {
   if (isStripeError(error)) {
     return describeStripeError(error).message
   }
   return error instanceof Error ? error.message.split('\n')[0] : String(error)
-}
-
-function money(amount: number, currency: string) {
-  return formatAmount(amount, currency)
-}
-
-function idOf(value: string | { id: string } | null | undefined) {
-  return typeof value === 'string' ? value : (value?.id ?? null)
 }
 
 /** The order's PaymentIntent when our own write of its id was lost (metadata order_id) */
@@ -156,13 +181,19 @@ async function allRefundsOf(paymentIntentId: string) {
 
 class OrderCheck {
   drifts: Drift[] = []
+  notes: string[] = []
   refundsChecked = 0
 
+  /** `trx`: the transaction holding the order's lock, to fix in; null for the report (reads only) */
   constructor(
-    private trx: TransactionClientContract,
+    private trx: TransactionClientContract | null,
     private order: Order,
     private options: ReconcileOptions
   ) {}
+
+  private get reading() {
+    return { client: this.trx ?? undefined }
+  }
 
   private get subject() {
     return `order #${this.order.id}`
@@ -174,9 +205,9 @@ class OrderCheck {
     return entry
   }
 
-  private async applying(drift: Drift, work: () => Promise<unknown>) {
-    if (this.options.fix && drift.fix) {
-      await work()
+  private async applying(drift: Drift, work: (trx: TransactionClientContract) => Promise<unknown>) {
+    if (this.trx && drift.fix) {
+      await work(this.trx)
       drift.fixed = true
     }
   }
@@ -192,16 +223,26 @@ class OrderCheck {
     const paymentIntent = await stripe().paymentIntents.retrieve(order.stripePaymentIntentId, {
       expand: ['latest_charge'],
     })
-    await this.status(paymentIntent)
     const charge =
       paymentIntent.latest_charge && typeof paymentIntent.latest_charge === 'object'
         ? paymentIntent.latest_charge
         : null
-    if (CAPTURED_STATUSES.includes(order.status) && paymentIntent.status === 'succeeded') {
+    // Decided from Stripe and the order as read, before its status is fixed:
+    // the report and the fix check the same things. Captured amounts of an
+    // order the status fix captures come from its PaymentIntent then.
+    const succeeded = paymentIntent.status === 'succeeded'
+    const capturedHere = succeeded && CAPTURED_STATUSES.includes(order.status)
+    const refundable =
+      succeeded &&
+      Boolean(charge?.captured) &&
+      (capturedHere || settlesForward(order, paymentIntent))
+
+    await this.status(paymentIntent)
+    if (capturedHere) {
       await this.captured(paymentIntent, charge)
     }
-    if (charge?.captured && CAPTURED_STATUSES.includes(order.status)) {
-      await this.refunds(charge)
+    if (refundable) {
+      await this.refunds(charge!)
     }
   }
 
@@ -214,14 +255,18 @@ class OrderCheck {
         })
       : await findIntentForOrder(order)
     if (!paymentIntent) {
+      if (!pastGrace(order)) {
+        this.notes.push(youngNote(this.subject, order))
+        return
+      }
       const drift = this.add({
         problem: 'authorization never reached Stripe',
         local: 'pending',
         stripe: 'no PaymentIntent',
         fix: 'mark the order failed (nothing was held)',
       })
-      await this.applying(drift, () =>
-        moveOrder(this.trx, order, 'failed', {
+      await this.applying(drift, (trx) =>
+        moveOrder(trx, order, 'failed', {
           actor: this.options.actor,
           type: 'order.authorization_failed',
           set: {
@@ -240,8 +285,8 @@ class OrderCheck {
       stripe: `${paymentIntent.id} ${paymentIntent.status}`,
       fix: forward ? 'settle the order from its PaymentIntent' : null,
     })
-    await this.applying(drift, () =>
-      settleFromPaymentIntent(this.trx, order, paymentIntent, this.options.actor)
+    await this.applying(drift, (trx) =>
+      settleFromPaymentIntent(trx, order, paymentIntent, this.options.actor)
     )
   }
 
@@ -258,8 +303,8 @@ class OrderCheck {
       stripe: `${paymentIntent.id} ${paymentIntent.status}`,
       fix: forward ? 'move the order forward to match Stripe' : null,
     })
-    await this.applying(drift, () =>
-      settleFromPaymentIntent(this.trx, order, paymentIntent, this.options.actor)
+    await this.applying(drift, (trx) =>
+      settleFromPaymentIntent(trx, order, paymentIntent, this.options.actor)
     )
   }
 
@@ -291,8 +336,8 @@ class OrderCheck {
     if (order.amountCaptured !== paymentIntent.amount_received) {
       expect(
         'captured amount',
-        money(order.amountCaptured, order.currency),
-        money(paymentIntent.amount_received, order.currency),
+        formatAmount(order.amountCaptured, order.currency),
+        formatAmount(paymentIntent.amount_received, order.currency),
         paymentIntent.amount_received >= order.amountRefunded,
         { amountCaptured: paymentIntent.amount_received }
       )
@@ -301,8 +346,8 @@ class OrderCheck {
     if (fee !== null && fee !== undefined && fee !== order.applicationFeeAmount) {
       expect(
         'platform fee',
-        money(order.applicationFeeAmount, order.currency),
-        money(fee, order.currency),
+        formatAmount(order.applicationFeeAmount, order.currency),
+        formatAmount(fee, order.currency),
         true,
         { applicationFeeAmount: fee }
       )
@@ -312,7 +357,7 @@ class OrderCheck {
         stripeChargeId: charge.id,
       })
     }
-    const transferId = idOf(charge?.transfer)
+    const transferId = transferIdOf(paymentIntent)
     if (transferId && order.stripeTransferId !== transferId) {
       expect('transfer id', order.stripeTransferId ?? 'none', transferId, !order.stripeTransferId, {
         stripeTransferId: transferId,
@@ -320,7 +365,7 @@ class OrderCheck {
     }
 
     const fixable = found.filter((drift) => drift.fix)
-    if (this.options.fix && fixable.length > 0) {
+    if (this.trx && fixable.length > 0) {
       order.useTransaction(this.trx)
       order.merge(set)
       await order.save()
@@ -343,16 +388,13 @@ class OrderCheck {
   private async refunds(charge: Stripe.Charge) {
     const order = this.order
     const onStripe = await allRefundsOf(order.stripePaymentIntentId!)
-    const rows = await Refund.query({ client: this.trx }).where('orderId', order.id).orderBy('id')
+    const rows = await Refund.query(this.reading).where('orderId', order.id).orderBy('id')
     this.refundsChecked += rows.length
     const known = new Set<string>()
 
     for (const row of rows) {
       const subject = `refund #${row.id} (order #${order.id})`
-      const match =
-        onStripe.find((refund) => refund.id === row.stripeRefundId) ??
-        onStripe.find((refund) => refund.metadata?.crewpay_refund === row.reference) ??
-        null
+      const match = await findRefundOnStripe(order, row, onStripe)
       if (match) {
         known.add(match.id)
       }
@@ -361,22 +403,47 @@ class OrderCheck {
           const drift = this.add({
             subject,
             problem: 'outcome not recorded',
-            local: `pending ${money(row.amount, row.currency)}`,
+            local: `pending ${formatAmount(row.amount, row.currency)}`,
             stripe: `${match.id} ${match.status}`,
             fix: "record Stripe's outcome",
           })
-          await this.applying(drift, () =>
-            applyStripeRefund(this.trx, order, row, match, this.options.actor)
+          await this.applying(drift, (trx) =>
+            applyStripeRefund(trx, order, row, match, this.options.actor)
           )
+        } else if (!row.stripeRefundId && !pastGrace(row)) {
+          this.notes.push(youngNote(subject, row))
         } else if (!row.stripeRefundId) {
           const drift = this.add({
             subject,
             problem: 'never reached Stripe',
-            local: `pending ${money(row.amount, row.currency)}`,
+            local: `pending ${formatAmount(row.amount, row.currency)}`,
             stripe: 'no refund',
             fix: 'mark it failed (nothing was refunded)',
           })
-          await this.applying(drift, () => this.closeRefund(row))
+          await this.applying(drift, (trx) =>
+            failRefund(
+              trx,
+              row,
+              'Never reached Stripe: nothing was refunded (found by reconciliation).',
+              this.options.actor
+            )
+          )
+        }
+        continue
+      }
+      if (row.status === 'failed' || row.status === 'canceled') {
+        const landed = match && localStatus(match) !== 'failed' && localStatus(match) !== 'canceled'
+        if (landed) {
+          const drift = this.add({
+            subject,
+            problem: `${row.status} locally, exists on Stripe`,
+            local: `${row.status} ${formatAmount(row.amount, row.currency)}`,
+            stripe: `${match.id} ${match.status}`,
+            fix: "record Stripe's outcome",
+          })
+          await this.applying(drift, (trx) =>
+            applyStripeRefund(trx, order, row, match, this.options.actor)
+          )
         }
         continue
       }
@@ -387,7 +454,7 @@ class OrderCheck {
         this.add({
           subject,
           problem: 'succeeded locally, missing on Stripe',
-          local: `${row.stripeRefundId ?? 'no id'} ${money(row.amount, row.currency)}`,
+          local: `${row.stripeRefundId ?? 'no id'} ${formatAmount(row.amount, row.currency)}`,
           stripe: 'no refund',
           fix: null,
         })
@@ -397,14 +464,14 @@ class OrderCheck {
         this.add({
           subject,
           problem: 'amount',
-          local: money(row.amount, row.currency),
-          stripe: money(match.amount, row.currency),
+          local: formatAmount(row.amount, row.currency),
+          stripe: formatAmount(match.amount, row.currency),
           fix: null,
         })
       }
       const missingDebit =
         row.contractorOwes !== null &&
-        !(await ContractorDebit.query({ client: this.trx }).where('refundId', row.id).first())
+        !(await ContractorDebit.query(this.reading).where('refundId', row.id).first())
       if (localStatus(match) !== 'succeeded' || missingDebit) {
         const drift = this.add({
           subject,
@@ -413,8 +480,8 @@ class OrderCheck {
           stripe: `${match.id} ${match.status}`,
           fix: missingDebit ? 'record the debit the contractor owes' : "take Stripe's status",
         })
-        await this.applying(drift, () =>
-          applyStripeRefund(this.trx, order, row, match, this.options.actor)
+        await this.applying(drift, (trx) =>
+          applyStripeRefund(trx, order, row, match, this.options.actor)
         )
       }
     }
@@ -427,47 +494,29 @@ class OrderCheck {
         subject: `refund ${refund.id} (order #${order.id})`,
         problem: 'made on Stripe, no local record',
         local: 'none',
-        stripe: `${money(refund.amount, refund.currency)} ${refund.status}`,
+        stripe: `${formatAmount(refund.amount, refund.currency)} ${refund.status}`,
         fix: 'record it',
       })
-      await this.applying(drift, () => this.recordForeignRefund(refund))
+      await this.applying(drift, (trx) => this.recordForeignRefund(trx, refund))
     }
 
     const refunded = capturedAmountRefunded(charge)
     if (refunded !== order.amountRefunded) {
       const drift = this.add({
         problem: 'refunded amount',
-        local: money(order.amountRefunded, order.currency),
-        stripe: money(refunded, order.currency),
+        local: formatAmount(order.amountRefunded, order.currency),
+        stripe: formatAmount(refunded, order.currency),
         fix:
           refunded > order.amountRefunded ? 'take Stripe’s total (as charge.refunded does)' : null,
       })
-      await this.applying(drift, () =>
-        syncRefundTotals(this.trx, order, refunded, this.options.actor, charge.id)
+      await this.applying(drift, (trx) =>
+        syncRefundTotals(trx, order, refunded, this.options.actor, charge.id)
       )
     }
   }
 
-  private async closeRefund(row: Refund) {
-    const message = 'Never reached Stripe: nothing was refunded (found by reconciliation).'
-    row.useTransaction(this.trx)
-    row.merge({ status: 'failed', failureMessage: message })
-    await row.save()
-    await recordPaymentEvent(this.trx, {
-      orderId: row.orderId,
-      refundId: row.id,
-      actor: this.options.actor,
-      type: 'refund.failed',
-      fromStatus: 'pending',
-      toStatus: 'failed',
-      amount: row.amount,
-      currency: row.currency,
-      message,
-    })
-  }
-
   /** A refund made outside the app (Stripe's Dashboard): recorded as Stripe shows it */
-  private async recordForeignRefund(refund: Stripe.Refund) {
+  private async recordForeignRefund(trx: TransactionClientContract, refund: Stripe.Refund) {
     const row = await Refund.create(
       {
         orderId: this.order.id,
@@ -481,9 +530,9 @@ class OrderCheck {
         initiatedBy: 'stripe',
         contractorOwes: null,
       },
-      { client: this.trx }
+      { client: trx }
     )
-    await recordPaymentEvent(this.trx, {
+    await recordPaymentEvent(trx, {
       orderId: this.order.id,
       refundId: row.id,
       actor: this.options.actor,
@@ -497,13 +546,18 @@ class OrderCheck {
   }
 }
 
+/** One order against Stripe: read only for the report, under its row lock to fix */
 async function checkOrder(orderId: number, options: ReconcileOptions) {
+  const check = async (order: Order, trx: TransactionClientContract | null) => {
+    const found = new OrderCheck(trx, order, options)
+    await found.run()
+    return { drifts: found.drifts, notes: found.notes, refunds: found.refundsChecked }
+  }
   try {
-    return await withLockedOrder(orderId, async (order, trx) => {
-      const check = new OrderCheck(trx, order, options)
-      await check.run()
-      return { drifts: check.drifts, refunds: check.refundsChecked }
-    })
+    if (!options.fix) {
+      return await check(await Order.findOrFail(orderId), null)
+    }
+    return await withLockedOrder(orderId, (order, trx) => check(order, trx))
   } catch (error) {
     return {
       drifts: [
@@ -516,127 +570,165 @@ async function checkOrder(orderId: number, options: ReconcileOptions) {
           fixed: false,
         },
       ],
+      notes: [],
       refunds: 0,
     }
   }
 }
 
-async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Promise<Drift[]> {
-  const subject = `debit #${debit.id}`
+interface DebitCheck {
+  drifts: Drift[]
+  notes: string[]
+}
+
+/** Drifts of one debit row against Stripe; `trx` (holding the contractor's lock) to fix */
+async function debitDrifts(
+  trx: TransactionClientContract | null,
+  row: ContractorDebit,
+  options: ReconcileOptions
+): Promise<DebitCheck> {
+  const subject = `debit #${row.id}`
+  const amount = formatAmount(row.amount, row.currency)
+  const onStripe = await findDebitOnStripe(row)
+  const result: DebitCheck = { drifts: [], notes: [] }
+  const add = async (
+    drift: Omit<Drift, 'subject' | 'fixed'>,
+    work?: (fixing: TransactionClientContract) => Promise<unknown>
+  ) => {
+    const entry: Drift = { subject, ...drift, fixed: false }
+    result.drifts.push(entry)
+    if (trx && entry.fix && work) {
+      await work(trx)
+      entry.fixed = true
+    }
+  }
+  const owedNote = async () => {
+    const contractor = await User.find(row.contractorId)
+    const who = contractor?.email ?? String(row.contractorId)
+    result.notes.push(
+      `Debit #${row.id}: ${amount} owed by ${contractor?.email ?? `user ${row.contractorId}`} ` +
+        `(collect with node ace contractors:debit ${who} --collect=${row.id})`
+    )
+  }
+
+  if (row.status === 'owed' || row.status === 'failed') {
+    // Closed here; a request that landed on Stripe late says otherwise
+    if (onStripe && onStripe.status !== 'failed') {
+      await add(
+        {
+          problem: `${row.status} locally, exists on Stripe`,
+          local: `${row.status} ${amount}`,
+          stripe: `${onStripe.id} ${onStripe.status}`,
+          fix: "record Stripe's outcome",
+        },
+        (fixing) => applyStripeDebit(fixing, row, onStripe, options.actor)
+      )
+    } else if (row.status === 'owed') {
+      await owedNote()
+    }
+    return result
+  }
+
+  if (row.status === 'pending') {
+    if (onStripe) {
+      await add(
+        {
+          problem: 'outcome not recorded',
+          local: `pending ${amount}`,
+          stripe: `${onStripe.id} ${onStripe.status}`,
+          fix: "record Stripe's outcome",
+        },
+        (fixing) => applyStripeDebit(fixing, row, onStripe, options.actor)
+      )
+    } else if (!pastGrace(row)) {
+      result.notes.push(youngNote(subject, row))
+    } else {
+      await add(
+        {
+          problem: 'never reached Stripe',
+          local: `pending ${amount}`,
+          stripe: 'no debit',
+          fix: row.refundId ? 'put it back to owed' : 'mark it failed (nothing was charged)',
+        },
+        (fixing) =>
+          failDebit(
+            fixing,
+            row,
+            'Never reached Stripe: nothing was charged (found by reconciliation).',
+            options.actor
+          )
+      )
+    }
+    return result
+  }
+
+  // succeeded
+  if (!onStripe) {
+    await add({
+      problem: 'succeeded locally, missing on Stripe',
+      local: `${row.stripeId ?? 'no id'} ${amount}`,
+      stripe: 'no debit',
+      fix: null,
+    })
+    return result
+  }
+  if (onStripe.amount !== row.amount) {
+    await add({
+      problem: 'amount',
+      local: amount,
+      stripe: formatAmount(onStripe.amount, onStripe.currency),
+      fix: null,
+    })
+  }
+  if (onStripe.amount_refunded > 0) {
+    await add({
+      problem: 'reversed on Stripe',
+      local: 'succeeded',
+      stripe: `${formatAmount(onStripe.amount_refunded, onStripe.currency)} given back`,
+      fix: null,
+    })
+  }
+  if (onStripe.status !== 'succeeded') {
+    await add(
+      {
+        problem: 'status',
+        local: row.status,
+        stripe: `${onStripe.id} ${onStripe.status}`,
+        fix: "take Stripe's status",
+      },
+      (fixing) => applyStripeDebit(fixing, row, onStripe, options.actor)
+    )
+  }
+  return result
+}
+
+/** One debit against Stripe: as read for the report, under the contractor's lock to fix */
+async function checkDebit(debit: ContractorDebit, options: ReconcileOptions): Promise<DebitCheck> {
   try {
+    if (!options.fix) {
+      return await debitDrifts(null, debit, options)
+    }
     return await withLockedContractor(debit.contractorId, async (_profile, trx) => {
       const row = await ContractorDebit.query({ client: trx })
         .where('id', debit.id)
         .forUpdate()
         .firstOrFail()
-      const drifts: Drift[] = []
-      const onStripe = await findDebitOnStripe(row)
-      const amount = money(row.amount, row.currency)
-      if (row.status === 'pending') {
-        const drift: Drift = onStripe
-          ? {
-              subject,
-              problem: 'outcome not recorded',
-              local: `pending ${amount}`,
-              stripe: `${onStripe.id} ${onStripe.status}`,
-              fix: "record Stripe's outcome",
-              fixed: false,
-            }
-          : {
-              subject,
-              problem: 'never reached Stripe',
-              local: `pending ${amount}`,
-              stripe: 'no debit',
-              fix: row.refundId ? 'put it back to owed' : 'mark it failed (nothing was charged)',
-              fixed: false,
-            }
-        drifts.push(drift)
-        if (options.fix) {
-          if (onStripe) {
-            await applyStripeDebit(trx, row, onStripe, options.actor)
-          } else {
-            const to = row.refundId ? 'owed' : 'failed'
-            const message = 'Never reached Stripe: nothing was charged (found by reconciliation).'
-            row.useTransaction(trx)
-            row.merge({ status: to, failureMessage: message })
-            await row.save()
-            await recordPaymentEvent(trx, {
-              orderId: row.orderId,
-              contractorDebitId: row.id,
-              refundId: row.refundId,
-              actor: options.actor,
-              type: 'contractor_debit.failed',
-              fromStatus: 'pending',
-              toStatus: to,
-              amount: row.amount,
-              currency: row.currency,
-              message,
-            })
-          }
-          drift.fixed = true
-        }
-        return drifts
-      }
-      // succeeded
-      if (!onStripe) {
-        drifts.push({
-          subject,
-          problem: 'succeeded locally, missing on Stripe',
-          local: `${row.stripeId ?? 'no id'} ${amount}`,
-          stripe: 'no debit',
-          fix: null,
-          fixed: false,
-        })
-        return drifts
-      }
-      if (onStripe.amount !== row.amount) {
-        drifts.push({
-          subject,
-          problem: 'amount',
-          local: amount,
-          stripe: money(onStripe.amount, onStripe.currency),
-          fix: null,
-          fixed: false,
-        })
-      }
-      if (onStripe.amount_refunded > 0) {
-        drifts.push({
-          subject,
-          problem: 'reversed on Stripe',
-          local: 'succeeded',
-          stripe: `${money(onStripe.amount_refunded, onStripe.currency)} given back`,
-          fix: null,
-          fixed: false,
-        })
-      }
-      if (onStripe.status !== 'succeeded') {
-        const drift: Drift = {
-          subject,
-          problem: 'status',
-          local: row.status,
-          stripe: `${onStripe.id} ${onStripe.status}`,
-          fix: "take Stripe's status",
-          fixed: false,
-        }
-        drifts.push(drift)
-        if (options.fix) {
-          await applyStripeDebit(trx, row, onStripe, options.actor)
-          drift.fixed = true
-        }
-      }
-      return drifts
+      return debitDrifts(trx, row, options)
     })
   } catch (error) {
-    return [
-      {
-        subject,
-        problem: 'could not be checked',
-        local: debit.status,
-        stripe: problemText(error),
-        fix: null,
-        fixed: false,
-      },
-    ]
+    return {
+      drifts: [
+        {
+          subject: `debit #${debit.id}`,
+          problem: 'could not be checked',
+          local: debit.status,
+          stripe: problemText(error),
+          fix: null,
+          fixed: false,
+        },
+      ],
+      notes: [],
+    }
   }
 }
 
@@ -684,28 +776,19 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   for (const { id } of orders) {
     const checked = await checkOrder(id, options)
     report.drifts.push(...checked.drifts)
+    report.notes.push(...checked.notes)
     report.checked.refunds += checked.refunds
   }
 
-  // 3. Contractor debits sent to Stripe (owed ones are listed as notes)
+  // 3. Contractor debits (owed ones are listed as notes)
   const debits = await ContractorDebit.query()
     .if(since, (query) => query.where('createdAt', '>=', since!))
     .orderBy('id')
+  report.checked.debits = debits.length
   for (const debit of debits) {
-    if (debit.status === 'owed') {
-      const contractor = await User.find(debit.contractorId)
-      report.notes.push(
-        `Debit #${debit.id}: ${money(debit.amount, debit.currency)} owed by ` +
-          `${contractor?.email ?? `user ${debit.contractorId}`} (collect with ` +
-          `node ace contractors:debit ${contractor?.email ?? debit.contractorId} --collect=${debit.id})`
-      )
-      continue
-    }
-    if (debit.status === 'failed') {
-      continue
-    }
-    report.checked.debits += 1
-    report.drifts.push(...(await checkDebit(debit, options)))
+    const checked = await checkDebit(debit, options)
+    report.drifts.push(...checked.drifts)
+    report.notes.push(...checked.notes)
   }
 
   return report
