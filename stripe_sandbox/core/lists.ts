@@ -58,9 +58,12 @@ export function paginate(items: readonly Rec[], params: Params, options: PageOpt
     matchesCreated(rec.obj.created, created) &&
     (options.filter === undefined || options.filter(rec))
 
+  // As Stripe: a cursor must be an object of this very list (another account's
+  // object, or another customer's, is unknown here)
   const cursorSeq = (id: string, param: string) => {
     const rec = options.store.get(id)
-    if (!rec) {
+    const position = rec ? lowerBound(items, rec.seq) : -1
+    if (!rec || items[position] !== rec) {
       throw resourceMissing(options.label, id, param)
     }
     return rec.seq

@@ -396,6 +396,20 @@ test.group('Wire protocol: lists and expand', (group) => {
     assert.deepEqual(all, newestFirst)
   })
 
+  test("a cursor from another account's list is unknown there", async ({ assert }) => {
+    const mine = h.client()
+    const theirs = h.client(newKey())
+    await mine.customers.create({ name: 'mine' })
+    const foreign = await theirs.customers.create({ name: 'theirs' })
+
+    const error = await stripeError(mine.customers.list({ starting_after: foreign.id }))
+    assert.equal(error.statusCode, 400)
+    assert.equal(error.code, 'resource_missing')
+    assert.equal(error.param, 'starting_after')
+    const before = await stripeError(mine.customers.list({ ending_before: foreign.id }))
+    assert.equal(before.code, 'resource_missing')
+  })
+
   test('limit must be 1..100 and the cursors are exclusive', async ({ assert }) => {
     const stripe = h.client()
     const big = await stripeError(stripe.customers.list({ limit: 101 }))

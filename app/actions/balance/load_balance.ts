@@ -110,14 +110,11 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
     let transactions: Stripe.ApiList<Stripe.BalanceTransaction>
     const cursorId = cursor.starting_after ?? cursor.ending_before
     try {
-      const [page] = await Promise.all([
-        stripe().balanceTransactions.list({ limit: TRANSACTIONS_PER_PAGE, ...cursor }, options),
-        // The cursor comes from the request: it must be a transaction of this
-        // account (read as the account, another account's is resource_missing),
-        // not merely one Stripe knows somewhere
-        cursorId ? stripe().balanceTransactions.retrieve(cursorId, {}, options) : null,
-      ])
-      transactions = page
+      // Stripe refuses a cursor that is not in this account's list (resource_missing)
+      transactions = await stripe().balanceTransactions.list(
+        { limit: TRANSACTIONS_PER_PAGE, ...cursor },
+        options
+      )
     } catch (error) {
       if (!isCursorRefused(error) || !cursorId) {
         throw error
