@@ -2,7 +2,6 @@ import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { expireHolds } from '#actions/holds/expire_holds'
 import { formatAmount } from '#money/amounts'
-import Order from '#models/order'
 
 /**
  * Run every few minutes (cron). Releases or captures holds at 6 days, before
@@ -23,16 +22,13 @@ export default class HoldsExpire extends BaseCommand {
       this.logger.info('No hold is due.')
       return
     }
-    const orders = await Order.findMany(decisions.map((decision) => decision.orderId))
-    const byId = new Map(orders.map((order) => [order.id, order]))
     const table = this.ui.table()
     table.head(['Order', 'Status', 'Amount', 'Held until', 'Action', 'Outcome'])
     for (const decision of decisions) {
-      const order = byId.get(decision.orderId)!
       table.row([
         `#${decision.orderId}`,
         decision.status,
-        formatAmount(order.amount, order.currency),
+        formatAmount(decision.amount, decision.currency),
         decision.holdExpiresAt?.toISO() ?? '',
         this.dryRun ? `would ${decision.action}` : decision.action,
         this.dryRun ? '-' : `${decision.outcome}${decision.message ? `: ${decision.message}` : ''}`,

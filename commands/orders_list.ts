@@ -1,9 +1,12 @@
 import { flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import Order from '#models/order'
+import OrderLine from '#models/order_line'
+import Payment, { DEAD_STATUSES } from '#models/payment'
 import { ConsoleCommand } from '#services/console_command'
 import { findUserByEmail, listOrdersValidator } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
+import { orderStatus } from '#domain/order_summary'
 
 /** Orders, newest first, as a table or JSON */
 export default class OrdersList extends ConsoleCommand {
@@ -12,13 +15,16 @@ export default class OrdersList extends ConsoleCommand {
 
   static options: CommandOptions = { startApp: true }
 
-  @flags.string({ description: 'Only these statuses (comma-separated), e.g. captured,refunded' })
+  @flags.string({
+    description:
+      'Only orders whose payment or a line has one of these statuses (comma-separated), e.g. authorized,delivered',
+  })
   declare status?: string
 
   @flags.string({ description: 'Only orders of this employer (email)' })
   declare employer?: string
 
-  @flags.string({ description: 'Only orders of this contractor (email)' })
+  @flags.string({ description: 'Only orders with a line of this contractor (email)' })
   declare contractor?: string
 
   @flags.string({ description: 'At most this many orders (1 to 1000)', default: '50' })
@@ -41,62 +47,87 @@ export default class OrdersList extends ConsoleCommand {
     const contractor = filters.contractor
       ? await findUserByEmail(filters.contractor, 'contractor')
       : null
+    const statuses = filters.status ?? []
 
     const orders = await Order.query()
-      .if(filters.status?.length, (query) => query.whereIn('status', filters.status!))
       .if(employer, (query) => query.where('employerId', employer!.id))
-      .if(contractor, (query) => query.where('contractorId', contractor!.id))
+      .if(contractor, (query) =>
+        query.whereIn('id', OrderLine.query().where('contractorId', contractor!.id).select('orderId'))
+      )
+      .if(statuses.length, (query) =>
+        query.where((inner) =>
+          inner
+            .whereIn(
+              'id',
+              Payment.query()
+                .whereIn('status', statuses)
+                .whereNotNull('orderId')
+                .select('orderId')
+            )
+            .orWhereIn('id', OrderLine.query().whereIn('status', statuses).select('orderId'))
+        )
+      )
       .preload('employer')
-      .preload('contractor')
+      .preload('lines', (query) => query.preload('contractor').orderBy('id'))
+      .preload('payments', (query) => query.orderBy('id'))
       .orderBy('id', 'desc')
       .limit(filters.limit)
 
+    const rows = orders.map((order) => {
+      const payment =
+        order.payments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ??
+        order.payments.at(-1) ??
+        null
+      return { order, payment, status: orderStatus(order.lines, payment, 'admin') }
+    })
+
     if (this.json) {
       this.printJson(
-        orders.map((order) => ({
+        rows.map(({ order, payment, status }) => ({
           id: order.id,
-          status: order.status,
-          amount: order.amount,
+          status: status.label,
+          total: order.total,
           currency: order.currency,
-          application_fee_amount: order.applicationFeeAmount,
-          amount_captured: order.amountCaptured,
-          amount_refunded: order.amountRefunded,
           employer: order.employer.email,
-          contractor: order.contractor.email,
-          hold_expires_at: order.holdExpiresAt?.toISO() ?? null,
-          stripe_payment_intent_id: order.stripePaymentIntentId,
+          lines: order.lines.map((line) => ({
+            id: line.id,
+            title: line.title,
+            contractor: line.contractor.email,
+            amount: line.amount,
+            fee_amount: line.feeAmount,
+            status: line.status,
+          })),
+          payment: payment && {
+            id: payment.id,
+            flow: payment.flow,
+            method_type: payment.methodType,
+            status: payment.status,
+            amount_captured: payment.amountCaptured,
+            amount_refunded: payment.amountRefunded,
+            capture_before: payment.captureBefore?.toISO() ?? null,
+            stripe_payment_intent_id: payment.stripePaymentIntentId,
+          },
           created_at: order.createdAt.toISO(),
         }))
       )
       return
     }
-    if (orders.length === 0) {
+    if (rows.length === 0) {
       this.logger.info('No order matches.')
       return
     }
     const table = this.ui.table()
-    table.head([
-      'Order',
-      'Status',
-      'Amount',
-      'Fee',
-      'Employer',
-      'Contractor',
-      'Held until',
-      'PaymentIntent',
-    ])
-    for (const order of orders) {
+    table.head(['Order', 'Status', 'Total', 'Payment', 'Lines', 'Employer'])
+    for (const { order, payment, status } of rows) {
       table.row([
         `#${order.id}`,
-        order.status,
-        formatAmount(order.amount, order.currency),
-        formatAmount(order.applicationFeeAmount, order.currency),
+        status.label,
+        formatAmount(order.total, order.currency),
+        payment
+          ? `${payment.status} (${payment.flow}${payment.methodType === 'us_bank_account' ? ', bank' : ''})`
+          : 'none',
+        order.lines.map((line) => `#${line.id} ${line.status} ${line.contractor.email}`).join('\n'),
         order.employer.email,
-        order.contractor.email,
-        order.isHeld && order.holdExpiresAt
-          ? order.holdExpiresAt.toUTC().toFormat("yyyy-MM-dd HH:mm 'UTC'")
-          : '',
-        order.stripePaymentIntentId ?? '',
       ])
     }
     table.render()

@@ -5,6 +5,7 @@ import {
   REFUND_REASONS,
   findOrderArg,
   parseAmountFlag,
+  parseLineFlag,
   refundValidator,
 } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
@@ -15,7 +16,8 @@ import {
   type RefundOptions,
   type RefundPreview,
   type RefundResult,
-} from '#actions/orders/refund_order'
+} from '#actions/refunds/refund_order'
+import { linesOf } from '#actions/orders/order_parts'
 
 /**
  * Refunds a captured order from the console. The refund row is written before
@@ -90,6 +92,11 @@ export default class OrdersRefund extends ConsoleCommand {
   })
   declare repeat: boolean
 
+  @flags.string({
+    description: 'The line to refund (orders with several lines; see orders:show)',
+  })
+  declare line?: string
+
   @flags.boolean({ description: 'Do not ask for confirmation (needed without a terminal)' })
   declare force: boolean
 
@@ -97,6 +104,7 @@ export default class OrdersRefund extends ConsoleCommand {
     const { reason } = await refundValidator.validate({ reason: this.reason })
     const order = await findOrderArg(this.order)
     const options: RefundOptions = {
+      lineId: parseLineFlag(this.line),
       actor: this.actor,
       amount: this.amount === undefined ? undefined : parseAmountFlag(this.amount, order.currency),
       reason: reason ?? null,
@@ -130,24 +138,27 @@ export default class OrdersRefund extends ConsoleCommand {
   }
 
   private async summary(preview: RefundPreview) {
-    const { order } = preview
+    const { order, payment } = preview
     const money = (value: number) => formatAmount(value, order.currency)
-    const [employer, contractor] = await Promise.all([
-      User.findOrFail(order.employerId),
-      User.findOrFail(order.contractorId),
-    ])
-    const lines = [
-      `Order #${order.id} (${order.status}): ${money(order.amountCaptured)} captured from ` +
-        `${employer.email} for ${contractor.email}, ${money(preview.refunded)} refunded` +
+    const employer = await User.findOrFail(order.employerId)
+    const lines = await linesOf(order.id)
+    const line = preview.kind === 'new' ? preview.line : null
+    const contractorIds = line ? [line.contractorId] : lines.map((candidate) => candidate.contractorId)
+    const contractors = await User.query().whereIn('id', contractorIds)
+    const what = line && payment.flow === 'charge' ? `line #${line.id} “${line.title}” of order #${order.id}` : `Order #${order.id}`
+    const out = [
+      `${what} (payment ${payment.status.replaceAll('_', ' ')}): ${money(payment.amountCaptured)} captured from ` +
+        `${employer.email} for ${contractors.map((user) => user.email).join(', ')}, ` +
+        `${money(preview.refunded)} refunded` +
         (preview.pending ? `, ${money(preview.pending)} pending` : '') +
-        `, ${money(preview.left)} left (${order.stripePaymentIntentId}).`,
+        `, ${money(preview.left)} left (${payment.stripePaymentIntentId}).`,
     ]
     if (preview.kind === 'existing') {
-      lines.push(
+      out.push(
         `Refund #${preview.refund.id} of ${money(preview.refund.amount)} from an earlier run is ` +
           'still pending: it is completed (looked up on Stripe, sent with its own idempotency key if it never arrived).'
       )
-      return lines
+      return out
     }
     let who: string
     if (preview.covered && preview.share) {
@@ -157,6 +168,12 @@ export default class OrdersRefund extends ConsoleCommand {
         `${money(preview.share.owed)} share as a debit`
     } else if (!preview.reverseTransfer) {
       who = 'the platform pays all of it; the contractor keeps what they were paid'
+    } else if (preview.share && payment.flow === 'charge') {
+      who =
+        `the contractor gives back ${money(preview.share.reversal)} of their transfer` +
+        (preview.amount > preview.share.reversal
+          ? ` and the platform pays the other ${money(preview.amount - preview.share.reversal)}`
+          : '')
     } else if (preview.share) {
       who =
         `the contractor gives back ${money(preview.share.reversal)}` +
@@ -167,19 +184,20 @@ export default class OrdersRefund extends ConsoleCommand {
     } else {
       who = 'the contractor gives back their share'
     }
-    lines.push(`Refund ${money(preview.amount)} to ${employer.email}'s card: ${who}.`)
+    out.push(`Refund ${money(preview.amount)} to ${employer.email}: ${who}.`)
     if (this.platformCovers && preview.reverseTransfer) {
-      lines.push(
+      out.push(
         "If the contractor's balance cannot cover their share, the platform pays all of it and " +
           'the share is recorded as a debit the contractor owes.'
       )
     }
-    return lines
+    return out
   }
 
   private report(result: RefundResult) {
-    const { refund, order } = result
-    const money = (value: number) => formatAmount(value, order.currency)
+    const { refund, payment } = result
+    const order = { id: refund.orderId }
+    const money = (value: number) => formatAmount(value, payment.currency)
     if (result.refusedAttempt) {
       this.logger.warning(
         `Refund #${result.refusedAttempt.id} was refused: the contractor's Stripe balance cannot ` +
@@ -202,8 +220,8 @@ export default class OrdersRefund extends ConsoleCommand {
     } else {
       this.logger.success(
         `${done} of ${money(refund.amount)} on order #${order.id} succeeded (${refund.stripeRefundId}): ` +
-          `the order is ${order.status}, ${money(order.amountRefunded)} of ` +
-          `${money(order.amountCaptured)} refunded.`
+          `the payment is ${payment.status.replaceAll('_', ' ')}, ${money(payment.amountRefunded)} of ` +
+          `${money(payment.amountCaptured)} refunded.`
       )
     }
     if (result.debit) {

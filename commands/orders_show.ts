@@ -3,19 +3,39 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { DateTime } from 'luxon'
 import PaymentEvent from '#models/payment_event'
 import Refund from '#models/refund'
+import Transfer from '#models/transfer'
+import TransferReversal from '#models/transfer_reversal'
 import ContractorDebit from '#models/contractor_debit'
+import OrderLine from '#models/order_line'
+import Payment, { DEAD_STATUSES } from '#models/payment'
 import { ConsoleCommand } from '#services/console_command'
 import { findOrderArg } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
+import { basisPointsToPercent, type FeePlan } from '#money/fees'
+import { orderStatus } from '#domain/order_summary'
 
 function when(value: DateTime | null) {
   return value ? value.toUTC().toFormat("yyyy-MM-dd HH:mm:ss 'UTC'") : ''
 }
 
-/** Everything about one order: amounts, Stripe ids, refunds, debits, timeline */
+/** "10% + $0.30, min $1.00" */
+export function describeFeePlan(plan: FeePlan | null, currency: string) {
+  if (!plan) {
+    return 'not recorded (first-stage order)'
+  }
+  const parts = [basisPointsToPercent(plan.basisPoints)]
+  if (plan.fixed) parts.push(`+ ${formatAmount(plan.fixed, currency)}`)
+  if (plan.minimum !== null && plan.minimum !== undefined)
+    parts.push(`min ${formatAmount(plan.minimum, currency)}`)
+  if (plan.maximum !== null && plan.maximum !== undefined)
+    parts.push(`max ${formatAmount(plan.maximum, currency)}`)
+  return parts.join(' ')
+}
+
+/** Everything about one order: lines, payments, transfers, refunds, debits, timeline */
 export default class OrdersShow extends ConsoleCommand {
   static commandName = 'orders:show'
-  static description = 'Show one order: amounts, Stripe ids, refunds, debits and its timeline'
+  static description = 'Show one order: lines, payments, transfers, refunds, debits and its timeline'
 
   static options: CommandOptions = { startApp: true }
 
@@ -27,12 +47,29 @@ export default class OrdersShow extends ConsoleCommand {
 
   protected async perform() {
     const order = await findOrderArg(this.order)
-    await order.load((loader) => loader.load('employer').load('contractor').load('service'))
-    const [refunds, debits, events] = await Promise.all([
-      Refund.query().where('orderId', order.id).orderBy('id'),
-      ContractorDebit.query().where('orderId', order.id).orderBy('id'),
+    await order.load('employer')
+    const [lines, payments, events] = await Promise.all([
+      OrderLine.query().where('orderId', order.id).preload('contractor').orderBy('id'),
+      Payment.query().where('orderId', order.id).orderBy('id'),
       PaymentEvent.query().where('orderId', order.id).orderBy('id'),
     ])
+    const paymentIds = payments.map((payment) => payment.id)
+    const [transfers, refunds, debits] = await Promise.all([
+      Transfer.query().whereIn('paymentId', paymentIds).orderBy('id'),
+      Refund.query().whereIn('paymentId', paymentIds).orderBy('id'),
+      ContractorDebit.query().where('orderId', order.id).orderBy('id'),
+    ])
+    const reversals = transfers.length
+      ? await TransferReversal.query()
+          .whereIn(
+            'transferId',
+            transfers.map((transfer) => transfer.id)
+          )
+          .orderBy('id')
+      : []
+    const live =
+      payments.find((payment) => !DEAD_STATUSES.includes(payment.status)) ?? payments.at(-1) ?? null
+    const status = orderStatus(lines, live, 'admin')
     const money = (value: number | null) =>
       value === null ? '' : formatAmount(value, order.currency)
 
@@ -40,26 +77,70 @@ export default class OrdersShow extends ConsoleCommand {
       this.printJson({
         id: order.id,
         reference: order.reference,
-        status: order.status,
-        service: { id: order.serviceId, title: order.service.title },
+        status: status.label,
         employer: { id: order.employerId, email: order.employer.email },
-        contractor: { id: order.contractorId, email: order.contractor.email },
-        amount: order.amount,
+        total: order.total,
         currency: order.currency,
-        application_fee_amount: order.applicationFeeAmount,
-        amount_captured: order.amountCaptured,
-        amount_refunded: order.amountRefunded,
-        stripe_payment_intent_id: order.stripePaymentIntentId,
-        stripe_charge_id: order.stripeChargeId,
-        stripe_transfer_id: order.stripeTransferId,
-        hold_expires_at: order.holdExpiresAt?.toISO() ?? null,
-        cancellation_reason: order.cancellationReason,
-        failure_message: order.failureMessage,
-        disputed_at: order.disputedAt?.toISO() ?? null,
-        dispute_reason: order.disputeReason,
+        note: order.note,
         created_at: order.createdAt.toISO(),
+        lines: lines.map((line) => ({
+          id: line.id,
+          title: line.title,
+          service_id: line.serviceId,
+          contractor: { id: line.contractorId, email: line.contractor.email },
+          amount: line.amount,
+          fee_amount: line.feeAmount,
+          fee_plan: line.feePlan,
+          status: line.status,
+          decline_reason: line.declineReason,
+          accepted_at: line.acceptedAt?.toISO() ?? null,
+          delivered_at: line.deliveredAt?.toISO() ?? null,
+          approved_at: line.approvedAt?.toISO() ?? null,
+        })),
+        payments: payments.map((payment) => ({
+          id: payment.id,
+          flow: payment.flow,
+          method_type: payment.methodType,
+          status: payment.status,
+          pending_action: payment.pendingAction,
+          amount: payment.amount,
+          amount_captured: payment.amountCaptured,
+          amount_refunded: payment.amountRefunded,
+          application_fee_amount: payment.applicationFeeAmount,
+          stripe_fee: payment.stripeFee,
+          capture_before: payment.captureBefore?.toISO() ?? null,
+          expected_at: payment.expectedAt?.toISO() ?? null,
+          failure_message: payment.failureMessage,
+          cancellation_reason: payment.cancellationReason,
+          disputed: payment.disputed,
+          stripe_payment_intent_id: payment.stripePaymentIntentId,
+          stripe_charge_id: payment.stripeChargeId,
+        })),
+        transfers: transfers.map((transfer) => ({
+          id: transfer.id,
+          line_id: transfer.orderLineId,
+          kind: transfer.kind,
+          destination: transfer.destination,
+          amount: transfer.amount,
+          amount_reversed: transfer.amountReversed,
+          stripe_fee_share: transfer.stripeFeeShare,
+          status: transfer.status,
+          stripe_transfer_id: transfer.stripeTransferId,
+          failure_message: transfer.failureMessage,
+        })),
+        reversals: reversals.map((reversal) => ({
+          id: reversal.id,
+          transfer_id: reversal.transferId,
+          refund_id: reversal.refundId,
+          amount: reversal.amount,
+          status: reversal.status,
+          stripe_reversal_id: reversal.stripeReversalId,
+        })),
         refunds: refunds.map((refund) => ({
           id: refund.id,
+          payment_id: refund.paymentId,
+          line_id: refund.orderLineId,
+          cause: refund.cause,
           amount: refund.amount,
           status: refund.status,
           reason: refund.reason,
@@ -84,6 +165,8 @@ export default class OrdersShow extends ConsoleCommand {
         timeline: events.map((event) => ({
           at: event.createdAt.toISO(),
           type: event.type,
+          line_id: event.orderLineId,
+          payment_id: event.paymentId,
           from_status: event.fromStatus,
           to_status: event.toStatus,
           amount: event.amount,
@@ -96,49 +179,93 @@ export default class OrdersShow extends ConsoleCommand {
     }
 
     const details = this.ui.table()
-    details.head([`Order #${order.id}`, order.status])
-    const rows: [string, string][] = [
-      ['Service', `${order.service.title} (#${order.serviceId})`],
-      ['Employer', `${order.employer.email} (user ${order.employerId})`],
-      ['Contractor', `${order.contractor.email} (user ${order.contractorId})`],
-      ['Amount', `${money(order.amount)} ${order.currency.toUpperCase()}`],
-      ['Platform fee', money(order.applicationFeeAmount)],
-      ['Contractor share', money(order.amount - order.applicationFeeAmount)],
-      ['Captured', money(order.amountCaptured)],
-      ['Refunded', money(order.amountRefunded)],
-      ['Held until', order.isHeld ? when(order.holdExpiresAt) : ''],
-      ['PaymentIntent', order.stripePaymentIntentId ?? ''],
-      ['Charge', order.stripeChargeId ?? ''],
-      ['Transfer', order.stripeTransferId ?? ''],
-    ]
-    if (order.cancellationReason) rows.push(['Cancellation', order.cancellationReason])
-    if (order.failureMessage) rows.push(['Failure', order.failureMessage])
-    if (order.disputedAt)
-      rows.push(['Disputed', `${when(order.disputedAt)} ${order.disputeReason ?? ''}`])
-    for (const row of rows) {
-      details.row(row)
-    }
+    details.head([`Order #${order.id}`, status.label])
+    details.row(['Employer', `${order.employer.email} (user ${order.employerId})`])
+    details.row(['Total', `${money(order.total)} ${order.currency.toUpperCase()}`])
+    details.row(['Placed', when(order.createdAt)])
+    if (order.note) details.row(['Note', order.note])
     details.render()
+
+    const lineTable = this.ui.table()
+    lineTable.head(['Line', 'Work', 'Contractor', 'Amount', 'Fee (plan)', 'Receives'])
+    for (const line of lines) {
+      const transfer = transfers.find((candidate) => candidate.orderLineId === line.id)
+      lineTable.row([
+        `#${line.id} ${line.title}`,
+        line.status + (line.declineReason ? `: ${line.declineReason}` : ''),
+        line.contractor.email,
+        money(line.amount),
+        `${money(line.feeAmount)} (${describeFeePlan(line.feePlan, order.currency)})`,
+        money(line.amount - line.feeAmount - (transfer?.stripeFeeShare ?? 0)),
+      ])
+    }
+    lineTable.render()
+
+    for (const payment of payments) {
+      const table = this.ui.table()
+      table.head([`Payment #${payment.id}`, `${payment.status} (${payment.flow}, ${payment.methodType})`])
+      const rows: [string, string][] = [
+        ['Amount', money(payment.amount)],
+        ['Captured', money(payment.amountCaptured)],
+        ['Refunded', money(payment.amountRefunded)],
+        ['PaymentIntent', payment.stripePaymentIntentId ?? ''],
+        ['Charge', payment.stripeChargeId ?? ''],
+      ]
+      if (payment.applicationFeeAmount !== null) rows.push(['Platform fee', money(payment.applicationFeeAmount)])
+      if (payment.stripeFee !== null) rows.push(["Stripe's fee", money(payment.stripeFee)])
+      if (payment.status === 'authorized') rows.push(['Held until', when(payment.captureBefore)])
+      if (payment.status === 'processing') rows.push(['Expected', when(payment.expectedAt)])
+      if (payment.pendingAction)
+        rows.push(['Being sent', `${payment.pendingAction} by ${payment.pendingActionActor}`])
+      if (payment.cancellationReason) rows.push(['Cancellation', payment.cancellationReason])
+      if (payment.failureMessage) rows.push(['Failure', payment.failureMessage])
+      if (payment.disputed) rows.push(['Disputed', 'yes'])
+      for (const row of rows) {
+        table.row(row)
+      }
+      table.render()
+    }
+
+    if (transfers.length > 0) {
+      const table = this.ui.table()
+      table.head(['Transfer', 'Line', 'Amount', 'Reversed', 'Status', 'Stripe'])
+      for (const transfer of transfers) {
+        table.row([
+          `#${transfer.id} (${transfer.kind})`,
+          transfer.orderLineId ? `#${transfer.orderLineId}` : '',
+          money(transfer.amount),
+          money(transfer.amountReversed),
+          transfer.status + (transfer.failureMessage ? `: ${transfer.failureMessage}` : ''),
+          transfer.stripeTransferId ?? '',
+        ])
+      }
+      table.render()
+    }
 
     if (refunds.length > 0) {
       const table = this.ui.table()
-      table.head(['Refund', 'Amount', 'Status', 'Who pays', 'Stripe', 'By', 'When'])
+      table.head(['Refund', 'Amount', 'Status', 'Who pays', 'Stripe', 'By'])
       for (const refund of refunds) {
-        const who = refund.contractorOwes
-          ? `platform (contractor owes ${money(refund.contractorOwes)})`
-          : refund.reverseTransfer
-            ? refund.refundApplicationFee
-              ? 'contractor + platform fee'
-              : 'contractor (fee kept)'
-            : 'platform'
+        const reversal = reversals.find((candidate) => candidate.refundId === refund.id)
+        const who =
+          refund.cause === 'line_canceled'
+            ? 'platform (line not done)'
+            : refund.contractorOwes
+              ? `platform (contractor owes ${money(refund.contractorOwes)})`
+              : reversal
+                ? `contractor ${money(reversal.amount)} (${reversal.status}) + platform`
+                : refund.reverseTransfer
+                  ? refund.refundApplicationFee
+                    ? 'contractor + platform fee'
+                    : 'contractor (fee kept)'
+                  : 'platform'
         table.row([
-          `#${refund.id}`,
+          `#${refund.id}${refund.orderLineId ? ` line #${refund.orderLineId}` : ''}`,
           money(refund.amount),
           refund.status + (refund.failureMessage ? `: ${refund.failureMessage}` : ''),
           who,
           refund.stripeRefundId ?? '',
           refund.initiatedBy,
-          when(refund.createdAt),
         ])
       }
       table.render()
@@ -146,7 +273,7 @@ export default class OrdersShow extends ConsoleCommand {
 
     if (debits.length > 0) {
       const table = this.ui.table()
-      table.head(['Debit', 'Amount', 'Status', 'Reason', 'Stripe', 'By', 'When'])
+      table.head(['Debit', 'Amount', 'Status', 'Reason', 'Stripe', 'By'])
       for (const debit of debits) {
         table.row([
           `#${debit.id}`,
@@ -155,14 +282,13 @@ export default class OrdersShow extends ConsoleCommand {
           debit.reason,
           debit.stripeId ?? '',
           debit.initiatedBy,
-          when(debit.createdAt),
         ])
       }
       table.render()
     }
 
     const timeline = this.ui.table()
-    timeline.head(['When', 'Event', 'Status', 'Amount', 'Actor', 'Stripe', 'Note'])
+    timeline.head(['When', 'Event', 'Status', 'Amount', 'Actor', 'Note'])
     for (const event of events) {
       timeline.row([
         when(event.createdAt),
@@ -172,8 +298,7 @@ export default class OrdersShow extends ConsoleCommand {
           : '',
         money(event.amount),
         event.actor,
-        event.stripeId ?? '',
-        event.message ?? '',
+        [event.stripeId, event.message].filter(Boolean).join(' '),
       ])
     }
     timeline.render()

@@ -12,25 +12,29 @@ import { reconcile, type Drift, type ReconcileReport } from '#actions/reconcile/
 export default class StripeReconcile extends ConsoleCommand {
   static commandName = 'stripe:reconcile'
   static description =
-    'Compare orders, refunds and debits with Stripe; --fix applies what is missing'
+    'Compare payments, refunds, transfers and debits with Stripe; --fix applies what is missing'
   static help = [
-    'Checks every order (or those created since --since): status, captured and',
-    'refunded amounts, fee, charge and transfer, and its refunds; contractor',
-    'debits; webhook events stored but never applied. Each difference is listed',
-    'with what --fix does about it:',
+    'Checks every payment (or those created since --since): its status, captured',
+    'and refunded amounts, fee and charge against its PaymentIntent; its lines',
+    'against its status; its refunds; its transfers (amount, reversals,',
+    'destination); contractor debits; webhook events stored but never applied;',
+    'PaymentIntents no record of ours owns. Each difference is listed with what',
+    '--fix does about it:',
     '  - stored events are applied, first;',
-    '  - orders move forward to match their PaymentIntent (never backwards);',
-    "    refunded totals and missing ids follow Stripe's; refunds made on",
-    "    Stripe's Dashboard are recorded;",
-    '  - pending orders, refunds and debits (Stripe answered, or not, and the',
-    '    answer was never recorded) are looked up on Stripe: found, their',
+    '  - payments move forward to match their PaymentIntent (never backwards),',
+    "    and their lines follow; refunded totals and missing ids follow Stripe's;",
+    "    refunds made on Stripe's Dashboard are recorded;",
+    '  - captures, releases, transfers and canceled lines\' refunds the app had',
+    '    decided but got no answer for are sent again with their own keys;',
+    '  - pending payments, admin refunds and debits (Stripe answered, or not, and',
+    '    the answer was never recorded) are looked up on Stripe: found, their',
     '    outcome is recorded; not found and older than 10 minutes, they never',
     '    reached Stripe and are closed (failed; an owed debit stays owed);',
     '    younger ones are left alone (a note);',
     '  - failed refunds and debits, and owed debits, found on Stripe after all',
-    "    take Stripe's outcome.",
-    'Nothing new is ever sent to Stripe. Drifts that would move money or an',
-    'order backwards are left for a person.',
+    "    take Stripe's outcome;",
+    '  - a live hold no payment of ours owns is canceled.',
+    'Drifts that would move money or a payment backwards are left for a person.',
     'Exit code 0 when nothing is (left) out of line, 1 otherwise.',
   ]
 
@@ -88,8 +92,10 @@ export default class StripeReconcile extends ConsoleCommand {
       this.printJson(report)
       return
     }
-    const { orders, refunds, debits, events } = report.checked
-    const checked = `${orders} order(s), ${refunds} refund(s), ${debits} debit(s), ${events} stored event(s) checked`
+    const { payments, refunds, transfers, debits, events } = report.checked
+    const checked =
+      `${payments} payment(s), ${refunds} refund(s), ${transfers} transfer(s), ${debits} ` +
+      `debit(s), ${events} stored event(s) checked`
     for (const note of report.notes) {
       this.logger.info(note)
     }

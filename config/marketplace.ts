@@ -10,12 +10,29 @@ import env from '#start/env'
  * hold): an order the contractor has not delivered is released (status
  * "expired", nothing charged); a delivered order the employer has not approved
  * is captured (the work was done) unless HOLD_EXPIRY_DELIVERED=release.
+ *
+ * Lines of the charge flow (several lines, or a bank debit): a line nobody
+ * accepted within LINE_ACCEPT_DAYS is canceled and refunded; a delivered line
+ * nobody approved within AUTO_APPROVE_DAYS is approved, as escrow
+ * marketplaces do.
  */
 const marketplaceConfig = {
   holdMarginHours: 24,
   /** When Stripe did not say (no capture_before): its usual authorization validity */
   defaultHoldDays: 7,
   deliveredHoldPolicy: env.get('HOLD_EXPIRY_DELIVERED', 'capture') as 'capture' | 'release',
+  /** A line the contractor has not accepted this many days after the order is canceled and refunded */
+  lineAcceptDays: env.get('LINE_ACCEPT_DAYS', 7),
+  /** A delivered line the employer has not approved this many days after delivery is approved */
+  autoApproveDays: env.get('AUTO_APPROVE_DAYS', 14),
+  /**
+   * Off (default): the platform bears Stripe's processing fee on the charge
+   * flow, as it does on destination charges; each contractor receives their
+   * line's amount less its platform fee. On: each line's transfer is also
+   * reduced by its share of Stripe's fee on the charge (in proportion to the
+   * line amounts, shares adding up to the fee exactly).
+   */
+  stripeFeePassthrough: env.get('STRIPE_FEE_PASSTHROUGH', false),
 }
 
 export type MarketplaceConfig = typeof marketplaceConfig

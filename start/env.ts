@@ -51,6 +51,9 @@ const env = await Env.create(new URL('../', import.meta.url), {
   PLATFORM_FEE_FIXED: Env.schema.number.optional(),
   CONNECT_COUNTRY: Env.schema.string.optional(),
   HOLD_EXPIRY_DELIVERED: Env.schema.enum.optional(['capture', 'release'] as const),
+  LINE_ACCEPT_DAYS: Env.schema.number.optional(),
+  AUTO_APPROVE_DAYS: Env.schema.number.optional(),
+  STRIPE_FEE_PASSTHROUGH: Env.schema.boolean.optional(),
 })
 
 /**

@@ -1,167 +1,256 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import Order from '#models/order'
-import PaymentEvent from '#models/payment_event'
+import OrderLine from '#models/order_line'
+import Payment, { DEAD_STATUSES } from '#models/payment'
 import UserProfile from '#models/user_profile'
-import { ActionError } from '#exceptions/action_error'
-import { placeOrderValidator } from '#validators/orders'
+import { DomainError } from '#exceptions/domain_error'
+import { placeOrderValidator, declineValidator } from '#validators/orders'
 import { pageOf } from '#validators/pagination'
-import { placeOrder } from '#actions/orders/place_order'
-import { acceptOrder } from '#actions/orders/accept_order'
-import { deliverOrder } from '#actions/orders/deliver_order'
-import { captureOrder } from '#actions/orders/capture_order'
-import { cancelOrder } from '#actions/orders/cancel_order'
-import { assertOrderStatus, assertParty } from '#actions/orders/order_errors'
-import { authorizeOrder } from '#actions/orders/authorize_order'
+import { actors } from '#domain/actor'
+import { AUTHORIZATION_UNKNOWN, orderStatus, type Viewer } from '#domain/order_summary'
+import { placeOrder, authorizeOrderPayment, type Placement } from '#actions/orders/place_order'
+import { findOrderFor, loadOrderPage } from '#actions/orders/order_page'
+import { livePaymentOf } from '#actions/orders/order_parts'
+import { acceptLine } from '#actions/orders/accept_line'
+import { declineLine } from '#actions/orders/decline_line'
+import { deliverLine } from '#actions/orders/deliver_line'
+import { approveLines } from '#actions/orders/approve_line'
+import { cancelLines } from '#actions/orders/cancel_line'
 import { listCards } from '#actions/billing/list_cards'
 import { formatAmount } from '#money/amounts'
 import { isRecordId } from '#services/record_id'
+import type { DrivenWrite } from '#actions/orders/drive_order'
 
 const PER_PAGE = 20
 
-export default class OrdersController {
-  /** The order, when the user is one of its parties; 404 for everybody else */
-  async #findOwnOrder({ params, bouncer }: HttpContext) {
-    const id = Number(params.id)
-    if (!isRecordId(id)) {
-      throw new ActionError('Order not found.', 404)
-    }
-    const order = await Order.query()
-      .where('id', id)
-      .preload('service')
-      .preload('employer')
-      .preload('contractor')
-      .first()
-    if (!order || (await bouncer.with('OrderPolicy').denies('view', order))) {
-      throw new ActionError('Order not found.', 404)
-    }
-    return order
+function lineIdOf(params: Record<string, unknown>) {
+  if (params.line === undefined) {
+    return null
   }
+  const id = Number(params.line)
+  if (!isRecordId(id)) {
+    throw DomainError.notFound('Order line not found.')
+  }
+  return id
+}
 
+/** A Stripe write this request sent that got no answer: said honestly, never as done */
+function unansweredOf(driven: DrivenWrite[]) {
+  return driven.find((write) => write.outcome.kind === 'unknown')
+}
+
+export default class OrdersController {
   async index({ auth, request, view }: HttpContext) {
     const user = auth.getUserOrFail()
     const page = await pageOf(request.qs())
-    const orders = await Order.query()
-      .where(user.role === 'employer' ? 'employerId' : 'contractorId', user.id)
-      .preload('service')
-      .preload('employer')
-      .preload('contractor')
+    const viewer: Viewer = user.role === 'employer' ? 'employer' : 'contractor'
+    const query =
+      viewer === 'employer'
+        ? Order.query().where('employerId', user.id)
+        : Order.query().whereIn(
+            'id',
+            OrderLine.query().where('contractorId', user.id).select('orderId')
+          )
+    // One more than a page tells whether there is a next one, without counting them all
+    const found = await query
       .orderBy('id', 'desc')
-      .paginate(page, PER_PAGE)
-    orders.baseUrl('/orders')
-    return view.render('pages/orders/index', { orders })
+      .offset((page - 1) * PER_PAGE)
+      .limit(PER_PAGE + 1)
+      .preload('employer')
+    const orders = found.slice(0, PER_PAGE)
+    const ids = orders.map((order) => order.id)
+    const [lines, payments] = await Promise.all([
+      ids.length ? OrderLine.query().whereIn('orderId', ids).preload('contractor').orderBy('id') : [],
+      ids.length ? Payment.query().whereIn('orderId', ids).orderBy('id') : [],
+    ])
+    const rows = orders.map((order) => {
+      const orderLines = lines.filter((line) => line.orderId === order.id)
+      const mine = viewer === 'employer' ? orderLines : orderLines.filter((line) => line.contractorId === user.id)
+      const orderPayments = payments.filter((payment) => payment.orderId === order.id)
+      const payment =
+        orderPayments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ??
+        orderPayments.at(-1) ??
+        null
+      return {
+        order,
+        title: mine.length === 1 ? mine[0].title : `${mine.length} services`,
+        counterpart:
+          viewer === 'employer'
+            ? [...new Set(mine.map((line) => line.contractor.fullName))].join(', ')
+            : order.employer.fullName,
+        amount: viewer === 'employer' ? order.total : mine.reduce((sum, line) => sum + line.amount, 0),
+        status: orderStatus(orderLines, payment, viewer, user.id),
+      }
+    })
+    return view.render('pages/orders/index', {
+      rows,
+      page,
+      hasNext: found.length > PER_PAGE,
+    })
   }
 
   async show(ctx: HttpContext) {
-    const order = await this.#findOwnOrder(ctx)
-    const timeline = await PaymentEvent.query().where('orderId', order.id).orderBy('id', 'asc')
     const user = ctx.auth.getUserOrFail()
+    const order = await findOrderFor(user, ctx.params.id)
+    const page = await loadOrderPage(order, user)
     let cards: Awaited<ReturnType<typeof listCards>> = []
-    if (order.status === 'failed' && user.id === order.employerId) {
+    if (page.viewer === 'employer' && page.payment?.status === 'failed') {
       const profile = await UserProfile.findByOrFail('userId', user.id)
       cards = profile.stripeId
         ? await listCards(profile.stripeId, profile.defaultPaymentMethodId).catch(() => [])
         : []
     }
-    return ctx.view.render('pages/orders/show', { order, timeline, cards, formToken: randomUUID() })
+    return ctx.view.render('pages/orders/show', { ...page, cards, formToken: randomUUID() })
   }
 
   async store(ctx: HttpContext) {
     const { auth, request, response } = ctx
     const employer = auth.getUserOrFail()
     const input = await request.validateUsing(placeOrderValidator)
-    const order = await placeOrder(employer, {
-      serviceId: input.service_id,
+    const placement = await placeOrder(employer, {
+      serviceIds: [input.service_id],
       note: input.note ?? null,
       paymentMethodId: input.payment_method ?? null,
       formToken: input.form_token ?? null,
     })
-    this.#flashPlacement(ctx, order)
-    return response.redirect(`/orders/${order.id}`)
+    this.#flashPlacement(ctx, placement)
+    return response.redirect(`/orders/${placement.order.id}`)
   }
 
   /**
-   * An order whose authorization got no answer from Stripe: what Stripe did
-   * with the first attempt is looked up before a new one is made, so it can
-   * never place a second hold.
+   * A payment whose authorization got no answer from Stripe: what Stripe did
+   * with the first attempt is looked up before anything is sent again, so it
+   * can never place a second hold.
    */
   async retry(ctx: HttpContext) {
-    const order = await this.#findOwnOrder(ctx)
     const user = ctx.auth.getUserOrFail()
-    assertParty(order, user.id, 'employer')
-    assertOrderStatus(order, ['pending'], 'retry the payment')
-    const settled = await authorizeOrder(order.id, `user:${user.id}`, { retry: true })
-    this.#flashPlacement(ctx, settled)
+    const order = await findOrderFor(user, ctx.params.id)
+    if (order.employerId !== user.id) {
+      throw DomainError.forbidden(`Only the employer of order #${order.id} can do this.`)
+    }
+    const payment = await livePaymentOf(order.id)
+    if (!payment || payment.status !== 'pending') {
+      throw DomainError.conflict(`Cannot retry the payment: order #${order.id} is not waiting for one.`)
+    }
+    const placement = await authorizeOrderPayment(order, payment, { retry: true })
+    this.#flashPlacement(ctx, placement)
     return ctx.response.redirect(`/orders/${order.id}`)
   }
 
-  #flashPlacement({ session }: HttpContext, order: Order) {
-    if (order.status === 'authorized') {
-      session.flash(
-        'success',
-        `Your card is authorized for ${formatAmount(order.amount, order.currency)}. ` +
-          'You will be charged when you approve the work.'
-      )
-    } else if (order.status === 'pending' || order.status === 'failed') {
-      session.flash('error', order.failureMessage ?? 'The card could not be authorized.')
+  #flashPlacement({ session }: HttpContext, { payment }: Placement) {
+    const money = formatAmount(payment.amount, payment.currency)
+    switch (payment.status) {
+      case 'authorized':
+        session.flash(
+          'success',
+          `Your card is authorized for ${money}. You will be charged when you approve the work.`
+        )
+        break
+      case 'succeeded':
+        session.flash(
+          'success',
+          `You paid ${money}. Each contractor is paid when you approve their work.`
+        )
+        break
+      case 'processing':
+        session.flash(
+          'success',
+          `Your bank payment of ${money} is processing: it usually takes 4 business days.`
+        )
+        break
+      case 'pending':
+        session.flash('error', AUTHORIZATION_UNKNOWN)
+        break
+      case 'failed':
+        session.flash('error', payment.failureMessage ?? 'The payment could not be made.')
+        break
+      case 'requires_action':
+        session.flash('error', 'Your bank asks you to authenticate this payment.')
+        break
     }
   }
 
   async accept(ctx: HttpContext) {
-    const order = await this.#findOwnOrder(ctx)
-    await acceptOrder(order.id, ctx.auth.getUserOrFail())
+    const user = ctx.auth.getUserOrFail()
+    const order = await findOrderFor(user, ctx.params.id)
+    await acceptLine(order.id, lineIdOf(ctx.params), user)
     ctx.session.flash(
       'success',
-      'Order accepted. The payment stays held until the work is approved.'
+      'Accepted. You are paid when the employer approves the work you deliver.'
     )
     return ctx.response.redirect(`/orders/${order.id}`)
   }
 
   async decline(ctx: HttpContext) {
-    const order = await this.#findOwnOrder(ctx)
     const user = ctx.auth.getUserOrFail()
-    await cancelOrder(order.id, {
-      actor: `user:${user.id}`,
-      from: ['authorized'],
-      reason: 'abandoned',
-      check: (locked) => assertParty(locked, user.id, 'contractor'),
-    })
-    ctx.session.flash('success', "Order declined. The employer's card hold is released.")
+    const order = await findOrderFor(user, ctx.params.id)
+    const { reason } = await ctx.request.validateUsing(declineValidator)
+    await declineLine(order.id, lineIdOf(ctx.params), user, reason ?? null)
+    ctx.session.flash('success', "Declined. The employer's money for it goes back to them.")
     return ctx.response.redirect(`/orders/${order.id}`)
   }
 
   async deliver(ctx: HttpContext) {
-    const order = await this.#findOwnOrder(ctx)
-    await deliverOrder(order.id, ctx.auth.getUserOrFail())
+    const user = ctx.auth.getUserOrFail()
+    const order = await findOrderFor(user, ctx.params.id)
+    await deliverLine(order.id, lineIdOf(ctx.params), user)
     ctx.session.flash('success', 'Marked as delivered. The employer is asked to approve the work.')
     return ctx.response.redirect(`/orders/${order.id}`)
   }
 
   async approve(ctx: HttpContext) {
-    const order = await this.#findOwnOrder(ctx)
     const user = ctx.auth.getUserOrFail()
-    const captured = await captureOrder(order.id, {
-      actor: `user:${user.id}`,
-      from: ['delivered'],
-      check: (locked) => assertParty(locked, user.id, 'employer'),
-    })
-    ctx.session.flash(
-      'success',
-      `Work approved: ${formatAmount(captured.amountCaptured, captured.currency)} charged and sent to the contractor.`
-    )
+    const order = await findOrderFor(user, ctx.params.id)
+    if (order.employerId !== user.id) {
+      throw DomainError.forbidden(`Only the employer of order #${order.id} can approve the work.`)
+    }
+    const approval = await approveLines(order.id, lineIdOf(ctx.params), actors.party('employer', user.id))
+    const payment = await livePaymentOf(order.id)
+    if (unansweredOf(approval.driven)) {
+      ctx.session.flash(
+        'error',
+        'Approved, but Stripe did not answer yet, so the payment to the contractor is still pending. ' +
+          'It is sent again automatically, and never twice.'
+      )
+    } else if (payment?.flow === 'hold') {
+      ctx.session.flash(
+        'success',
+        `Work approved: ${formatAmount(payment.amountCaptured, payment.currency)} charged and sent to the contractor.`
+      )
+    } else {
+      const total = approval.lines.reduce((sum, line) => sum + line.amount - line.feeAmount, 0)
+      ctx.session.flash(
+        'success',
+        payment?.isCaptured
+          ? `Work approved: ${formatAmount(total, order.currency)} sent to the contractor${approval.lines.length > 1 ? 's' : ''}.`
+          : 'Work approved: the contractor is paid as soon as your payment clears.'
+      )
+    }
     return ctx.response.redirect(`/orders/${order.id}`)
   }
 
   async cancel(ctx: HttpContext) {
-    const order = await this.#findOwnOrder(ctx)
     const user = ctx.auth.getUserOrFail()
-    await cancelOrder(order.id, {
-      actor: `user:${user.id}`,
-      from: ['authorized'],
-      reason: 'requested_by_customer',
-      check: (locked) => assertParty(locked, user.id, 'employer'),
-    })
-    ctx.session.flash('success', 'Order canceled. The hold on your card is released.')
+    const order = await findOrderFor(user, ctx.params.id)
+    if (order.employerId !== user.id) {
+      throw DomainError.forbidden(`Only the employer of order #${order.id} can cancel it.`)
+    }
+    const { driven } = await cancelLines(order.id, lineIdOf(ctx.params), actors.party('employer', user.id))
+    const payment = await livePaymentOf(order.id)
+    if (unansweredOf(driven)) {
+      ctx.session.flash(
+        'error',
+        'Canceled, but Stripe did not answer yet, so your money is not back yet. It is sent again automatically.'
+      )
+    } else {
+      ctx.session.flash(
+        'success',
+        payment?.flow === 'hold'
+          ? 'Order canceled. The hold on your card is released.'
+          : 'Canceled. The price goes back to your payment method.'
+      )
+    }
     return ctx.response.redirect(`/orders/${order.id}`)
   }
 }

@@ -24,6 +24,9 @@ export default class ContractorDebit extends BaseModel {
   @column()
   declare orderId: number | null
 
+  @column()
+  declare orderLineId: number | null
+
   /** The refund this debit recovers the contractor's share of (platform-covers fallback) */
   @column()
   declare refundId: number | null
@@ -47,6 +50,10 @@ export default class ContractorDebit extends BaseModel {
 
   @column()
   declare failureMessage: string | null
+
+  /** Each collection of an owed debit is a new attempt with its own idempotency key */
+  @column()
+  declare attempts: number
 
   @column()
   declare initiatedBy: string

@@ -15,6 +15,15 @@ export default class PaymentEvent extends BaseModel {
   declare orderId: number | null
 
   @column()
+  declare orderLineId: number | null
+
+  @column()
+  declare paymentId: number | null
+
+  @column()
+  declare transferId: number | null
+
+  @column()
   declare contractorDebitId: number | null
 
   @column()

@@ -13,7 +13,19 @@ export default class Refund extends BaseModel {
   declare reference: string
 
   @column()
-  declare orderId: number
+  declare orderId: number | null
+
+  /** The payment refunded */
+  @column()
+  declare paymentId: number
+
+  /** The line the refund concerns (charge flow), if one */
+  @column()
+  declare orderLineId: number | null
+
+  /** admin: made from the console; line_canceled: a declined or canceled line's money back */
+  @column()
+  declare cause: 'admin' | 'line_canceled'
 
   /** Minor units of `currency` */
   @column()

@@ -39,6 +39,12 @@ export default class UserProfile extends BaseModel {
   declare feeFixedOverride: number | null
 
   @column()
+  declare feeMinimumOverride: number | null
+
+  @column()
+  declare feeMaximumOverride: number | null
+
+  @column()
   declare chargesEnabled: boolean
 
   @column()

@@ -68,17 +68,29 @@ export function toDecimalText(amount: number, currency: string): string {
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`
 }
 
+const formatters = new Map<string, Intl.NumberFormat>()
+
+/** One formatter per currency: building one costs ~40× formatting with it */
+function formatterFor(currency: string) {
+  const code = currency.toUpperCase()
+  let formatter = formatters.get(code)
+  if (!formatter) {
+    const exponent = currencyExponent(currency)
+    formatter = new Intl.NumberFormat('en-US', {
+      style: 'currency',
+      currency: code,
+      minimumFractionDigits: exponent,
+      maximumFractionDigits: exponent,
+    })
+    formatters.set(code, formatter)
+  }
+  return formatter
+}
+
 /** Minor units for people: 125000 usd → "$1,250.00", 1250 jpy → "¥1,250", -500 usd → "-$5.00" */
 export function formatAmount(amount: number, currency: string): string {
-  const exponent = currencyExponent(currency)
-  const formatter = new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  })
   // Intl takes a decimal string exactly, so no float rounding sneaks in
-  return formatter.format(toDecimalText(amount, currency) as unknown as number)
+  return formatterFor(currency).format(toDecimalText(amount, currency) as unknown as number)
 }
 
 export function assertMinorUnits(amount: number) {

@@ -1,33 +1,46 @@
 /*
 |--------------------------------------------------------------------------
-| The platform's commission
+| The platform's commission: fee plans
 |--------------------------------------------------------------------------
 |
-| fee = round_half_up(amount × basis_points / 10 000) + fixed, then clamped
-| to 0 ≤ fee ≤ amount.
+| fee = round_half_up(amount × basis_points / 10 000) + fixed, then raised
+| to the plan's minimum and lowered to its maximum (when it has them), and
+| finally kept within 0 ≤ fee ≤ amount.
 |
 | Basis points (1/100 of a percent) keep the percentage an integer:
 | 10% = 1000 bps, 12.5% = 1250 bps. Rounding is half up to the nearest minor
-| unit (0.5 cent → 1 cent), in integer arithmetic. A contractor's override
-| replaces the platform default (both its percentage and its fixed part).
+| unit (0.5 cent → 1 cent), in integer arithmetic. The fixed part, the
+| minimum and the maximum are minor units of the line's currency.
+|
+| Each contractor may have their own plan (set by an admin); otherwise the
+| platform default (PLATFORM_FEE_PERCENT, PLATFORM_FEE_FIXED) applies. The
+| plan in force is copied onto each order line when it is ordered.
 |
 */
 import { assertMinorUnits } from '#money/amounts'
 
-export interface FeePolicy {
+export interface FeePlan {
   basisPoints: number
   fixed: number
+  minimum?: number | null
+  maximum?: number | null
 }
 
-export function platformFee(amount: number, policy: FeePolicy): number {
+export function platformFee(amount: number, plan: FeePlan): number {
   assertMinorUnits(amount)
-  assertMinorUnits(policy.basisPoints)
-  assertMinorUnits(policy.fixed)
+  assertMinorUnits(plan.basisPoints)
+  assertMinorUnits(plan.fixed)
   if (amount <= 0) {
     return 0
   }
-  const proportional = Math.floor((amount * policy.basisPoints + 5000) / 10_000)
-  return Math.min(amount, Math.max(0, proportional + policy.fixed))
+  let fee = Number((BigInt(amount) * BigInt(plan.basisPoints) + 5000n) / 10_000n) + plan.fixed
+  if (plan.minimum !== null && plan.minimum !== undefined) {
+    fee = Math.max(fee, plan.minimum)
+  }
+  if (plan.maximum !== null && plan.maximum !== undefined) {
+    fee = Math.min(fee, plan.maximum)
+  }
+  return Math.min(amount, Math.max(0, fee))
 }
 
 /**
@@ -43,4 +56,13 @@ export function percentToBasisPoints(percent: string): number {
     throw new Error(`A percentage cannot exceed 100 (got ${percent})`)
   }
   return basisPoints
+}
+
+/** 1250 → "12.5%", 1000 → "10%" */
+export function basisPointsToPercent(basisPoints: number): string {
+  const whole = Math.floor(basisPoints / 100)
+  const fraction = String(basisPoints % 100)
+    .padStart(2, '0')
+    .replace(/0+$/, '')
+  return `${whole}${fraction ? `.${fraction}` : ''}%`
 }

@@ -1,7 +1,9 @@
 import { DateTime } from 'luxon'
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
 import { CURRENCY_CODES } from '#money/currencies'
-import Order, { ORDER_STATUSES } from '#models/order'
+import Order from '#models/order'
+import Payment, { PAYMENT_STATUSES } from '#models/payment'
+import { LINE_STATUSES } from '#models/order_line'
 import User, { normalizeEmail } from '#models/user'
 import { ActionError } from '#exceptions/action_error'
 import { AmountError, parseAmount } from '#money/amounts'
@@ -31,11 +33,24 @@ export function parseAmountFlag(text: string | undefined, currency: string, flag
   return amount
 }
 
+/** A line given as --line=7 or --line=#7 (null when not given) */
+export function parseLineFlag(text: string | undefined) {
+  if (text === undefined) {
+    return null
+  }
+  const match = /^#?(\d{1,9})$/.exec(String(text).trim())
+  if (!match) {
+    throw new ActionError(`--line must be a line number from orders:show (7 or #7).`, 422)
+  }
+  return Number(match[1])
+}
+
 /** An order given as 42, #42 or its PaymentIntent id (pi_…) */
 export async function findOrderArg(text: string | undefined) {
   const value = String(text ?? '').trim()
   if (/^pi_[A-Za-z0-9]+$/.test(value)) {
-    const order = await Order.findBy('stripePaymentIntentId', value)
+    const payment = await Payment.findBy('stripePaymentIntentId', value)
+    const order = payment?.orderId ? await Order.find(payment.orderId) : null
     if (!order) {
       throw new ActionError(`No order has the PaymentIntent ${value}.`, 404)
     }
@@ -89,10 +104,12 @@ export async function findContractorArg(text: string | undefined) {
   return findUserByEmail(value, 'contractor')
 }
 
-const statusList = ORDER_STATUSES.join(', ')
+/** An order matches a status when its payment or one of its lines has it */
+export const ORDER_FILTER_STATUSES = [...new Set([...PAYMENT_STATUSES, ...LINE_STATUSES])]
+const statusList = ORDER_FILTER_STATUSES.join(', ')
 
 export const listOrdersValidator = vine.create({
-  status: vine.array(vine.enum(ORDER_STATUSES)).optional(),
+  status: vine.array(vine.enum(ORDER_FILTER_STATUSES)).optional(),
   employer: vine.string().trim().email().optional(),
   contractor: vine.string().trim().email().optional(),
   limit: vine.number().withoutDecimals().range([1, 1000]),

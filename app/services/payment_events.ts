@@ -3,6 +3,9 @@ import PaymentEvent from '#models/payment_event'
 
 export interface PaymentEventData {
   orderId?: number | null
+  orderLineId?: number | null
+  paymentId?: number | null
+  transferId?: number | null
   contractorDebitId?: number | null
   refundId?: number | null
   actor: string

@@ -13,3 +13,8 @@ export const placeOrderValidator = vine.create({
   /** Rendered into the order form: the same form submitted twice is one order */
   form_token: vine.string().uuid().optional(),
 })
+
+/** A contractor may say why they decline */
+export const declineValidator = vine.create({
+  reason: vine.string().trim().maxLength(500).optional(),
+})

@@ -1,27 +1,33 @@
-import type Stripe from 'stripe'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ContractorDebit from '#models/contractor_debit'
+import OrderLine from '#models/order_line'
 import Order from '#models/order'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
 import { getCurrency, isSupportedCurrency } from '#money/currencies'
-import { stripe } from '#stripe/client'
-import { idempotencyKey } from '#stripe/idempotency'
-import { describeStripeError, isStripeError, reportStripeError } from '#stripe/errors'
+import { sendToStripe } from '#stripe/write'
+import {
+  connectedBalance,
+  lockContractor,
+  sendDebit,
+} from '#actions/contractors/debit_records'
+
+export { connectedBalance } from '#actions/contractors/debit_records'
 
 /*
 |--------------------------------------------------------------------------
 | Account debits: the platform takes money from a contractor's balance
 |--------------------------------------------------------------------------
 |
-| A charge on the platform with `source=acct_…` (Stripe §7). Same steps as
-| refunds: under a lock on the contractor's profile the debit row is written
-| (pending) and committed before Stripe is called; then Stripe is called with
-| the key "contractor_debit:<id>:<uuid>:create" and the answer recorded.
+| 1. The contractor's available balance is read: a debit it cannot cover is
+|    refused with the figures, and nothing is written.
+| 2. Under a lock on the contractor's profile the debit row is written
+|    (pending) and committed.
+| 3. It is sent with its own key (`sendDebit`) and the answer recorded.
 |
 | Re-runs: a debit of the same contractor, amount, currency and order that is
 | pending or succeeded is taken to be the same request run again (completed
@@ -52,279 +58,6 @@ export interface DebitResult {
   debit: ContractorDebit
 }
 
-/** Length of the failure_message column of refunds and contractor debits */
-export const FAILURE_MESSAGE_LENGTH = 255
-
-/** The Stripe transfer group that finds a debit's charge again on Stripe */
-export function debitTransferGroup(debit: ContractorDebit) {
-  return `crewpay_debit_${debit.reference}`
-}
-
-/**
- * Runs `work` with the contractor's profile row locked: debits of one
- * contractor (console runs, re-runs, reconciliation) queue up on it.
- */
-export async function withLockedContractor<T>(
-  contractorId: number,
-  work: (profile: UserProfile, trx: TransactionClientContract) => Promise<T>
-): Promise<T> {
-  return db.transaction(async (trx) => {
-    const profile = await UserProfile.query({ client: trx })
-      .where('userId', contractorId)
-      .forUpdate()
-      .first()
-    if (!profile?.stripeId?.startsWith('acct_')) {
-      throw new ActionError(
-        'This contractor has no Stripe account yet: there is nothing to debit.',
-        409
-      )
-    }
-    return work(profile, trx)
-  })
-}
-
-/**
- * Our debit on Stripe: by its id, or by the transfer group every attempt of
- * it carries (an owed debit may have been tried more than once), one that
- * did not fail first
- */
-export async function findDebitOnStripe(debit: ContractorDebit) {
-  if (debit.stripeId) {
-    const charge = await stripe().charges.retrieve(debit.stripeId)
-    if (charge.status !== 'failed') {
-      return charge
-    }
-  }
-  const found = await stripe().charges.list({
-    transfer_group: debitTransferGroup(debit),
-    limit: 10,
-  })
-  return found.data.find((charge) => charge.status !== 'failed') ?? found.data[0] ?? null
-}
-
-/** A connected account's Stripe balance in a currency (null when Stripe does not say) */
-export async function connectedBalance(accountId: string, currency: string) {
-  try {
-    const balance = await stripe().balance.retrieve({}, { stripeAccount: accountId })
-    const inCurrency = (entries: { amount: number; currency: string }[]) =>
-      entries
-        .filter((entry) => entry.currency === currency)
-        .reduce((total, entry) => total + entry.amount, 0)
-    return { available: inCurrency(balance.available), pending: inCurrency(balance.pending) }
-  } catch {
-    return null
-  }
-}
-
-/**
- * Closes a locked debit Stripe refused or never saw: failed, or back to owed
- * when a platform-covered refund recorded it (it can be collected again)
- */
-export async function failDebit(
-  trx: TransactionClientContract,
-  debit: ContractorDebit,
-  message: string,
-  actor: string
-) {
-  const from = debit.status
-  const to = debit.refundId ? 'owed' : 'failed'
-  debit.useTransaction(trx)
-  debit.merge({ status: to, failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
-  await debit.save()
-  await recordPaymentEvent(trx, {
-    orderId: debit.orderId,
-    contractorDebitId: debit.id,
-    refundId: debit.refundId,
-    actor,
-    type: 'contractor_debit.failed',
-    fromStatus: from,
-    toStatus: to,
-    amount: debit.amount,
-    currency: debit.currency,
-    message,
-  })
-  return to
-}
-
-/**
- * Records Stripe's answer on a locked debit row (used by the debit, its
- * re-runs and reconciliation)
- */
-export async function applyStripeDebit(
-  trx: TransactionClientContract,
-  debit: ContractorDebit,
-  charge: Stripe.Charge,
-  actor: string
-) {
-  const from = debit.status
-  const status =
-    charge.status === 'succeeded' ? 'succeeded' : charge.status === 'failed' ? 'failed' : 'pending'
-  debit.useTransaction(trx)
-  debit.merge({
-    stripeId: charge.id,
-    status,
-    failureMessage: status === 'failed' ? (charge.failure_message ?? 'Stripe: failed') : null,
-  })
-  await debit.save()
-  if (from !== status) {
-    await recordPaymentEvent(trx, {
-      orderId: debit.orderId,
-      contractorDebitId: debit.id,
-      refundId: debit.refundId,
-      actor,
-      type: `contractor_debit.${status}`,
-      fromStatus: from,
-      toStatus: status,
-      amount: debit.amount,
-      currency: debit.currency,
-      stripeId: charge.id,
-      message: debit.reason,
-    })
-  }
-  return status
-}
-
-type Driven =
-  | { kind: 'succeeded' | 'already_done'; debit: ContractorDebit }
-  | { kind: 'failed' | 'closed' | 'unknown' | 'pending'; debit: ContractorDebit }
-
-/**
- * Sends a pending debit to Stripe with the key from its row (after looking
- * for it on Stripe when an earlier run may have sent it), under the
- * contractor's lock. A refusal fails the debit, or leaves it owed when it was
- * being collected.
- */
-async function driveDebit(
-  debitId: number,
-  contractorId: number,
-  actor: string,
-  options: { fresh: boolean }
-): Promise<Driven> {
-  return withLockedContractor(contractorId, async (profile, trx) => {
-    const debit = await ContractorDebit.query({ client: trx })
-      .where('id', debitId)
-      .forUpdate()
-      .firstOrFail()
-    if (debit.status === 'succeeded') {
-      return { kind: 'already_done', debit }
-    }
-    if (debit.status !== 'pending') {
-      return { kind: 'closed', debit }
-    }
-
-    let charge: Stripe.Charge | null = null
-    if (!options.fresh) {
-      try {
-        charge = await findDebitOnStripe(debit)
-      } catch (error) {
-        if (describeStripeError(error).isTransient) {
-          return { kind: 'unknown', debit }
-        }
-        throw error
-      }
-    }
-    if (charge?.status === 'failed' && debit.refundId) {
-      // An earlier collection Stripe refused: this one is a new attempt
-      charge = null
-    }
-    if (!charge) {
-      // An owed debit may be collected more than once (each refusal leaves it
-      // owed); each attempt has its own key
-      const attempt = await debitAttempt(trx, debit)
-      try {
-        charge = await stripe().charges.create(
-          {
-            amount: debit.amount,
-            currency: debit.currency,
-            source: profile.stripeId!,
-            description: `Crewpay debit #${debit.id}: ${debit.reason}`.slice(0, 350),
-            transfer_group: debitTransferGroup(debit),
-            metadata: {
-              crewpay_debit: debit.reference,
-              contractor_debit_id: String(debit.id),
-              contractor_id: String(debit.contractorId),
-              ...(debit.orderId ? { order_id: String(debit.orderId) } : {}),
-            },
-          },
-          {
-            idempotencyKey:
-              attempt > 1
-                ? idempotencyKey('contractor_debit', debit, 'create', attempt)
-                : idempotencyKey('contractor_debit', debit, 'create'),
-          }
-        )
-      } catch (error) {
-        const described = reportStripeError(error, {
-          contractorDebitId: debit.id,
-          operation: 'account_debit',
-        })
-        if (described.isTransient) {
-          return { kind: 'unknown', debit }
-        }
-        let message = described.message
-        if (isStripeError(error) && error.code === 'balance_insufficient') {
-          const balance = await connectedBalance(profile.stripeId!, debit.currency)
-          message =
-            "The contractor's available Stripe balance" +
-            (balance === null ? '' : ` (${formatAmount(balance.available, debit.currency)})`) +
-            ` cannot cover this ${formatAmount(debit.amount, debit.currency)} debit: nothing was charged.`
-        }
-        await failDebit(trx, debit, message, actor)
-        return { kind: 'failed', debit }
-      }
-    }
-
-    const status = await applyStripeDebit(trx, debit, charge, actor)
-    return {
-      kind: status === 'succeeded' ? 'succeeded' : status === 'failed' ? 'failed' : 'pending',
-      debit,
-    }
-  })
-}
-
-/** 1 for a debit's first request to Stripe, n for the nth collection of an owed debit */
-async function debitAttempt(trx: TransactionClientContract, debit: ContractorDebit) {
-  if (!debit.refundId) {
-    return 1
-  }
-  const rows = await trx
-    .from('payment_events')
-    .where('contractor_debit_id', debit.id)
-    .where('type', 'contractor_debit.requested')
-    .count('* as total')
-  return Math.max(1, Number(rows[0].total))
-}
-
-function outcomeOf(driven: Driven, resumed: boolean): DebitResult {
-  switch (driven.kind) {
-    case 'succeeded':
-    case 'already_done':
-      return { outcome: driven.kind, resumed, debit: driven.debit }
-    case 'unknown':
-      throw new ActionError(
-        `Stripe did not answer: debit #${driven.debit.id} of ` +
-          `${formatAmount(driven.debit.amount, driven.debit.currency)} stays pending. Run the same ` +
-          'command again to complete it (it reuses the same idempotency key), or stripe:reconcile --fix.',
-        503
-      )
-    case 'pending':
-      throw new ActionError(
-        `Debit #${driven.debit.id} is not final on Stripe yet; stripe:reconcile will record the outcome.`,
-        503
-      )
-    case 'failed':
-      throw new ActionError(
-        `Stripe refused debit #${driven.debit.id}: ${driven.debit.failureMessage ?? 'no reason given.'}`,
-        409
-      )
-    case 'closed':
-      throw new ActionError(
-        `Debit #${driven.debit.id} is ${driven.debit.status}: ${driven.debit.failureMessage ?? 'nothing to do.'}`,
-        409
-      )
-  }
-}
-
 /**
  * The debit an earlier run of the same request made: same contractor, amount,
  * currency and order, pending (first) or succeeded
@@ -349,77 +82,122 @@ export function findSameDebit(
 
 /**
  * Refuses a debit Stripe would refuse or that makes no sense: not a positive
- * amount, under Stripe's minimum, not in the account's currency, an order of
- * another contractor, a contractor without a Stripe account
+ * amount, under Stripe's minimum, not in the account's currency, an order
+ * without a line of this contractor, a contractor without a Stripe account
  */
 export async function assertDebitable(
   input: Pick<DebitInput, 'contractor' | 'amount' | 'currency' | 'orderId'>,
-  profile?: UserProfile,
+  profile?: UserProfile | null,
   trx?: TransactionClientContract
 ) {
   const currency = input.currency.toLowerCase()
   if (!isSupportedCurrency(currency)) {
-    throw new ActionError(`Crewpay does not take payments in "${input.currency}".`, 422)
+    throw DomainError.invalid(`Crewpay does not take payments in "${input.currency}".`)
   }
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
-    throw new ActionError('The amount to debit must be more than zero.', 422)
+    throw DomainError.invalid('The amount to debit must be more than zero.')
   }
   const minimum = getCurrency(currency).minimumCharge
   if (input.amount < minimum) {
-    throw new ActionError(
-      `Stripe cannot debit less than ${formatAmount(minimum, currency)} in ${currency.toUpperCase()}.`,
-      422
+    throw DomainError.invalid(
+      `Stripe cannot debit less than ${formatAmount(minimum, currency)} in ${currency.toUpperCase()}.`
     )
   }
   const accountProfile = profile ?? (await UserProfile.findBy('userId', input.contractor.id))
   if (!accountProfile?.stripeId?.startsWith('acct_')) {
-    throw new ActionError(
-      `${input.contractor.email} has no Stripe account yet: there is nothing to debit.`,
-      409
+    throw DomainError.conflict(
+      `${input.contractor.email} has no Stripe account yet: there is nothing to debit.`
     )
   }
   if (accountProfile.defaultCurrency !== currency) {
-    throw new ActionError(
+    throw DomainError.invalid(
       `Account debits must be in the contractor's account currency ` +
-        `(${accountProfile.defaultCurrency.toUpperCase()}), not ${currency.toUpperCase()}.`,
-      422
+        `(${accountProfile.defaultCurrency.toUpperCase()}), not ${currency.toUpperCase()}.`
     )
   }
   if (input.orderId) {
     const order = await Order.find(input.orderId, trx ? { client: trx } : {})
     if (!order) {
-      throw new ActionError(`Order #${input.orderId} does not exist.`, 404)
+      throw DomainError.notFound(`Order #${input.orderId} does not exist.`)
     }
-    if (order.contractorId !== input.contractor.id) {
-      throw new ActionError(
-        `Order #${order.id} is not one of ${input.contractor.email}'s orders.`,
-        422
-      )
+    const line = await OrderLine.query(trx ? { client: trx } : {})
+      .where('orderId', order.id)
+      .where('contractorId', input.contractor.id)
+      .first()
+    if (!line) {
+      throw DomainError.invalid(`Order #${order.id} is not one of ${input.contractor.email}'s orders.`)
     }
   }
   return accountProfile
 }
 
-/**
- * Debits a contractor's Stripe balance. See the top of this file for the
- * steps and re-runs.
- */
+/** Refuses, with the figures, a debit the contractor's available balance cannot cover */
+async function assertBalanceCovers(profile: UserProfile, amount: number, currency: string) {
+  const balance = await connectedBalance(profile.stripeId!, currency)
+  if (balance && balance.available < amount) {
+    throw DomainError.conflict(
+      `The contractor's available Stripe balance (${formatAmount(balance.available, currency)}` +
+        (balance.pending ? `, ${formatAmount(balance.pending, currency)} more pending` : '') +
+        `) cannot cover this ${formatAmount(amount, currency)} debit: nothing was charged.`
+    )
+  }
+}
+
+async function sendAndReport(debit: ContractorDebit, resumed: boolean): Promise<DebitResult> {
+  const outcome = await sendToStripe(sendDebit, debit, {
+    lookFirst: resumed,
+    writtenAt: debit.updatedAt,
+  })
+  const row = await ContractorDebit.findOrFail(debit.id)
+  if (outcome.kind === 'unknown') {
+    throw DomainError.unavailable(
+      `Stripe did not answer: debit #${row.id} of ${formatAmount(row.amount, row.currency)} stays ` +
+        'pending. Run the same command again to complete it (it reuses the same idempotency key), ' +
+        'or stripe:reconcile --fix.'
+    )
+  }
+  switch (row.status) {
+    case 'succeeded':
+      return { outcome: 'succeeded', resumed, debit: row }
+    case 'pending':
+      throw DomainError.unavailable(
+        `Debit #${row.id} is not final on Stripe yet; stripe:reconcile will record the outcome.`
+      )
+    default:
+      throw DomainError.conflict(
+        `Stripe refused debit #${row.id}: ${row.failureMessage ?? 'no reason given.'}`
+      )
+  }
+}
+
+/** Debits a contractor's Stripe balance. See the top of this file for the steps and re-runs. */
 export async function debitContractor(input: DebitInput): Promise<DebitResult> {
   const currency = input.currency.toLowerCase()
-  const opened = await withLockedContractor(input.contractor.id, async (profile, trx) => {
-    await assertDebitable(input, profile, trx)
-
-    if (!input.repeat) {
-      const earlier = await findSameDebit(input, trx)
-      if (earlier) {
-        return { debit: earlier, existing: true }
-      }
+  const profile = await assertDebitable(input)
+  if (!input.repeat) {
+    const earlier = await findSameDebit(input)
+    if (earlier?.status === 'succeeded') {
+      return { outcome: 'already_done', resumed: false, debit: earlier }
     }
+    if (earlier) {
+      return sendAndReport(earlier, true)
+    }
+  }
+  await assertBalanceCovers(profile, input.amount, currency)
 
-    const debit = await ContractorDebit.create(
+  const debit = await db.transaction(async (trx) => {
+    await lockContractor(trx, input.contractor.id)
+    const line = input.orderId
+      ? await OrderLine.query({ client: trx })
+          .where('orderId', input.orderId)
+          .where('contractorId', input.contractor.id)
+          .first()
+      : null
+    const row = await ContractorDebit.create(
       {
         contractorId: input.contractor.id,
         orderId: input.orderId ?? null,
+        orderLineId: line?.id ?? null,
         amount: input.amount,
         currency,
         reason: input.reason,
@@ -429,22 +207,19 @@ export async function debitContractor(input: DebitInput): Promise<DebitResult> {
       { client: trx }
     )
     await recordPaymentEvent(trx, {
-      orderId: debit.orderId,
-      contractorDebitId: debit.id,
+      orderId: row.orderId,
+      orderLineId: row.orderLineId,
+      contractorDebitId: row.id,
       actor: input.actor,
       type: 'contractor_debit.requested',
       toStatus: 'pending',
-      amount: debit.amount,
+      amount: row.amount,
       currency,
-      message: debit.reason,
+      message: row.reason,
     })
-    return { debit, existing: false }
+    return row
   })
-
-  const driven = await driveDebit(opened.debit.id, input.contractor.id, input.actor, {
-    fresh: !opened.existing,
-  })
-  return outcomeOf(driven, opened.existing && driven.kind !== 'already_done')
+  return sendAndReport(debit, false)
 }
 
 /**
@@ -458,25 +233,35 @@ export async function collectOwedDebit(
   debitId: number,
   actor: string
 ): Promise<DebitResult> {
-  const opened = await withLockedContractor(contractor.id, async (_profile, trx) => {
+  const found = await ContractorDebit.find(debitId)
+  if (!found || found.contractorId !== contractor.id) {
+    throw DomainError.notFound(`${contractor.email} has no debit #${debitId}.`)
+  }
+  if (found.status === 'owed') {
+    const profile = await assertDebitable({ ...found, contractor, orderId: null })
+    await assertBalanceCovers(profile, found.amount, found.currency)
+  }
+  const opened = await db.transaction(async (trx) => {
+    await lockContractor(trx, contractor.id)
     const debit = await ContractorDebit.query({ client: trx })
       .where('id', debitId)
       .forUpdate()
-      .first()
-    if (!debit || debit.contractorId !== contractor.id) {
-      throw new ActionError(`${contractor.email} has no debit #${debitId}.`, 404)
-    }
+      .firstOrFail()
     if (debit.status === 'failed') {
-      throw new ActionError(`Debit #${debit.id} failed: ${debit.failureMessage ?? ''}`.trim(), 409)
+      throw DomainError.conflict(`Debit #${debit.id} failed: ${debit.failureMessage ?? ''}`.trim())
     }
     if (debit.status !== 'owed') {
       return { debit, existing: true }
     }
     debit.useTransaction(trx)
-    debit.status = 'pending'
+    debit.merge({
+      status: 'pending',
+      attempts: debit.attempts + (debit.failureMessage ? 1 : 0),
+    })
     await debit.save()
     await recordPaymentEvent(trx, {
       orderId: debit.orderId,
+      orderLineId: debit.orderLineId,
       contractorDebitId: debit.id,
       refundId: debit.refundId,
       actor,
@@ -489,6 +274,9 @@ export async function collectOwedDebit(
     })
     return { debit, existing: false }
   })
-  const driven = await driveDebit(opened.debit.id, contractor.id, actor, { fresh: false })
-  return outcomeOf(driven, opened.existing && driven.kind !== 'already_done')
+  if (opened.existing && opened.debit.status === 'succeeded') {
+    return { outcome: 'already_done', resumed: false, debit: opened.debit }
+  }
+  // Looked up first: an earlier attempt whose answer was lost may have gone through
+  return sendAndReport(opened.debit, true)
 }

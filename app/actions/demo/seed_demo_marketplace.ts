@@ -5,10 +5,11 @@ import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
 import { addCard } from '#actions/billing/add_card'
 import { onboardWithTestValues } from '#actions/demo/onboard_with_test_values'
 import { placeOrder } from '#actions/orders/place_order'
-import { acceptOrder } from '#actions/orders/accept_order'
-import { deliverOrder } from '#actions/orders/deliver_order'
-import { captureOrder } from '#actions/orders/capture_order'
-import { cancelOrder } from '#actions/orders/cancel_order'
+import { acceptLine } from '#actions/orders/accept_line'
+import { deliverLine } from '#actions/orders/deliver_line'
+import { approveLines } from '#actions/orders/approve_line'
+import { cancelLines } from '#actions/orders/cancel_line'
+import { actors } from '#domain/actor'
 
 /** Demo logins (listed in the README); the password is the same for all */
 export const DEMO_PASSWORD = 'crewpay-demo-2026'
@@ -104,24 +105,29 @@ export async function seedDemoMarketplace(log: (line: string) => void = () => {}
     }
   }
 
-  const actor = `user:${employer.id}`
-  const place = (service: Service) =>
-    placeOrder(employer, { serviceId: service.id, note: 'Demo order' })
+  const employerActor = actors.party('employer', employer.id)
+  const place = async (...chosen: Service[]) =>
+    (
+      await placeOrder(employer, {
+        serviceIds: chosen.map((service) => service.id),
+        note: 'Demo order',
+      })
+    ).order
   const contractorOf = (service: Service) => User.findOrFail(service.contractorId)
 
   // One order in each state along the lifecycle
   await place(services[0])
   const accepted = await place(services[2])
-  await acceptOrder(accepted.id, await contractorOf(services[2]))
+  await acceptLine(accepted.id, null, await contractorOf(services[2]))
   const delivered = await place(services[4])
-  await acceptOrder(delivered.id, await contractorOf(services[4]))
-  await deliverOrder(delivered.id, await contractorOf(services[4]))
+  await acceptLine(delivered.id, null, await contractorOf(services[4]))
+  await deliverLine(delivered.id, null, await contractorOf(services[4]))
   const paid = await place(services[1])
-  await acceptOrder(paid.id, await contractorOf(services[1]))
-  await deliverOrder(paid.id, await contractorOf(services[1]))
-  await captureOrder(paid.id, { actor, from: ['delivered'] })
+  await acceptLine(paid.id, null, await contractorOf(services[1]))
+  await deliverLine(paid.id, null, await contractorOf(services[1]))
+  await approveLines(paid.id, null, employerActor)
   const canceled = await place(services[3])
-  await cancelOrder(canceled.id, { actor, from: ['authorized'], reason: 'requested_by_customer' })
+  await cancelLines(canceled.id, null, employerActor)
 
   log(`Demo marketplace seeded: log in as ${DEMO_EMPLOYER} / ${DEMO_PASSWORD}`)
   return true

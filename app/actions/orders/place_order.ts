@@ -1,24 +1,38 @@
+import db from '@adonisjs/lucid/services/db'
 import type User from '#models/user'
 import Order from '#models/order'
+import OrderLine from '#models/order_line'
+import Payment, { type PaymentFlow, type PaymentMethodType } from '#models/payment'
 import Service from '#models/service'
 import UserProfile from '#models/user_profile'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { requireStripeCustomer } from '#actions/billing/ensure_customer'
 import { findCustomerCard } from '#actions/billing/list_cards'
-import { authorizeOrder } from '#actions/orders/authorize_order'
-import { orderFee } from '#actions/orders/order_fee'
+import { feePlanFor } from '#actions/contractors/fee_plans'
+import { platformFee } from '#money/fees'
 import { recordPaymentEvent } from '#services/payment_events'
+import { sendToStripe, type WriteOutcome } from '#stripe/write'
+import { authorizePayment } from '#actions/payments/authorize_payment'
+import { livePaymentOf } from '#actions/orders/order_parts'
 
 export interface PlaceOrderInput {
-  serviceId: number
+  /** One line per service; the same service twice is refused */
+  serviceIds: number[]
   note?: string | null
-  /** One of the employer's saved cards; the default card otherwise */
+  /** One of the employer's saved payment methods; the default card otherwise */
   paymentMethodId?: string | null
   /** The order form's token: the same form submitted again is the same order */
   formToken?: string | null
 }
 
-/** Whether a contractor's account can take card payments and receive the transfer */
+export interface Placement {
+  order: Order
+  payment: Payment
+  /** What Stripe answered to the authorization (or charge) */
+  outcome: WriteOutcome<Payment>['kind']
+}
+
+/** Whether a contractor's account can take card payments and receive transfers */
 export function canTakeOrders(profile: UserProfile | null) {
   return Boolean(
     profile?.stripeId && profile.chargesEnabled && profile.transfersCapability === 'active'
@@ -26,66 +40,178 @@ export function canTakeOrders(profile: UserProfile | null) {
 }
 
 /**
- * An employer orders a service: the order row is written first (status
- * "pending"), then the card is authorized for the price (a hold, captured on
- * approval). A crash between the two leaves a pending order that the same
- * idempotency key can complete.
+ * The flow of an order's payment (DESIGN.md "Money flows"): a one-line card
+ * order is held and captured on approval; several lines, or a bank debit
+ * (which cannot be held), are charged at once and paid out line by line.
  */
-export async function placeOrder(employer: User, input: PlaceOrderInput): Promise<Order> {
-  const service = await Service.query().where('id', input.serviceId).where('active', true).first()
-  if (!service) {
-    throw new ActionError('This service is not available.', 404)
-  }
-  const contractorProfile = await UserProfile.findBy('userId', service.contractorId)
-  if (!canTakeOrders(contractorProfile)) {
-    throw new ActionError('This contractor cannot take orders right now.', 409)
-  }
+export function flowFor(lineCount: number, methodType: PaymentMethodType): PaymentFlow {
+  return lineCount === 1 && methodType === 'card' ? 'hold' : 'charge'
+}
 
+async function servicesFor(serviceIds: number[]) {
+  if (serviceIds.length === 0) {
+    throw DomainError.invalid('Choose at least one service.')
+  }
+  if (new Set(serviceIds).size !== serviceIds.length) {
+    throw DomainError.invalid('Each service can be ordered once per order.')
+  }
+  const services = await Service.query().whereIn('id', serviceIds).where('active', true)
+  if (services.length !== serviceIds.length) {
+    throw DomainError.notFound('This service is not available.')
+  }
+  const byId = new Map(services.map((service) => [service.id, service]))
+  const ordered = serviceIds.map((id) => byId.get(id)!)
+  const currencies = new Set(ordered.map((service) => service.currency))
+  if (currencies.size > 1) {
+    throw DomainError.invalid(
+      `An order is paid in one currency; these services are priced in ${[...currencies]
+        .map((code) => code.toUpperCase())
+        .join(' and ')}. Order them separately.`
+    )
+  }
+  const profiles = await UserProfile.query().whereIn(
+    'userId',
+    ordered.map((service) => service.contractorId)
+  )
+  for (const service of ordered) {
+    const profile = profiles.find((candidate) => candidate.userId === service.contractorId) ?? null
+    if (!canTakeOrders(profile)) {
+      throw DomainError.conflict(
+        services.length > 1
+          ? `The contractor of “${service.title}” cannot take orders right now.`
+          : 'This contractor cannot take orders right now.'
+      )
+    }
+  }
+  return ordered
+}
+
+/** The saved payment method to charge: the one chosen (only the employer's own), or the default card */
+async function paymentMethodFor(employer: User, chosen: string | null | undefined) {
   const customerId = await requireStripeCustomer(employer)
-  const employerProfile = await UserProfile.findByOrFail('userId', employer.id)
-  const paymentMethodId = input.paymentMethodId || employerProfile.defaultPaymentMethodId
-  if (!paymentMethodId) {
-    throw new ActionError('Add a card before placing an order.', 422)
+  const profile = await UserProfile.findByOrFail('userId', employer.id)
+  const id = chosen || profile.defaultPaymentMethodId
+  if (!id) {
+    throw DomainError.invalid('Add a card before placing an order.')
   }
-  // Only the employer's own saved cards: never another customer's pm_ id
-  if (input.paymentMethodId && !(await findCustomerCard(customerId, input.paymentMethodId))) {
-    throw new ActionError('Choose one of your saved cards.', 422)
+  const paymentMethod = await findCustomerCard(customerId, id)
+  if (!paymentMethod) {
+    throw DomainError.invalid('Choose one of your saved cards.')
   }
+  return { id, methodType: paymentMethod.type as PaymentMethodType }
+}
 
-  let order: Order
+function isFormTokenTwin(error: unknown) {
+  const failure = error as { code?: string; constraint?: string }
+  return failure.code === '23505' && failure.constraint === 'orders_employer_id_form_token_unique'
+}
+
+/**
+ * An employer orders services: the order, its lines (each with its fee from
+ * the contractor's plan, snapshotted) and its payment are written first
+ * (payment "pending"), then the payment is authorized (hold) or charged
+ * (charge) on Stripe with the payment's own key. A crash in between leaves a
+ * pending payment that the same key completes ("Try again", reconciliation).
+ */
+export async function placeOrder(employer: User, input: PlaceOrderInput): Promise<Placement> {
+  const services = await servicesFor(input.serviceIds)
+  const method = await paymentMethodFor(employer, input.paymentMethodId)
+  const currency = services[0].currency
+  const flow = flowFor(services.length, method.methodType)
+  const lines = await Promise.all(
+    services.map(async (service) => {
+      const plan = await feePlanFor(service.contractorId)
+      return { service, plan, fee: platformFee(service.price, plan) }
+    })
+  )
+  const total = lines.reduce((sum, line) => sum + line.service.price, 0)
+
+  let placed: { order: Order; payment: Payment }
   try {
-    order = await Order.create({
-      employerId: employer.id,
-      contractorId: service.contractorId,
-      serviceId: service.id,
-      note: input.note ?? null,
-      amount: service.price,
-      currency: service.currency,
-      applicationFeeAmount: await orderFee(service.contractorId, service.price),
-      status: 'pending',
-      paymentMethodId,
-      authorizationAttempts: 1,
-      formToken: input.formToken ?? null,
+    placed = await db.transaction(async (trx) => {
+      const order = await Order.create(
+        {
+          employerId: employer.id,
+          currency,
+          total,
+          note: input.note ?? null,
+          formToken: input.formToken ?? null,
+        },
+        { client: trx }
+      )
+      for (const { service, plan, fee } of lines) {
+        await OrderLine.create(
+          {
+            orderId: order.id,
+            contractorId: service.contractorId,
+            serviceId: service.id,
+            title: service.title,
+            unitPrice: service.price,
+            amount: service.price,
+            feeAmount: fee,
+            feePlan: plan,
+            status: 'requested',
+          },
+          { client: trx }
+        )
+      }
+      const payment = await Payment.create(
+        {
+          orderId: order.id,
+          employerId: employer.id,
+          methodType: method.methodType,
+          paymentMethodId: method.id,
+          flow,
+          amount: total,
+          currency,
+          applicationFeeAmount: flow === 'hold' ? lines[0].fee : null,
+          status: 'pending',
+        },
+        { client: trx }
+      )
+      await recordPaymentEvent(trx, {
+        orderId: order.id,
+        paymentId: payment.id,
+        actor: `user:${employer.id}`,
+        type: 'order.placed',
+        toStatus: 'pending',
+        amount: total,
+        currency,
+        message: `${lines.length} line${lines.length > 1 ? 's' : ''}, paid by ${flow === 'hold' ? 'a hold on the card' : method.methodType === 'card' ? 'card' : 'bank debit'}`,
+      })
+      return { order, payment }
     })
   } catch (error) {
-    // The same form submitted again (unique per employer): that order, not a second one
-    if ((error as { code?: string }).code === '23505' && input.formToken) {
-      const twin = await Order.query()
-        .where('employerId', employer.id)
-        .where('formToken', input.formToken)
-        .firstOrFail()
-      return authorizeOrder(twin.id, `user:${employer.id}`)
+    if (!isFormTokenTwin(error)) {
+      throw error
     }
-    throw error
+    // The same form submitted again: that order, not a second one
+    const order = await Order.query()
+      .where('employerId', employer.id)
+      .where('formToken', input.formToken!)
+      .firstOrFail()
+    placed = { order, payment: (await livePaymentOf(order.id))! }
   }
-  await recordPaymentEvent(null, {
-    orderId: order.id,
-    actor: `user:${employer.id}`,
-    type: 'order.placed',
-    toStatus: 'pending',
-    amount: order.amount,
-    currency: order.currency,
-  })
 
-  return authorizeOrder(order.id, `user:${employer.id}`)
+  return authorizeOrderPayment(placed.order, placed.payment, {})
+}
+
+/**
+ * Sends a pending payment of an order to Stripe (again): the first time
+ * fresh, on a retry after looking for what an earlier attempt made.
+ */
+export async function authorizeOrderPayment(
+  order: Order,
+  payment: Payment,
+  options: { retry?: boolean }
+): Promise<Placement> {
+  if (payment.status !== 'pending') {
+    return { order, payment, outcome: 'recorded' }
+  }
+  const outcome = await sendToStripe(authorizePayment, payment, {
+    lookFirst: options.retry,
+    writtenAt: payment.createdAt,
+  })
+  await payment.refresh()
+  return { order, payment, outcome: outcome.kind }
 }

@@ -12,6 +12,8 @@ const handlers: Record<string, () => Promise<{ default: StripeEventHandler }>> =
   'payment_intent.succeeded': () => import('./on_payment_intent.js'),
   'payment_intent.canceled': () => import('./on_payment_intent.js'),
   'payment_intent.payment_failed': () => import('./on_payment_intent.js'),
+  'payment_intent.processing': () => import('./on_payment_intent.js'),
+  'payment_intent.requires_action': () => import('./on_payment_intent.js'),
   'charge.refunded': () => import('./on_charge_refunded.js'),
   'charge.expired': () => import('./on_charge_expired.js'),
   'charge.dispute.created': () => import('./on_dispute_created.js'),

@@ -1,0 +1,182 @@
+import type User from '#models/user'
+import Order from '#models/order'
+import OrderLine from '#models/order_line'
+import Payment from '#models/payment'
+import Transfer from '#models/transfer'
+import Refund from '#models/refund'
+import PaymentEvent from '#models/payment_event'
+import { DomainError } from '#exceptions/domain_error'
+import { isRecordId } from '#services/record_id'
+import {
+  lineStatus,
+  orderStatus,
+  paymentStatus,
+  type StatusView,
+  type Viewer,
+} from '#domain/order_summary'
+import { DEAD_STATUSES } from '#models/payment'
+import { LINE_STATES } from '#models/order_line'
+import { timelineOf, type TimelineEntry } from '#domain/timeline'
+
+export interface LineView {
+  line: OrderLine
+  contractorName: string
+  status: StatusView
+  transfer: Transfer | null
+  /** What the contractor receives (or received) for it */
+  contractorAmount: number
+  refunded: number
+  canAccept: boolean
+  canDecline: boolean
+  canDeliver: boolean
+  canApprove: boolean
+  canCancel: boolean
+}
+
+/** Where the employer's money went, to the minor unit */
+export interface MoneyBreakdown {
+  paid: number
+  refunded: number
+  stripeFee: number | null
+  platformFee: number
+  contractors: { name: string; amount: number }[]
+}
+
+export interface OrderPage {
+  order: Order
+  viewer: Viewer
+  status: StatusView
+  payment: Payment | null
+  paymentStatus: StatusView | null
+  lines: LineView[]
+  /** Lines of other contractors a contractor does not see */
+  otherContractors: number
+  /** What the viewer sees as the order's amount: the total, or their own lines */
+  amount: number
+  breakdown: MoneyBreakdown | null
+  timeline: TimelineEntry[]
+  canRetry: boolean
+}
+
+/** The order when the user is one of its parties; 404 for everybody else */
+export async function findOrderFor(user: User, id: unknown): Promise<Order> {
+  const orderId = Number(id)
+  if (!isRecordId(orderId)) {
+    throw DomainError.notFound('Order not found.')
+  }
+  const order = await Order.query().where('id', orderId).preload('employer').first()
+  if (!order) {
+    throw DomainError.notFound('Order not found.')
+  }
+  if (order.employerId === user.id) {
+    return order
+  }
+  const mine = await OrderLine.query()
+    .where('orderId', order.id)
+    .where('contractorId', user.id)
+    .first()
+  if (!mine) {
+    throw DomainError.notFound('Order not found.')
+  }
+  return order
+}
+
+/** Everything the order page shows, for one of its parties */
+export async function loadOrderPage(order: Order, user: User): Promise<OrderPage> {
+  const viewer: Viewer = order.employerId === user.id ? 'employer' : 'contractor'
+  const [allLines, payments] = await Promise.all([
+    OrderLine.query().where('orderId', order.id).preload('contractor').orderBy('id'),
+    Payment.query().where('orderId', order.id).orderBy('id'),
+  ])
+  const payment =
+    payments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ?? payments.at(-1) ?? null
+  const paymentIds = payments.map((candidate) => candidate.id)
+  const [transfers, refunds] = await Promise.all([
+    paymentIds.length ? Transfer.query().whereIn('paymentId', paymentIds) : [],
+    paymentIds.length ? Refund.query().whereIn('paymentId', paymentIds) : [],
+  ])
+  const visible =
+    viewer === 'employer' ? allLines : allLines.filter((line) => line.contractorId === user.id)
+  const otherContractors = new Set(
+    allLines.filter((line) => line.contractorId !== user.id).map((line) => line.contractorId)
+  ).size
+
+  const lines = visible.map((line) => {
+    const transfer = transfers.find((candidate) => candidate.orderLineId === line.id) ?? null
+    const refunded = refunds
+      .filter(
+        (refund) =>
+          refund.status === 'succeeded' &&
+          (refund.orderLineId === line.id || (payment?.flow === 'hold' && refund.orderLineId === null))
+      )
+      .reduce((sum, refund) => sum + refund.amount, 0)
+    const open = payment !== null && !DEAD_STATUSES.includes(payment.status) && !payment.pendingAction
+    const can = (verb: Parameters<typeof LINE_STATES.can>[1]) =>
+      open && LINE_STATES.can(line.status, verb, viewer)
+    return {
+      line,
+      contractorName: line.contractor.fullName,
+      status: lineStatus(line, payment, transfer, viewer),
+      transfer,
+      contractorAmount: line.amount - line.feeAmount - (transfer?.stripeFeeShare ?? 0),
+      refunded,
+      canAccept: can('accept') && line.status === 'requested' && payment!.status !== 'pending',
+      canDecline: can('decline'),
+      canDeliver: can('deliver'),
+      canApprove: can('approve'),
+      canCancel: can('cancel'),
+    }
+  })
+
+  const events = await PaymentEvent.query().where('orderId', order.id).orderBy('id', 'asc')
+  const mineIds = new Set(visible.map((line) => line.id))
+  const timeline =
+    viewer === 'employer'
+      ? events
+      : events.filter((event) =>
+          event.orderLineId !== null
+            ? mineIds.has(event.orderLineId)
+            : // Payment-wide amounts name other contractors' prices unless the order is theirs alone
+              otherContractors === 0
+        )
+
+  return {
+    order,
+    viewer,
+    status: orderStatus(allLines, payment, viewer, user.id),
+    payment,
+    paymentStatus: payment ? paymentStatus(payment, viewer) : null,
+    lines,
+    otherContractors,
+    amount:
+      viewer === 'employer' ? order.total : visible.reduce((sum, line) => sum + line.amount, 0),
+    breakdown: viewer === 'employer' && payment ? breakdownOf(payment, allLines, transfers) : null,
+    timeline: timelineOf(timeline, viewer),
+    canRetry: viewer === 'employer' && payment?.status === 'pending',
+  }
+}
+
+function breakdownOf(payment: Payment, lines: OrderLine[], transfers: Transfer[]): MoneyBreakdown | null {
+  if (!payment.isCaptured) {
+    return null
+  }
+  const contractors = lines
+    .filter((line) => line.status === 'approved')
+    .map((line) => {
+      const transfer = transfers.find((candidate) => candidate.orderLineId === line.id)
+      const share = transfer?.stripeFeeShare ?? 0
+      return {
+        name: line.contractor.fullName,
+        amount: line.amount - line.feeAmount - share,
+      }
+    })
+  return {
+    paid: payment.amountCaptured,
+    refunded: payment.amountRefunded,
+    stripeFee: payment.stripeFee,
+    platformFee: lines
+      .filter((line) => line.status === 'approved')
+      .reduce((sum, line) => sum + line.feeAmount, 0),
+    contractors,
+  }
+}

@@ -1,0 +1,699 @@
+import type Stripe from 'stripe'
+import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import Payment, {
+  CAPTURED_STATUSES,
+  PAYMENT_STATES,
+  paymentVerbFromStripe,
+  type PaymentStatus,
+} from '#models/payment'
+import OrderLine from '#models/order_line'
+import Refund from '#models/refund'
+import Transfer from '#models/transfer'
+import TransferReversal from '#models/transfer_reversal'
+import { actors } from '#domain/actor'
+import { recordPaymentEvent } from '#services/payment_events'
+import { formatAmount } from '#money/amounts'
+import { stripe } from '#stripe/client'
+import { sendToStripe } from '#stripe/write'
+import {
+  PAYMENT_INTENT_EXPAND,
+  capturedAmountRefunded,
+  chargeOf,
+  destinationTransferIdOf,
+} from '#stripe/payment_intents'
+import { lockForOrder } from '#actions/orders/order_lock'
+import { movePayment } from '#actions/payments/move_payment'
+import {
+  followPayment,
+  recordPaymentIntent,
+  syncRefundedTotal,
+} from '#actions/payments/record_payment_intent'
+import { findPaymentIntentOf } from '#actions/payments/authorize_payment'
+import { sendPaymentAction } from '#actions/payments/payment_actions'
+import {
+  failRefund,
+  findRefundOnStripe,
+  localRefundStatus,
+  recordStripeRefund,
+  sendRefund,
+} from '#actions/refunds/refund_records'
+import { sendTransfer } from '#actions/transfers/line_transfer'
+import { sendTransferReversal } from '#actions/transfers/reverse_transfer'
+import { DriftList, pastGrace, youngNote, type ReconcileOptions } from '#actions/reconcile/drifts'
+
+/*
+| One payment against Stripe: its status and amounts against its
+| PaymentIntent, its lines against its status, its refunds against Stripe's,
+| its transfers and their reversals. Read only for the report; with --fix,
+| under the order's lock, through the same recorders as webhooks and
+| commands; writes it had decided but never got an answer for (a capture, a
+| transfer, a canceled line's refund) are sent again with their own keys
+| after the lock is released.
+*/
+
+/** The local statuses that agree with a PaymentIntent's status (null: no opinion) */
+function agreeingStatuses(paymentIntent: Stripe.PaymentIntent): PaymentStatus[] | null {
+  switch (paymentIntent.status) {
+    case 'requires_capture':
+      return ['authorized']
+    case 'succeeded':
+      return CAPTURED_STATUSES
+    case 'canceled':
+      return ['canceled']
+    case 'processing':
+      return ['processing']
+    case 'requires_action':
+      return ['requires_action']
+    case 'requires_payment_method':
+    case 'requires_confirmation':
+      return ['failed', 'pending']
+    default:
+      return null
+  }
+}
+
+async function allRefundsOf(paymentIntentId: string) {
+  const refunds: Stripe.Refund[] = []
+  for await (const refund of stripe().refunds.list({ payment_intent: paymentIntentId, limit: 100 })) {
+    refunds.push(refund)
+  }
+  return refunds
+}
+
+export class PaymentCheck {
+  list: DriftList
+  refundsChecked = 0
+  transfersChecked = 0
+
+  constructor(
+    private trx: TransactionClientContract | null,
+    private payment: Payment,
+    private options: ReconcileOptions
+  ) {
+    this.list = new DriftList(PaymentCheck.subjectOf(payment), trx)
+  }
+
+  static subjectOf(payment: Payment) {
+    return payment.orderId ? `payment #${payment.id} (order #${payment.orderId})` : `payment #${payment.id}`
+  }
+
+  private get reading() {
+    return { client: this.trx ?? undefined }
+  }
+
+  private get actor() {
+    return actors.stripe(this.options.actor)
+  }
+
+  private money(value: number) {
+    return formatAmount(value, this.payment.currency)
+  }
+
+  async run() {
+    const payment = this.payment
+    if (payment.status === 'pending') {
+      return this.pending()
+    }
+    if (!payment.stripePaymentIntentId) {
+      return
+    }
+    const paymentIntent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId, {
+      expand: PAYMENT_INTENT_EXPAND,
+    })
+    const charge = chargeOf(paymentIntent)
+    // Decided from Stripe and the payment as read, before its status is
+    // fixed: the report and the fix check the same things
+    const succeeded = paymentIntent.status === 'succeeded'
+    const capturedHere = succeeded && payment.isCaptured
+    const forward = this.movesForward(paymentIntent)
+
+    await this.status(paymentIntent, forward)
+    await this.pendingAction(paymentIntent)
+    if (capturedHere) {
+      await this.captured(paymentIntent)
+    }
+    if (succeeded && charge?.captured && (capturedHere || forward)) {
+      await this.refunds(charge)
+    }
+    await this.lines(paymentIntent)
+    await this.transfers()
+  }
+
+  /** Whether Stripe's state is a step forward from the payment's (so --fix may take it) */
+  private movesForward(paymentIntent: Stripe.PaymentIntent) {
+    const verb = paymentVerbFromStripe(paymentIntent)
+    return verb !== null && PAYMENT_STATES.can(this.payment.status, verb, 'stripe')
+  }
+
+  /** A pending payment: its authorization's outcome was never recorded */
+  private async pending() {
+    const payment = this.payment
+    const paymentIntent = await findPaymentIntentOf(payment)
+    if (!paymentIntent) {
+      if (!pastGrace(payment)) {
+        this.list.note(youngNote(PaymentCheck.subjectOf(payment), payment))
+        return
+      }
+      await this.list.add(
+        {
+          problem: 'authorization never reached Stripe',
+          local: 'pending',
+          stripe: 'no PaymentIntent',
+          fix: 'mark the payment failed (nothing was held)',
+        },
+        async (trx) => {
+          const system = actors.system(this.options.actor)
+          await movePayment(trx, payment, 'fail', system, {
+            set: {
+              failureMessage:
+                'The payment never reached Stripe: nothing was charged. Place the order again.',
+            },
+            message: 'Found by reconciliation: no PaymentIntent on Stripe',
+          })
+          await followPayment(trx, payment, system)
+        }
+      )
+      return
+    }
+    const forward = this.movesForward(paymentIntent)
+    await this.list.add(
+      {
+        problem: 'authorization outcome not recorded',
+        local: 'pending',
+        stripe: `${paymentIntent.id} ${paymentIntent.status}`,
+        fix: forward ? 'settle the payment from its PaymentIntent' : null,
+      },
+      (trx) => recordPaymentIntent(trx, payment, paymentIntent, this.actor)
+    )
+  }
+
+  private async status(paymentIntent: Stripe.PaymentIntent, forward: boolean) {
+    const agreeing = agreeingStatuses(paymentIntent)
+    if (!agreeing || agreeing.includes(this.payment.status)) {
+      return
+    }
+    await this.list.add(
+      {
+        problem: 'status',
+        local: this.payment.status,
+        stripe: `${paymentIntent.id} ${paymentIntent.status}`,
+        fix: forward ? 'move the payment forward to match Stripe' : null,
+      },
+      (trx) => recordPaymentIntent(trx, this.payment, paymentIntent, this.actor)
+    )
+  }
+
+  /** A capture or release written but never answered */
+  private async pendingAction(paymentIntent: Stripe.PaymentIntent) {
+    const payment = this.payment
+    if (!payment.pendingAction || paymentIntent.status !== 'requires_capture') {
+      return
+    }
+    this.list.addLater(
+      {
+        problem: `${payment.pendingAction} not answered`,
+        local: `${payment.pendingAction} pending since ${payment.pendingActionAt?.toISO() ?? '?'}`,
+        stripe: `${paymentIntent.id} ${paymentIntent.status}`,
+        fix: `send the ${payment.pendingAction} again (same key)`,
+      },
+      async () => {
+        const row = await Payment.findOrFail(payment.id)
+        if (!row.pendingAction) {
+          return true
+        }
+        const outcome = await sendToStripe(sendPaymentAction, row, { lookFirst: true })
+        return outcome.kind !== 'unknown'
+      }
+    )
+  }
+
+  /** Captured amount, fee and charge of a captured payment, and a hold's destination transfer */
+  private async captured(paymentIntent: Stripe.PaymentIntent) {
+    const payment = this.payment
+    const set: Partial<Payment> = {}
+    const problems: string[] = []
+    const expect = async (
+      problem: string,
+      local: string,
+      onStripe: string,
+      fixable: boolean,
+      change: Partial<Payment>
+    ) => {
+      this.list.drifts.push({
+        subject: PaymentCheck.subjectOf(payment),
+        problem,
+        local,
+        stripe: onStripe,
+        fix: fixable ? "take Stripe's value" : null,
+        fixed: false,
+      })
+      if (fixable) {
+        Object.assign(set, change)
+        problems.push(problem)
+      }
+    }
+    if (payment.amountCaptured !== paymentIntent.amount_received) {
+      await expect(
+        'captured amount',
+        this.money(payment.amountCaptured),
+        this.money(paymentIntent.amount_received),
+        paymentIntent.amount_received >= payment.amountRefunded,
+        { amountCaptured: paymentIntent.amount_received }
+      )
+    }
+    const fee = paymentIntent.application_fee_amount
+    if (payment.flow === 'hold' && typeof fee === 'number' && fee !== payment.applicationFeeAmount) {
+      await expect(
+        'platform fee',
+        this.money(payment.applicationFeeAmount ?? 0),
+        this.money(fee),
+        true,
+        { applicationFeeAmount: fee }
+      )
+    }
+    const charge = chargeOf(paymentIntent)
+    if (charge && payment.stripeChargeId !== charge.id) {
+      await expect('charge id', payment.stripeChargeId ?? 'none', charge.id, !payment.stripeChargeId, {
+        stripeChargeId: charge.id,
+      })
+    }
+    if (this.trx && problems.length > 0) {
+      payment.useTransaction(this.trx)
+      payment.merge(set)
+      await payment.save()
+      await recordPaymentEvent(this.trx, {
+        orderId: payment.orderId,
+        paymentId: payment.id,
+        actor: this.options.actor,
+        type: 'payment.reconciled',
+        amount: payment.amountCaptured,
+        currency: payment.currency,
+        stripeId: paymentIntent.id,
+        message: `Took Stripe's ${problems.join(', ')}`,
+      })
+      for (const drift of this.list.drifts) {
+        if (drift.fix === "take Stripe's value") {
+          drift.fixed = true
+        }
+      }
+    }
+
+    const transferId = destinationTransferIdOf(paymentIntent)
+    if (payment.flow === 'hold' && transferId) {
+      const recorded = await Transfer.query(this.reading).where('paymentId', payment.id).first()
+      if (!recorded) {
+        await this.list.add(
+          {
+            problem: 'destination transfer not recorded',
+            local: 'none',
+            stripe: transferId,
+            fix: 'record it',
+          },
+          (trx) => followPayment(trx, payment, this.actor, paymentIntent)
+        )
+      } else if (recorded.stripeTransferId !== transferId) {
+        await this.list.add({
+          problem: 'transfer id',
+          local: recorded.stripeTransferId ?? 'none',
+          stripe: transferId,
+          fix: null,
+        })
+      }
+    }
+  }
+
+  /** Lines that do not follow their payment (a crash between the two) */
+  private async lines(paymentIntent: Stripe.PaymentIntent) {
+    const payment = this.payment
+    if (!payment.orderId) {
+      return
+    }
+    const lines = await OrderLine.query(this.reading).where('orderId', payment.orderId)
+    const stale =
+      payment.flow === 'hold'
+        ? (payment.isCaptured && lines.some((line) => line.isOpen)) ||
+          (['canceled', 'failed'].includes(payment.status) && lines.some((line) => line.isOpen))
+        : ['canceled', 'failed'].includes(payment.status) && lines.some((line) => line.isOpen)
+    if (!stale) {
+      return
+    }
+    await this.list.add(
+      {
+        problem: 'lines do not follow their payment',
+        local: lines.map((line) => `#${line.id} ${line.status}`).join(', '),
+        stripe: `${paymentIntent.id} ${paymentIntent.status}`,
+        fix: 'approve or cancel the lines as the payment says',
+      },
+      (trx) => followPayment(trx, payment, this.actor, paymentIntent)
+    )
+  }
+
+  /** Refund rows against Stripe's refunds, then the payment's refunded total */
+  private async refunds(charge: Stripe.Charge) {
+    const payment = this.payment
+    const onStripe = await allRefundsOf(payment.stripePaymentIntentId!)
+    const rows = await Refund.query(this.reading).where('paymentId', payment.id).orderBy('id')
+    this.refundsChecked += rows.length
+    const known = new Set<string>()
+    const where = payment.orderId ? ` (order #${payment.orderId})` : ''
+
+    for (const row of rows) {
+      const subject = `refund #${row.id}${where}`
+      const match = await findRefundOnStripe(payment, row, onStripe)
+      if (match) {
+        known.add(match.id)
+      }
+      const amount = formatAmount(row.amount, row.currency)
+      if (row.status === 'pending') {
+        if (match) {
+          await this.list.add(
+            {
+              subject,
+              problem: 'outcome not recorded',
+              local: `pending ${amount}`,
+              stripe: `${match.id} ${match.status}`,
+              fix: "record Stripe's outcome",
+            },
+            (trx) => recordStripeRefund(trx, row, match, charge, this.options.actor)
+          )
+        } else if (row.cause === 'line_canceled') {
+          // Decided by the app when the line closed: completed, not abandoned
+          this.list.addLater(
+            {
+              subject,
+              problem: 'not sent to Stripe yet',
+              local: `pending ${amount}`,
+              stripe: 'no refund',
+              fix: 'send it (its own key)',
+            },
+            async () => (await sendToStripe(sendRefund, row)).kind !== 'unknown'
+          )
+        } else if (!row.stripeRefundId && !pastGrace(row)) {
+          this.list.note(youngNote(subject, row))
+        } else if (!row.stripeRefundId) {
+          await this.list.add(
+            {
+              subject,
+              problem: 'never reached Stripe',
+              local: `pending ${amount}`,
+              stripe: 'no refund',
+              fix: 'mark it failed (nothing was refunded)',
+            },
+            async (trx) => {
+              await failRefund(
+                trx,
+                row,
+                'Never reached Stripe: nothing was refunded (found by reconciliation).',
+                this.options.actor
+              )
+              const reversal = await TransferReversal.query({ client: trx })
+                .where('refundId', row.id)
+                .where('status', 'pending')
+                .first()
+              if (reversal) {
+                reversal.useTransaction(trx)
+                reversal.merge({ status: 'failed', failureMessage: 'Its refund never reached Stripe.' })
+                await reversal.save()
+              }
+            }
+          )
+        }
+        continue
+      }
+      if (row.status === 'failed' || row.status === 'canceled') {
+        const landed =
+          match && localRefundStatus(match) !== 'failed' && localRefundStatus(match) !== 'canceled'
+        if (landed) {
+          await this.list.add(
+            {
+              subject,
+              problem: `${row.status} locally, exists on Stripe`,
+              local: `${row.status} ${amount}`,
+              stripe: `${match.id} ${match.status}`,
+              fix: "record Stripe's outcome",
+            },
+            (trx) => recordStripeRefund(trx, row, match, charge, this.options.actor)
+          )
+        }
+        continue
+      }
+      if (!match) {
+        await this.list.add({
+          subject,
+          problem: 'succeeded locally, missing on Stripe',
+          local: `${row.stripeRefundId ?? 'no id'} ${amount}`,
+          stripe: 'no refund',
+          fix: null,
+        })
+        continue
+      }
+      if (match.amount !== row.amount) {
+        await this.list.add({
+          subject,
+          problem: 'amount',
+          local: amount,
+          stripe: formatAmount(match.amount, row.currency),
+          fix: null,
+        })
+      }
+      const missingDebit =
+        row.contractorOwes !== null &&
+        !(await db.from('contractor_debits').where('refund_id', row.id).first())
+      if (localRefundStatus(match) !== 'succeeded' || missingDebit) {
+        await this.list.add(
+          {
+            subject,
+            problem: missingDebit ? 'owed debit not recorded' : 'status',
+            local: row.status,
+            stripe: `${match.id} ${match.status}`,
+            fix: missingDebit ? 'record the debit the contractor owes' : "take Stripe's status",
+          },
+          (trx) => recordStripeRefund(trx, row, match, charge, this.options.actor)
+        )
+      }
+    }
+
+    for (const refund of onStripe) {
+      if (known.has(refund.id)) {
+        continue
+      }
+      await this.list.add(
+        {
+          subject: `refund ${refund.id}${where}`,
+          problem: 'made on Stripe, no local record',
+          local: 'none',
+          stripe: `${formatAmount(refund.amount, refund.currency)} ${refund.status}`,
+          fix: 'record it',
+        },
+        (trx) => this.recordForeignRefund(trx, refund)
+      )
+    }
+
+    const refunded = capturedAmountRefunded(charge)
+    if (refunded !== payment.amountRefunded) {
+      await this.list.add(
+        {
+          problem: 'refunded amount',
+          local: this.money(payment.amountRefunded),
+          stripe: this.money(refunded),
+          fix: refunded > payment.amountRefunded ? 'take Stripe’s total (as charge.refunded does)' : null,
+        },
+        (trx) => syncRefundedTotal(trx, payment, refunded, this.actor, charge.id)
+      )
+    }
+  }
+
+  /** A refund made outside the app (Stripe's Dashboard): recorded as Stripe shows it */
+  private async recordForeignRefund(trx: TransactionClientContract, refund: Stripe.Refund) {
+    const row = await Refund.create(
+      {
+        orderId: this.payment.orderId,
+        paymentId: this.payment.id,
+        amount: refund.amount,
+        currency: refund.currency,
+        reason: refund.reason ?? null,
+        reverseTransfer: Boolean(refund.transfer_reversal),
+        refundApplicationFee: false,
+        status: localRefundStatus(refund),
+        stripeRefundId: refund.id,
+        initiatedBy: 'stripe',
+        contractorOwes: null,
+      },
+      { client: trx }
+    )
+    await recordPaymentEvent(trx, {
+      orderId: this.payment.orderId,
+      paymentId: this.payment.id,
+      refundId: row.id,
+      actor: this.options.actor,
+      type: 'refund.recorded',
+      toStatus: row.status,
+      amount: row.amount,
+      currency: row.currency,
+      stripeId: refund.id,
+      message: 'Made outside Crewpay (Stripe Dashboard); recorded by reconciliation',
+    })
+  }
+
+  /** Transfers sent by Crewpay (charge flow) and their reversals against Stripe */
+  private async transfers() {
+    const payment = this.payment
+    const rows = await Transfer.query(this.reading)
+      .where('paymentId', payment.id)
+      .where('kind', 'separate')
+      .orderBy('id')
+    this.transfersChecked += rows.length
+    for (const row of rows) {
+      const subject = `transfer #${row.id}${payment.orderId ? ` (order #${payment.orderId})` : ''}`
+      const amount = formatAmount(row.amount, row.currency)
+      const onStripe = row.stripeTransferId
+        ? await stripe().transfers.retrieve(row.stripeTransferId)
+        : await sendTransfer.find!(row)
+      if (row.status === 'pending' || row.status === 'failed') {
+        if (onStripe) {
+          await this.list.add(
+            {
+              subject,
+              problem: row.status === 'pending' ? 'outcome not recorded' : 'failed locally, exists on Stripe',
+              local: `${row.status} ${amount}`,
+              stripe: `${onStripe.id} ${formatAmount(onStripe.amount, onStripe.currency)}`,
+              fix: "record Stripe's transfer",
+            },
+            async (trx) => {
+              await lockForOrder(trx, payment.orderId)
+              const locked = await Transfer.query({ client: trx }).where('id', row.id).forUpdate().firstOrFail()
+              locked.merge({ status: 'pending' })
+              await sendTransfer.record(trx, locked, onStripe)
+            }
+          )
+        } else if (row.status === 'pending') {
+          this.list.addLater(
+            {
+              subject,
+              problem: 'not sent to Stripe yet',
+              local: `pending ${amount}`,
+              stripe: 'no transfer',
+              fix: 'send it (its own key)',
+            },
+            async () => (await sendToStripe(sendTransfer, row, { writtenAt: row.createdAt })).kind !== 'unknown'
+          )
+        } else {
+          await this.list.add({
+            subject,
+            problem: 'transfer failed',
+            local: `failed ${amount}: ${row.failureMessage ?? ''}`,
+            stripe: 'no transfer',
+            fix: null,
+          })
+        }
+        continue
+      }
+      if (!onStripe) {
+        await this.list.add({
+          subject,
+          problem: 'paid locally, missing on Stripe',
+          local: `${row.stripeTransferId ?? 'no id'} ${amount}`,
+          stripe: 'no transfer',
+          fix: null,
+        })
+        continue
+      }
+      if (onStripe.amount !== row.amount) {
+        await this.list.add({
+          subject,
+          problem: 'amount',
+          local: amount,
+          stripe: formatAmount(onStripe.amount, onStripe.currency),
+          fix: null,
+        })
+      }
+      const destination =
+        typeof onStripe.destination === 'string' ? onStripe.destination : onStripe.destination?.id
+      if (destination !== row.destination) {
+        await this.list.add({
+          subject,
+          problem: 'destination',
+          local: row.destination,
+          stripe: destination ?? 'none',
+          fix: null,
+        })
+      }
+      if (onStripe.amount_reversed !== row.amountReversed) {
+        await this.list.add(
+          {
+            subject,
+            problem: 'amount reversed',
+            local: formatAmount(row.amountReversed, row.currency),
+            stripe: formatAmount(onStripe.amount_reversed, onStripe.currency),
+            fix: onStripe.amount_reversed > row.amountReversed ? "take Stripe's total" : null,
+          },
+          async (trx) => {
+            row.useTransaction(trx)
+            row.amountReversed = onStripe.amount_reversed
+            await row.save()
+          }
+        )
+      }
+      await this.reversals(row)
+    }
+  }
+
+  private async reversals(transfer: Transfer) {
+    const rows = await TransferReversal.query(this.reading)
+      .where('transferId', transfer.id)
+      .where('status', 'pending')
+    for (const row of rows) {
+      const subject = `reversal #${row.id} (transfer #${transfer.id})`
+      const found = await sendTransferReversal.find!(row)
+      if (found) {
+        await this.list.add(
+          {
+            subject,
+            problem: 'outcome not recorded',
+            local: `pending ${formatAmount(row.amount, row.currency)}`,
+            stripe: found.id,
+            fix: "record Stripe's reversal",
+          },
+          (trx) => sendTransferReversal.record(trx, row, found)
+        )
+      } else if (!pastGrace(row)) {
+        this.list.note(youngNote(subject, row))
+      } else {
+        this.list.addLater(
+          {
+            subject,
+            problem: 'not sent to Stripe yet',
+            local: `pending ${formatAmount(row.amount, row.currency)}`,
+            stripe: 'no reversal',
+            fix: 'send it (its own key), then its refund',
+          },
+          async () => (await sendToStripe(sendTransferReversal, row)).kind !== 'unknown'
+        )
+      }
+    }
+  }
+}
+
+/** One payment against Stripe: read only for the report, under its order's lock to fix */
+export async function checkPayment(paymentId: number, options: ReconcileOptions) {
+  const check = async (payment: Payment, trx: TransactionClientContract | null) => {
+    const found = new PaymentCheck(trx, payment, options)
+    await found.run()
+    return found
+  }
+  if (!options.fix) {
+    return check(await Payment.findOrFail(paymentId), null)
+  }
+  const found = await db.transaction(async (trx) => {
+    const orderId = (await Payment.findOrFail(paymentId, { client: trx })).orderId
+    await lockForOrder(trx, orderId)
+    const payment = await Payment.query({ client: trx }).where('id', paymentId).forUpdate().firstOrFail()
+    return check(payment, trx)
+  })
+  for (const work of found.list.later) {
+    await work()
+  }
+  return found
+}
+

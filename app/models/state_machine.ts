@@ -1,0 +1,81 @@
+import { DomainError } from '#exceptions/domain_error'
+
+/**
+ * Who acts: a party of the record, an admin at the console, the app itself
+ * (scheduled work, consequences of another change), or Stripe (the app
+ * following what Stripe reports: an answer, a webhook, reconciliation).
+ */
+export type ActorKind = 'employer' | 'contractor' | 'admin' | 'system' | 'stripe'
+
+/** (status, verb) → [next status, who may] */
+export type StateTable<S extends string, V extends string> = Record<
+  S,
+  Partial<Record<V, readonly [S, readonly ActorKind[]]>>
+>
+
+/**
+ * A declarative state table for one status column. Every change of that
+ * column asks it for the next status: a pair it does not list is refused.
+ */
+export class StateMachine<S extends string, V extends string> {
+  constructor(
+    /** "order line", "payment": used in refusals */
+    readonly subject: string,
+    readonly table: StateTable<S, V>,
+    /** How each status reads in a sentence ("is waiting for the contractor") */
+    private describe: (status: S) => string
+  ) {}
+
+  get statuses() {
+    return Object.keys(this.table) as S[]
+  }
+
+  /** The status `verb` leads to from `from`, or null when the table has no such pair */
+  target(from: S, verb: V): S | null {
+    return this.table[from]?.[verb]?.[0] ?? null
+  }
+
+  /** Whether `who` may `verb` from `from` */
+  can(from: S, verb: V, who: ActorKind) {
+    const entry = this.table[from]?.[verb]
+    return Boolean(entry && entry[1].includes(who))
+  }
+
+  /** The next status, or a refusal saying why (conflict: wrong state; forbidden: wrong actor) */
+  next(from: S, verb: V, who: ActorKind, label = `this ${this.subject}`): S {
+    const entry = this.table[from]?.[verb]
+    if (!entry) {
+      throw DomainError.conflict(`Cannot ${verb} ${label}: it ${this.describe(from)}.`)
+    }
+    if (!entry[1].includes(who)) {
+      throw DomainError.forbidden(`Only ${list(entry[1])} can ${verb} ${label}.`)
+    }
+    return entry[0]
+  }
+
+  /** Every (status, verb, who) the table allows, for tests and documentation */
+  allowed() {
+    const rows: { from: S; verb: V; to: S; who: ActorKind }[] = []
+    for (const from of this.statuses) {
+      for (const [verb, entry] of Object.entries(this.table[from]) as [V, [S, ActorKind[]]][]) {
+        for (const who of entry[1]) {
+          rows.push({ from, verb, to: entry[0], who })
+        }
+      }
+    }
+    return rows
+  }
+}
+
+const PARTY_WORDS: Record<ActorKind, string> = {
+  employer: 'the employer',
+  contractor: 'the contractor',
+  admin: 'an admin',
+  system: 'Crewpay',
+  stripe: 'Stripe',
+}
+
+function list(kinds: readonly ActorKind[]) {
+  const words = kinds.map((kind) => PARTY_WORDS[kind])
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : words[0]
+}

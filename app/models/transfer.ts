@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import User from '#models/user'
+import Payment from '#models/payment'
+import OrderLine from '#models/order_line'
+
+/**
+ * pending: written, not confirmed by Stripe yet; paid: the transfer exists on
+ * Stripe; failed: Stripe refused it (a retry makes a new attempt)
+ */
+export type TransferStatus = 'pending' | 'paid' | 'failed'
+
+/**
+ * The money a line's contractor receives. `destination`: Stripe made it
+ * itself when a destination charge was captured (hold flow); `separate`: sent
+ * by Crewpay when the line was approved and the charge had succeeded.
+ */
+export default class Transfer extends BaseModel {
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare reference: string
+
+  @column()
+  declare paymentId: number
+
+  @column()
+  declare orderLineId: number | null
+
+  @column()
+  declare contractorId: number
+
+  /** The contractor's acct_ */
+  @column()
+  declare destination: string
+
+  @column()
+  declare kind: 'destination' | 'separate'
+
+  @column()
+  declare amount: number
+
+  @column()
+  declare currency: string
+
+  @column()
+  declare amountReversed: number
+
+  /** Stripe's processing fee passed on to the contractor (STRIPE_FEE_PASSTHROUGH) */
+  @column()
+  declare stripeFeeShare: number
+
+  @column()
+  declare status: TransferStatus
+
+  @column()
+  declare stripeTransferId: string | null
+
+  /** Each attempt after a refusal has its own idempotency key */
+  @column()
+  declare attempts: number
+
+  @column()
+  declare failureMessage: string | null
+
+  @column()
+  declare initiatedBy: string
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @belongsTo(() => Payment)
+  declare payment: BelongsTo<typeof Payment>
+
+  @belongsTo(() => OrderLine)
+  declare line: BelongsTo<typeof OrderLine>
+
+  @belongsTo(() => User, { foreignKey: 'contractorId' })
+  declare contractor: BelongsTo<typeof User>
+
+  @beforeCreate()
+  static assignReference(record: { reference?: string }) {
+    record.reference ??= randomUUID()
+  }
+}
