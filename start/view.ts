@@ -9,8 +9,15 @@
 import edge from 'edge.js'
 import { DateTime } from 'luxon'
 import { formatAmount } from '#money/amounts'
+import { TONE_CLASS, nextWords, type Tone } from '#domain/order_summary'
 
 edge.global('formatAmount', formatAmount)
+
+/** The badge class of a status's tone (your turn, waiting, done, problem) */
+edge.global('toneClass', (tone: Tone) => TONE_CLASS[tone])
+
+/** Who acts next, for the viewer ("You", "the contractor") */
+edge.global('nextWords', nextWords)
 
 /** "Nov 22, 2026, 14:05 UTC" for a luxon DateTime, JS Date or unix seconds */
 edge.global('formatDateTime', (value: DateTime | Date | number | null | undefined) => {

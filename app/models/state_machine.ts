@@ -48,6 +48,11 @@ export class StateMachine<S extends string, V extends string> {
       throw DomainError.conflict(`Cannot ${verb} ${label}: it ${this.describe(from)}.`)
     }
     if (!entry[1].includes(who)) {
+      // Someone who may do this, only not now, is told why not now
+      const elsewhere = this.statuses.some((status) => this.can(status, verb, who))
+      if (elsewhere) {
+        throw DomainError.conflict(`Cannot ${verb} ${label}: it ${this.describe(from)}.`)
+      }
       throw DomainError.forbidden(`Only ${list(entry[1])} can ${verb} ${label}.`)
     }
     return entry[0]

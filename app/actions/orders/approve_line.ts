@@ -8,6 +8,9 @@ import { afterLineApproved } from '#actions/orders/line_consequences'
 import { driveOrder, type DrivenWrite } from '#actions/orders/drive_order'
 import { requestPaymentAction } from '#actions/payments/payment_actions'
 
+/** A capture another request wrote this recently is left to that request to send */
+const FRESH_ACTION_SECONDS = 30
+
 export interface Approval {
   lines: OrderLine[]
   /** The capture (hold) or transfers (charge) this approval sent, and Stripe's answers */
@@ -33,6 +36,8 @@ export async function approveLines(
   actor: Actor,
   options: { amount?: number; fee?: number } = {}
 ): Promise<Approval> {
+  let wrote = false
+  let inFlight = false
   const approved = await withOrderLock(orderId, async (trx, order) => {
     const lines = await linesOf(order.id, trx)
     const chosen =
@@ -51,8 +56,14 @@ export async function approveLines(
       if (payment.flow === 'hold') {
         // Checked now, moved when Stripe confirms the capture
         LINE_STATES.next(line.status, 'approve', actor.kind, `“${line.title}”`)
-        await requestPaymentAction(trx, payment, 'capture', actor, options)
+        if (await requestPaymentAction(trx, payment, 'capture', actor, options)) {
+          wrote = true
+        } else {
+          inFlight =
+            (payment.pendingActionAt?.diffNow('seconds').seconds ?? -Infinity) > -FRESH_ACTION_SECONDS
+        }
       } else {
+        wrote = true
         await moveLine(trx, line, 'approve', actor, {
           amount: line.amount - line.feeAmount,
           currency: payment.currency,
@@ -62,7 +73,8 @@ export async function approveLines(
     }
     return open
   })
-  const driven = await driveOrder(orderId)
+  // A double click while the first one's capture is being sent: that one sends it
+  const driven = !wrote && inFlight ? [] : await driveOrder(orderId)
   const refusal = driven.find(
     (write) => write.operation === 'capture' && write.outcome.kind === 'refused'
   )

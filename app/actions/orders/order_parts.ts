@@ -42,6 +42,9 @@ export async function lineOf(
     contractorId === undefined ? lines : lines.filter((line) => line.contractorId === contractorId)
   if (lineId === null) {
     // The one-line shorthand (/orders/:id/accept): the viewer's only line
+    if (visible.length === 0) {
+      throw DomainError.notFound('Order line not found.')
+    }
     if (visible.length !== 1) {
       throw DomainError.invalid('This order has several lines: choose one.')
     }

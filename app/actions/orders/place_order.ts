@@ -86,19 +86,26 @@ async function servicesFor(serviceIds: number[]) {
   return ordered
 }
 
-/** The saved payment method to charge: the one chosen (only the employer's own), or the default card */
+/**
+ * The saved payment method to charge: the one chosen (only the employer's
+ * own: checked with Stripe), or their default card (saved through Crewpay, so
+ * known without asking Stripe: an order can be written even when Stripe does
+ * not answer, and completed by a retry).
+ */
 async function paymentMethodFor(employer: User, chosen: string | null | undefined) {
   const customerId = await requireStripeCustomer(employer)
   const profile = await UserProfile.findByOrFail('userId', employer.id)
-  const id = chosen || profile.defaultPaymentMethodId
-  if (!id) {
-    throw DomainError.invalid('Add a card before placing an order.')
+  if (!chosen) {
+    if (!profile.defaultPaymentMethodId) {
+      throw DomainError.invalid('Add a card before placing an order.')
+    }
+    return { id: profile.defaultPaymentMethodId, methodType: 'card' as PaymentMethodType }
   }
-  const paymentMethod = await findCustomerCard(customerId, id)
+  const paymentMethod = await findCustomerCard(customerId, chosen)
   if (!paymentMethod) {
     throw DomainError.invalid('Choose one of your saved cards.')
   }
-  return { id, methodType: paymentMethod.type as PaymentMethodType }
+  return { id: chosen, methodType: paymentMethod.type as PaymentMethodType }
 }
 
 function isFormTokenTwin(error: unknown) {
