@@ -126,7 +126,7 @@ export default class OrdersList extends ConsoleCommand {
         payment
           ? `${payment.status} (${payment.flow}${payment.methodType === 'us_bank_account' ? ', bank' : ''})`
           : 'none',
-        order.lines.map((line) => `#${line.id} ${line.status} ${line.contractor.email}`).join('\n'),
+        order.lines.map((line) => `#${line.id} ${line.status} ${line.contractor.email}`).join(', '),
         order.employer.email,
       ])
     }

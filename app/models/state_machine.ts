@@ -44,18 +44,17 @@ export class StateMachine<S extends string, V extends string> {
   /** The next status, or a refusal saying why (conflict: wrong state; forbidden: wrong actor) */
   next(from: S, verb: V, who: ActorKind, label = `this ${this.subject}`): S {
     const entry = this.table[from]?.[verb]
-    if (!entry) {
+    if (entry && entry[1].includes(who)) {
+      return entry[0]
+    }
+    // Someone who may do this, only not now, is told why not now
+    if (this.statuses.some((status) => this.can(status, verb, who))) {
       throw DomainError.conflict(`Cannot ${verb} ${label}: it ${this.describe(from)}.`)
     }
-    if (!entry[1].includes(who)) {
-      // Someone who may do this, only not now, is told why not now
-      const elsewhere = this.statuses.some((status) => this.can(status, verb, who))
-      if (elsewhere) {
-        throw DomainError.conflict(`Cannot ${verb} ${label}: it ${this.describe(from)}.`)
-      }
-      throw DomainError.forbidden(`Only ${list(entry[1])} can ${verb} ${label}.`)
-    }
-    return entry[0]
+    const allowed = [...new Set(this.allowed().filter((row) => row.verb === verb).map((row) => row.who))]
+    throw DomainError.forbidden(
+      allowed.length ? `Only ${list(allowed)} can ${verb} ${label}.` : `Nobody can ${verb} ${label}.`
+    )
   }
 
   /** Every (status, verb, who) the table allows, for tests and documentation */

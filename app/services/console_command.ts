@@ -1,7 +1,7 @@
 import os from 'node:os'
 import { BaseCommand } from '@adonisjs/core/ace'
 import { errors as vineErrors } from '@vinejs/vine'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { AmountError } from '#money/amounts'
 import { describeStripeError, isStripeError } from '#stripe/errors'
 import { canPrompt } from '#services/console_prompts'
@@ -32,7 +32,7 @@ function firstLine(text: string) {
 /** Any error as the one line an admin reads (never a stack trace) */
 export function failureLine(error: unknown): string {
   if (
-    error instanceof ActionError ||
+    error instanceof DomainError ||
     error instanceof AmountError ||
     error instanceof ConsoleRefusal
   ) {

@@ -397,7 +397,8 @@ export default class extends BaseSchema {
             WHEN p.status IN ('partially_refunded', 'refunded', 'pending', 'failed') THEN p.status
             WHEN p.status = 'authorized' AND l.status IN ('accepted', 'delivered') THEN l.status
             WHEN p.status = 'authorized' THEN 'authorized'
-            WHEN p.status = 'canceled' AND p.cancellation_reason = 'automatic' THEN 'expired'
+            WHEN p.status = 'canceled' AND l.status = 'canceled'
+              AND p.cancellation_reason IN ('automatic', 'abandoned') THEN 'expired'
             WHEN p.status = 'canceled' THEN 'canceled'
             ELSE 'pending'
           END,

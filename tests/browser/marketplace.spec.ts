@@ -6,9 +6,9 @@ import Order from '#models/order'
 import User from '#models/user'
 import { truncateAllTables } from '#tests/helpers/database'
 import { createActiveContractor } from '#tests/helpers/stripe'
-import { createService } from '#tests/helpers/orders'
-import { acceptOrder } from '#actions/orders/accept_order'
-import { deliverOrder } from '#actions/orders/deliver_order'
+import { createService, stateOf } from '#tests/helpers/orders'
+import { acceptLine } from '#actions/orders/accept_line'
+import { deliverLine } from '#actions/orders/deliver_line'
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
@@ -59,8 +59,8 @@ test.group('In a browser', (group) => {
     await page.getByText('Your card is authorized for $120.00').waitFor()
 
     const order = await Order.firstOrFail()
-    await acceptOrder(order.id, contractor)
-    await deliverOrder(order.id, contractor)
+    await acceptLine(order.id, null, contractor)
+    await deliverLine(order.id, null, contractor)
 
     await page.reload()
     await page.getByRole('button', { name: 'Approve and pay $120.00' }).click()
@@ -70,8 +70,9 @@ test.group('In a browser', (group) => {
       fullPage: true,
     })
 
-    await order.refresh()
-    assert.equal(order.status, 'captured')
+    const { line, payment } = await stateOf(order)
+    assert.equal(line.status, 'approved')
+    assert.equal(payment.status, 'succeeded')
     assert.equal(order.note, 'Blue walls please')
     const employer = await User.findByOrFail('email', 'erin@example.com')
     assert.equal(order.employerId, employer.id)

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import { AmountError, formatAmount, parseAmount, toDecimalText } from '#money/amounts'
-import { percentToBasisPoints, platformFee } from '#money/fees'
+import { basisPointsToPercent, percentToBasisPoints, platformFee } from '#money/fees'
 
 test.group('parseAmount', () => {
   test('reads {text} {currency} as {expected} minor units')
@@ -98,6 +98,29 @@ test.group('platformFee', () => {
     .run(({ assert }, { amount, basisPoints, fixed, expected }) => {
       assert.strictEqual(platformFee(amount, { basisPoints, fixed }), expected)
     })
+
+  test('a plan with a minimum and a maximum: {amount} → {expected}')
+    .with([
+      // 8% + $0.30, at least $1.00, at most $25.00 per line
+      { amount: 500, expected: 100 },
+      { amount: 1, expected: 1 },
+      { amount: 8000, expected: 670 },
+      { amount: 99999999, expected: 2500 },
+      { amount: 30625, expected: 2480 },
+      // 0.5 cent rounds up before the bounds apply
+      { amount: 30632, expected: 2481 },
+    ])
+    .run(({ assert }, { amount, expected }) => {
+      const plan = { basisPoints: 800, fixed: 30, minimum: 100, maximum: 2500 }
+      assert.strictEqual(platformFee(amount, plan), expected)
+    })
+
+  test('writes basis points back as a percentage', ({ assert }) => {
+    assert.equal(basisPointsToPercent(1000), '10%')
+    assert.equal(basisPointsToPercent(1250), '12.5%')
+    assert.equal(basisPointsToPercent(25), '0.25%')
+    assert.equal(basisPointsToPercent(0), '0%')
+  })
 
   test('converts percentages to basis points', ({ assert }) => {
     assert.equal(percentToBasisPoints('10'), 1000)

@@ -58,7 +58,8 @@ export async function approveLines(
         LINE_STATES.next(line.status, 'approve', actor.kind, `“${line.title}”`)
         if (await requestPaymentAction(trx, payment, 'capture', actor, options)) {
           wrote = true
-        } else {
+        } else if (actor.kind === 'employer') {
+          // Admins and jobs re-run on purpose: they always send it again (same key)
           inFlight =
             (payment.pendingActionAt?.diffNow('seconds').seconds ?? -Infinity) > -FRESH_ACTION_SECONDS
         }

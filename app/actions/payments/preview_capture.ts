@@ -22,6 +22,11 @@ export async function previewCapture(order: Order, amount?: number) {
     )
   }
   PAYMENT_REQUESTS.next(payment.status, 'capture', 'admin', `order #${order.id}`)
+  if (payment.pendingAction === 'capture') {
+    // An earlier run's capture, not answered: this run sends it again, as it was asked
+    const amount = payment.pendingActionAmount ?? payment.amount
+    return { payment, line, amount, fee: payment.pendingActionFee ?? payment.applicationFeeAmount ?? line.feeAmount }
+  }
   if (payment.pendingAction) {
     throw DomainError.conflict(
       `A ${payment.pendingAction} of order #${order.id} is being sent to Stripe; try again in a moment.`
