@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import Order from '#models/order'
 import OrderLine from '#models/order_line'
 import Payment, { DEAD_STATUSES } from '#models/payment'
+import Transfer from '#models/transfer'
 import { ConsoleCommand } from '#services/console_command'
 import { findUserByEmail, listOrdersValidator } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
@@ -73,12 +74,20 @@ export default class OrdersList extends ConsoleCommand {
       .orderBy('id', 'desc')
       .limit(filters.limit)
 
+    const paymentIds = orders.flatMap((order) => order.payments.map((payment) => payment.id))
+    const transfers = paymentIds.length
+      ? await Transfer.query().whereIn('paymentId', paymentIds)
+      : []
     const rows = orders.map((order) => {
       const payment =
         order.payments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ??
         order.payments.at(-1) ??
         null
-      return { order, payment, status: orderStatus(order.lines, payment, 'admin') }
+      return {
+        order,
+        payment,
+        status: orderStatus(order.lines, payment, 'admin', undefined, transfers),
+      }
     })
 
     if (this.json) {

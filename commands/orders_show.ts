@@ -11,25 +11,11 @@ import Payment, { DEAD_STATUSES } from '#models/payment'
 import { ConsoleCommand } from '#services/console_command'
 import { findOrderArg } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
-import { basisPointsToPercent, type FeePlan } from '#money/fees'
+import { describeFeePlan } from '#actions/contractors/fee_plans'
 import { orderStatus } from '#domain/order_summary'
 
 function when(value: DateTime | null) {
   return value ? value.toUTC().toFormat("yyyy-MM-dd HH:mm:ss 'UTC'") : ''
-}
-
-/** "10% + $0.30, min $1.00" */
-export function describeFeePlan(plan: FeePlan | null, currency: string) {
-  if (!plan) {
-    return 'not recorded (first-stage order)'
-  }
-  const parts = [basisPointsToPercent(plan.basisPoints)]
-  if (plan.fixed) parts.push(`+ ${formatAmount(plan.fixed, currency)}`)
-  if (plan.minimum !== null && plan.minimum !== undefined)
-    parts.push(`min ${formatAmount(plan.minimum, currency)}`)
-  if (plan.maximum !== null && plan.maximum !== undefined)
-    parts.push(`max ${formatAmount(plan.maximum, currency)}`)
-  return parts.join(' ')
 }
 
 /** Everything about one order: lines, payments, transfers, refunds, debits, timeline */
@@ -69,7 +55,7 @@ export default class OrdersShow extends ConsoleCommand {
       : []
     const live =
       payments.find((payment) => !DEAD_STATUSES.includes(payment.status)) ?? payments.at(-1) ?? null
-    const status = orderStatus(lines, live, 'admin')
+    const status = orderStatus(lines, live, 'admin', undefined, transfers)
     const money = (value: number | null) =>
       value === null ? '' : formatAmount(value, order.currency)
 

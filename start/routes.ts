@@ -68,6 +68,22 @@ router
   .use(middleware.auth())
 
 /*
+| The cart (employers): services gathered, then ordered and paid at once.
+*/
+const CartController = () => import('#controllers/cart_controller')
+router
+  .group(() => {
+    router.get('/cart', [CartController, 'show']).as('cart.show')
+    router.post('/cart/items', [CartController, 'add']).as('cart.add')
+    router
+      .post('/cart/items/:id/remove', [CartController, 'remove'])
+      .as('cart.remove')
+      .where('id', router.matchers.number())
+    router.post('/cart/checkout', [CartController, 'checkout']).as('cart.checkout')
+  })
+  .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
+
+/*
 | Orders: employers place, approve and cancel; contractors accept, decline and
 | deliver. Others' orders are 404.
 */

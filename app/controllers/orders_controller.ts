@@ -3,6 +3,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import Order from '#models/order'
 import OrderLine from '#models/order_line'
 import Payment, { DEAD_STATUSES } from '#models/payment'
+import Transfer from '#models/transfer'
 import UserProfile from '#models/user_profile'
 import { DomainError } from '#exceptions/domain_error'
 import { placeOrderValidator, declineValidator } from '#validators/orders'
@@ -64,6 +65,12 @@ export default class OrdersController {
       ids.length ? OrderLine.query().whereIn('orderId', ids).preload('contractor').orderBy('id') : [],
       ids.length ? Payment.query().whereIn('orderId', ids).orderBy('id') : [],
     ])
+    const transfers = payments.length
+      ? await Transfer.query().whereIn(
+          'paymentId',
+          payments.map((payment) => payment.id)
+        )
+      : []
     const rows = orders.map((order) => {
       const orderLines = lines.filter((line) => line.orderId === order.id)
       const mine = viewer === 'employer' ? orderLines : orderLines.filter((line) => line.contractorId === user.id)
@@ -80,7 +87,7 @@ export default class OrdersController {
             ? [...new Set(mine.map((line) => line.contractor.fullName))].join(', ')
             : order.employer.fullName,
         amount: viewer === 'employer' ? order.total : mine.reduce((sum, line) => sum + line.amount, 0),
-        status: orderStatus(orderLines, payment, viewer, user.id),
+        status: orderStatus(orderLines, payment, viewer, user.id, transfers),
       }
     })
     return view.render('pages/orders/index', {

@@ -58,9 +58,13 @@ export function nextWords(status: StatusView, viewer: Viewer) {
   return status.next === viewer ? 'You' : NEXT_WORDS[status.next]
 }
 
-/** The payment, as its own status (the money side) */
-export function paymentStatus(payment: Payment, viewer: Viewer): StatusView {
-  const money = (value: number) => formatAmount(value, payment.currency)
+/**
+ * The payment, as its own status (the money side). `amounts` false: without
+ * the payment's figures (a contractor sharing the order with others must not
+ * learn their prices).
+ */
+export function paymentStatus(payment: Payment, viewer: Viewer, amounts = true): StatusView {
+  const money = (value: number) => (amounts ? `${formatAmount(value, payment.currency)} ` : '')
   switch (payment.status) {
     case 'pending':
       return view(
@@ -94,17 +98,19 @@ export function paymentStatus(payment: Payment, viewer: Viewer): StatusView {
       if (payment.pendingAction === 'cancel') {
         return view('Releasing the hold', 'waiting', 'stripe')
       }
-      return view(`${money(payment.amount)} held on the card`, 'waiting', null)
+      return view(`${money(payment.amount)}held on the card`.replace(/^h/, 'H'), 'waiting', null)
     case 'succeeded':
-      return view(`${money(payment.amountCaptured)} paid`, 'done', null)
+      return view(`${money(payment.amountCaptured)}paid`.replace(/^p/, 'P'), 'done', null)
     case 'partially_refunded':
       return view(
-        `${money(payment.amountCaptured)} paid, ${money(payment.amountRefunded)} refunded`,
+        amounts
+          ? `${money(payment.amountCaptured)}paid, ${money(payment.amountRefunded)}refunded`
+          : 'Paid, partly refunded',
         'done',
         null
       )
     case 'refunded':
-      return view(`${money(payment.amountRefunded)} refunded`, 'done', null)
+      return view(`${money(payment.amountRefunded)}refunded`.replace(/^r/, 'R'), 'done', null)
     case 'canceled':
       return view(
         payment.cancellationReason === 'automatic' ? 'Hold expired' : 'Hold released',
@@ -192,13 +198,14 @@ export function orderStatus(
   lines: OrderLine[],
   payment: Payment | null,
   viewer: Viewer,
-  viewerId?: number
+  viewerId?: number,
+  transfers: Transfer[] = []
 ): StatusView {
   if (!payment) {
     return view('No payment', 'problem', 'admin')
   }
   if (['pending', 'requires_action', 'processing', 'failed'].includes(payment.status)) {
-    const money = paymentStatus(payment, viewer)
+    const money = paymentStatus(payment, viewer, false)
     if (payment.status !== 'processing' || lines.every((line) => line.status === 'requested')) {
       return money
     }
@@ -207,7 +214,14 @@ export function orderStatus(
     viewer === 'contractor' && viewerId !== undefined
       ? lines.filter((line) => line.contractorId === viewerId)
       : lines
-  const statuses = mine.map((line) => lineStatus(line, payment, null, viewer))
+  const statuses = mine.map((line) =>
+    lineStatus(
+      line,
+      payment,
+      transfers.find((transfer) => transfer.orderLineId === line.id) ?? null,
+      viewer
+    )
+  )
   const yours = statuses.find((status) => status.tone === 'your_turn')
   if (yours) {
     return yours

@@ -29,8 +29,17 @@ test.group('Demo marketplace', (group) => {
     assert.lengthOf(await Service.all(), 6)
     const orders = await Order.query().orderBy('id')
     const states = await Promise.all(orders.map((order) => stateOf(order)))
+    const [renovation] = states.filter(({ lines }) => lines.length > 1)
+    assert.equal(renovation.payment.flow, 'charge')
+    assert.equal(renovation.payment.status, 'succeeded')
+    assert.sameMembers(
+      renovation.lines.map((line) => line.status),
+      ['delivered', 'accepted', 'requested']
+    )
     assert.sameDeepMembers(
-      states.map(({ line, payment }) => [line.status, payment.status]),
+      states
+        .filter(({ lines }) => lines.length === 1)
+        .map(({ line, payment }) => [line.status, payment.status]),
       [
         ['requested', 'authorized'],
         ['accepted', 'authorized'],

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import { stripe } from '#stripe/client'
+import { forgetClock } from '#services/clock'
 import type { StripeConfig } from '#config/stripe'
 import { freePort } from '#infra/net'
 import { TEST_WEBHOOK_SECRET } from '#infra/stripe_sandbox_host'
@@ -14,6 +15,7 @@ import { addCard } from '#actions/billing/add_card'
 /** Moves the test run's sandbox clock forward and runs what became due */
 export async function advanceSandboxClock(seconds: number) {
   await stripe().rawRequest('POST', '/v1/test_helpers/sandbox/advance_clock', { seconds })
+  forgetClock()
 }
 
 /** Completes a contractor's onboarding through the API with Stripe's test values */
@@ -81,7 +83,8 @@ export function signedWebhook(
 /** Points the app's Stripe client at a port where nothing listens; returns the undo */
 export async function cutStripeOff() {
   const original = app.config.get<StripeConfig>('stripe').api
-  app.config.set('stripe.api', { ...original!, port: await freePort() })
+  // No retries: each would only wait (with back-off) for the same refusal
+  app.config.set('stripe.api', { ...original!, port: await freePort(), maxNetworkRetries: 0 })
   return () => app.config.set('stripe.api', original)
 }
 

@@ -1,6 +1,7 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import UserProfile from '#models/user_profile'
-import type { FeePlan } from '#money/fees'
+import { basisPointsToPercent, type FeePlan } from '#money/fees'
+import { formatAmount } from '#money/amounts'
 import { stripeConfig } from '#stripe/client'
 
 /** The platform default plan (PLATFORM_FEE_PERCENT, PLATFORM_FEE_FIXED) */
@@ -38,4 +39,22 @@ export function feePlanOf(profile: UserProfile | null): FeePlan {
 
 export async function feePlanFor(contractorId: number, trx?: TransactionClientContract) {
   return feePlanOf(await UserProfile.findBy('userId', contractorId, trx ? { client: trx } : {}))
+}
+
+/** "10% + $0.30, min $1.00, max $25.00", amounts in `currency` */
+export function describeFeePlan(plan: FeePlan | null, currency: string) {
+  if (!plan) {
+    return 'not recorded (first-stage order)'
+  }
+  const parts = [basisPointsToPercent(plan.basisPoints)]
+  if (plan.fixed) {
+    parts[0] += ` + ${formatAmount(plan.fixed, currency)}`
+  }
+  if (plan.minimum !== null && plan.minimum !== undefined) {
+    parts.push(`min ${formatAmount(plan.minimum, currency)}`)
+  }
+  if (plan.maximum !== null && plan.maximum !== undefined) {
+    parts.push(`max ${formatAmount(plan.maximum, currency)}`)
+  }
+  return parts.join(', ')
 }

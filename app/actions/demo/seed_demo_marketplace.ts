@@ -10,6 +10,7 @@ import { deliverLine } from '#actions/orders/deliver_line'
 import { approveLines } from '#actions/orders/approve_line'
 import { cancelLines } from '#actions/orders/cancel_line'
 import { actors } from '#domain/actor'
+import { linesOf } from '#actions/orders/order_parts'
 
 /** Demo logins (listed in the README); the password is the same for all */
 export const DEMO_PASSWORD = 'crewpay-demo-2026'
@@ -65,7 +66,7 @@ export const DEMO_CONTRACTORS = [
 /**
  * A small living marketplace for a fresh `npm run dev`: an employer with
  * saved cards, three onboarded contractors with services, orders in different
- * states, an admin. Everything goes through the same actions as the web app
+ * states (and one with three contractors), an admin. Everything goes through the same actions as the web app
  * and the sandbox. Does nothing when the database already has users.
  */
 export async function seedDemoMarketplace(log: (line: string) => void = () => {}) {
@@ -128,6 +129,15 @@ export async function seedDemoMarketplace(log: (line: string) => void = () => {}
   await approveLines(paid.id, null, employerActor)
   const canceled = await place(services[3])
   await cancelLines(canceled.id, null, employerActor)
+
+  // A renovation with three contractors, paid at once: one line delivered,
+  // one accepted, one waiting for its contractor
+  const renovation = await place(services[0], services[3], services[5])
+  const renovationLines = await linesOf(renovation.id)
+  const [ada, grace] = [await contractorOf(services[0]), await contractorOf(services[3])]
+  await acceptLine(renovation.id, renovationLines[0].id, ada)
+  await deliverLine(renovation.id, renovationLines[0].id, ada)
+  await acceptLine(renovation.id, renovationLines[1].id, grace)
 
   log(`Demo marketplace seeded: log in as ${DEMO_EMPLOYER} / ${DEMO_PASSWORD}`)
   return true

@@ -34,7 +34,7 @@ export async function approveLines(
   orderId: number,
   lineId: number | null,
   actor: Actor,
-  options: { amount?: number; fee?: number } = {}
+  options: { amount?: number; fee?: number; message?: string } = {}
 ): Promise<Approval> {
   let wrote = false
   let inFlight = false
@@ -56,7 +56,8 @@ export async function approveLines(
       if (payment.flow === 'hold') {
         // Checked now, moved when Stripe confirms the capture
         LINE_STATES.next(line.status, 'approve', actor.kind, `“${line.title}”`)
-        if (await requestPaymentAction(trx, payment, 'capture', actor, options)) {
+        const capture = { amount: options.amount, fee: options.fee }
+        if (await requestPaymentAction(trx, payment, 'capture', actor, capture)) {
           wrote = true
         } else if (actor.kind === 'employer') {
           // Admins and jobs re-run on purpose: they always send it again (same key)
@@ -68,6 +69,7 @@ export async function approveLines(
         await moveLine(trx, line, 'approve', actor, {
           amount: line.amount - line.feeAmount,
           currency: payment.currency,
+          message: options.message ?? null,
         })
         await afterLineApproved(trx, payment, line, actor)
       }

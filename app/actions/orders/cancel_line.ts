@@ -12,12 +12,14 @@ import { LINE_STATES } from '#models/order_line'
  * or Crewpay, any open line. `lineId` null: every line the actor may cancel
  * (refused when there is none). Each line's money goes back (a hold
  * released, a charge's line refunded), sent after the change commits.
+ * `reason`: Stripe's cancellation reason of a released hold; `message`: why,
+ * on the timeline.
  */
 export async function cancelLines(
   orderId: number,
   lineId: number | null,
   actor: Actor,
-  options: { reason?: string } = {}
+  options: { reason?: string; message?: string } = {}
 ) {
   const canceled = await withOrderLock(orderId, async (trx, order) => {
     const lines = await linesOf(order.id, trx)
@@ -35,7 +37,7 @@ export async function cancelLines(
     const payment = await livePaymentOf(order.id, trx)
     for (const line of chosen) {
       await moveLine(trx, line, 'cancel', actor, {
-        message: actor.kind === 'employer' ? 'Canceled by the employer' : null,
+        message: options.message ?? (actor.kind === 'employer' ? 'Canceled by the employer' : null),
       })
       await afterLineClosed(trx, payment, line, actor, options.reason)
     }

@@ -143,9 +143,9 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
   return {
     order,
     viewer,
-    status: orderStatus(allLines, payment, viewer, user.id),
+    status: orderStatus(allLines, payment, viewer, user.id, transfers),
     payment,
-    paymentStatus: payment ? paymentStatus(payment, viewer) : null,
+    paymentStatus: payment ? paymentStatus(payment, viewer, otherContractors === 0) : null,
     lines,
     otherContractors,
     amount:
