@@ -16,8 +16,8 @@ import {
   MAGIC_FILES,
   resolveCheck,
   startChecks,
-  VERIFICATION_DELAY_SECONDS,
 } from '../verification.js'
+import { settingsOf } from '../settings.js'
 
 /*
  * Accounts: the platform account behind each API key, and the Custom
@@ -502,7 +502,8 @@ export function refreshAccount(engine: Engine, account: Rec, before: Obj | null)
   for (const started of startChecks(account)) {
     if (!started.immediate) {
       const gen = account.x.checks[started.name].gen
-      engine.schedule(engine.now() + VERIFICATION_DELAY_SECONDS, 'account.verify', {
+      const delay = settingsOf(engine, account.plat).verificationDelaySeconds
+      engine.schedule(engine.now() + delay, 'account.verify', {
         id: account.id,
         check: started.name,
         gen,

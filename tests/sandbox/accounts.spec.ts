@@ -5,6 +5,7 @@ import {
   advance,
   type Harness,
   immediateVerificationParams,
+  sandboxSettings,
   startHarness,
   stripeError,
 } from './helpers.js'
@@ -99,10 +100,31 @@ test.group('Custom accounts: requirements and verification', (group) => {
     assert.deepEqual(noType.capabilities, { transfers: 'inactive' })
   })
 
+  test('asynchronous checks take a few seconds by default, as in Stripe’s test mode', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const settings = await sandboxSettings(stripe)
+    assert.equal(settings.verification_delay_seconds, 3)
+    const account = await newAccount(stripe)
+    const submitted = await stripe.accounts.update(account.id, asyncDetails())
+    assert.deepEqual(submitted.capabilities, { card_payments: 'pending', transfers: 'pending' })
+    await advance(stripe, 3)
+    const active = await stripe.accounts.retrieve(account.id)
+    assert.deepEqual(active.capabilities, { card_payments: 'active', transfers: 'active' })
+    // An app that still advances the clock by a minute sees the same result.
+    await advance(stripe, 60)
+    const later = await stripe.accounts.retrieve(account.id)
+    assert.isTrue(later.charges_enabled)
+  })
+
   test('documented test values: pending, then active after the verification delay', async ({
     assert,
   }) => {
     const stripe = h.client()
+    // A platform can lengthen the delay (here to ten minutes) to look at the pending state.
+    const settings = await sandboxSettings(stripe, { verification_delay_seconds: 600 })
+    assert.equal(settings.verification_delay_seconds, 600)
     const account = await newAccount(stripe)
     const submitted = await stripe.accounts.update(account.id, asyncDetails())
     assert.deepEqual(submitted.requirements?.currently_due, [])
@@ -118,10 +140,10 @@ test.group('Custom accounts: requirements and verification', (group) => {
     assert.equal(submitted.individual?.verification?.status, 'pending')
     assert.isTrue(submitted.individual?.id_number_provided)
 
-    await advance(stripe, 59)
+    await advance(stripe, 540)
     const stillPending = await stripe.accounts.retrieve(account.id)
     assert.equal(stillPending.capabilities?.transfers, 'pending')
-    await advance(stripe, 2)
+    await advance(stripe, 61)
     const active = await stripe.accounts.retrieve(account.id)
     assert.deepEqual(active.capabilities, { card_payments: 'active', transfers: 'active' })
     assert.isTrue(active.charges_enabled)
