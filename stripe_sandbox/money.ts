@@ -84,7 +84,7 @@ export function assertCurrency(currency: string, param = 'currency'): string {
     throw paramError(
       `Invalid currency: ${currency}. Stripe currently supports these currencies: ` +
         [...SUPPORTED].join(', '),
-      { param }
+      { code: 'invalid_currency', param }
     )
   }
   return lower

@@ -155,7 +155,7 @@ export async function handle(engine: Engine, req: IncomingMessage, res: ServerRe
       throw invalidRequest(
         `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or ` +
           'we can help at https://support.stripe.com/.',
-        { status: 404 }
+        { status: 404, code: 'resource_missing' }
       )
     }
     const key = header(req, 'authorization')!
