@@ -1,9 +1,15 @@
 import { test } from '@japa/runner'
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type Stripe from 'stripe'
+import { startSandbox } from '../../stripe_sandbox/index.js'
 import {
   activeAccount,
   advance,
   bearer,
+  clientFor,
   DAY,
   type Harness,
   newKey,
@@ -934,5 +940,47 @@ test.group('ACH: payments', (group) => {
     await advance(stripe, SETTLE)
     assert.deepEqual(await usdBalance(stripe, account.id), { available: 6000, pending: 0 })
     assert.deepEqual(await usdBalance(stripe), { available: 9920 - 6000, pending: 0 })
+  })
+})
+
+test.group('ACH: state file', (group) => {
+  let file: string
+  group.each.setup(() => {
+    file = join(tmpdir(), `stripe-sandbox-ach-${randomBytes(6).toString('hex')}.json`)
+    return () => rmSync(file, { force: true })
+  })
+
+  test('a debit in processing, a pending verification and settings survive a restart', async ({
+    assert,
+  }) => {
+    const key = newKey()
+    let sandbox = await startSandbox({ port: 0, log: false, stateFile: file })
+    let stripe = clientFor(sandbox.port, key)
+    await sandboxSettings(stripe, { ach_processing_days: 1 })
+    const debit = await achPayment(stripe, 'pm_usBankAccount_insufficientFunds')
+    const si = await pendingSetup(stripe)
+    await stripeError(stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [1, 2] }))
+    await sandbox.stop()
+
+    sandbox = await startSandbox({ port: 0, log: false, stateFile: file })
+    try {
+      stripe = clientFor(sandbox.port, key)
+      const settings = await sandboxSettings(stripe)
+      assert.equal(settings.ach_processing_days, 1)
+      const retry = await stripeError(
+        stripe.setupIntents.verifyMicrodeposits(si.id, { amounts: [1, 2] })
+      )
+      assert.include(retry.message, '8 verification attempts remaining')
+      await advance(stripe, 4 * DAY)
+      const failed = await stripe.paymentIntents.retrieve(debit.id)
+      assert.equal(failed.last_payment_error?.code, 'insufficient_funds')
+      assert.deepEqual(await usdBalance(stripe), { available: 0, pending: 0 })
+      const verified = await stripe.setupIntents.verifyMicrodeposits(si.id, {
+        descriptor_code: 'SM11AA',
+      })
+      assert.equal(verified.status, 'succeeded')
+    } finally {
+      await sandbox.stop()
+    }
   })
 })
