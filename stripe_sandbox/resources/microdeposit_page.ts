@@ -16,7 +16,7 @@ import { formatAmount } from '../money.js'
 /*
  * The hosted microdeposit verification page (`next_action.
  * verify_with_microdeposits.hosted_verification_url`): the customer types
- * the code from their bank statement, or the two amounts, and the intent is
+ * the descriptor code from their bank statement and the intent is
  * verified exactly as by POST …/verify_microdeposits.
  */
 
@@ -35,7 +35,6 @@ export function registerVerifier(engine: Engine, type: string, fn: Verifier): vo
 
 function form(intent: Rec, error: string | null): string {
   const o = intent.obj
-  const bank = o.payment_method ? `the bank account` : 'your bank account'
   const what =
     intent.type === 'payment_intent'
       ? `<p>Payment: <strong>${escapeHtml(formatAmount(o.amount, o.currency))}</strong></p>`
@@ -44,7 +43,7 @@ function form(intent: Rec, error: string | null): string {
   return htmlPage(
     'Verify your bank account',
     `<h1>Verify your bank account</h1>
-<p class="note">Stripe sandbox test page. Stripe sent a deposit of $0.01 to ${bank}; its
+<p class="note">Stripe sandbox test page. Stripe sent a deposit of $0.01 to your bank account; its
 statement description starts with SM followed by a 4-character code. In the sandbox, SM11AA
 verifies.</p>
 ${what}${alert}
