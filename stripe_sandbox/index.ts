@@ -19,9 +19,10 @@ import { registerTestHelpers } from './resources/test_helpers.js'
 import { registerTransfers } from './resources/transfers.js'
 import { registerWebhookEndpoints } from './resources/webhook_endpoints.js'
 import { createServer } from './server.js'
+import { configureSettings } from './settings.js'
 
 export { signPayload } from './core/webhooks.js'
-export { VERIFICATION_DELAY_SECONDS } from './verification.js'
+export { ACH_PROCESSING_DAYS, VERIFICATION_DELAY_SECONDS } from './settings.js'
 export type { WebhookEndpointOption }
 
 export interface SandboxOptions {
@@ -37,6 +38,10 @@ export interface SandboxOptions {
   log?: ((line: string) => void) | false
   /** webhook retry delays in ms after a failed delivery (default 1 s, 5 s, 30 s) */
   webhookRetryDelaysMs?: number[]
+  /** business days an ACH debit stays processing (default 4) */
+  achProcessingDays?: number
+  /** seconds an asynchronous account verification takes (default 3) */
+  verificationDelaySeconds?: number
 }
 
 export interface Sandbox {
@@ -58,6 +63,10 @@ export function createEngine(options: SandboxOptions = {}): Engine {
     webhookEndpoints: options.webhookEndpoints ?? [],
     log,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+  })
+  configureSettings(engine, {
+    achProcessingDays: options.achProcessingDays,
+    verificationDelaySeconds: options.verificationDelaySeconds,
   })
   registerLedger(engine, (acct) => defaultCurrencyOf(engine, acct))
   registerAccounts(engine)

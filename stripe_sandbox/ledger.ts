@@ -28,6 +28,11 @@ export interface TxnInput {
   feeDetails?: FeeDetail[]
   /** defaults to now (available at once) */
   availableOn?: number
+  /**
+   * Stays pending, whatever available_on says, until releaseTxn(): an ACH
+   * debit's money only becomes available once the debit has succeeded.
+   */
+  held?: boolean
 }
 
 /** US card funds become available after two days (sandbox time). */
@@ -54,7 +59,7 @@ export function balanceOf(engine: Engine, acct: string, currency: string): Balan
 export function addTxn(engine: Engine, acct: string, plat: string, input: TxnInput): Rec {
   const now = engine.now()
   const availableOn = input.availableOn ?? now
-  const status = availableOn <= now ? 'available' : 'pending'
+  const status = availableOn <= now && !input.held ? 'available' : 'pending'
   const fee = input.fee ?? 0
   const net = input.amount - fee
   const txn: Obj = {
@@ -81,9 +86,21 @@ export function addTxn(engine: Engine, acct: string, plat: string, input: TxnInp
     balance.available += net
   } else {
     balance.pending += net
-    engine.schedule(availableOn, 'balance_transaction.available', { id: txn.id })
+    if (!input.held) {
+      engine.schedule(availableOn, 'balance_transaction.available', { id: txn.id })
+    }
   }
   return rec
+}
+
+/** Lets a held transaction become available at its available_on (at once if that has passed). */
+export function releaseTxn(engine: Engine, txnId: string): void {
+  const rec = engine.store.get(txnId)
+  if (rec && rec.obj.status === 'pending') {
+    engine.schedule(Math.max(rec.obj.available_on, engine.now()), 'balance_transaction.available', {
+      id: txnId,
+    })
+  }
 }
 
 /** The `available_on` / status to copy from a source charge's transaction. */
@@ -123,8 +140,10 @@ export function registerLedger(engine: Engine, defaultCurrencyOf: (acct: string)
   ])
 
   // One balance.available per account per moment, emitted after every
-  // transaction of that moment has moved (a job scheduled "now" runs last).
-  const notifyScheduled = new Set<string>()
+  // transaction of that moment has moved (a job scheduled "now" runs last),
+  // and only if the moment added money (a failed ACH debit and its
+  // payment_failure_refund cancel out).
+  const arriving = new Map<string, number>()
   engine.onJob('balance_transaction.available', (job) => {
     const rec = engine.store.get(String(job.data.id))
     if (!rec || rec.obj.status !== 'pending') {
@@ -135,14 +154,19 @@ export function registerLedger(engine: Engine, defaultCurrencyOf: (acct: string)
     balance.pending -= rec.obj.net
     balance.available += rec.obj.net
     const key = `${rec.acct}@${engine.now()}`
-    if (rec.obj.net > 0 && !notifyScheduled.has(key)) {
-      notifyScheduled.add(key)
+    if (!arriving.has(key)) {
       engine.schedule(engine.now(), 'balance.notify', { acct: rec.acct, plat: rec.plat, key })
     }
+    arriving.set(key, (arriving.get(key) ?? 0) + rec.obj.net)
   })
   engine.onJob('balance.notify', (job) => {
     const acct = String(job.data.acct)
-    notifyScheduled.delete(String(job.data.key))
+    const key = String(job.data.key)
+    const added = arriving.get(key) ?? 1
+    arriving.delete(key)
+    if (added <= 0) {
+      return
+    }
     const object = renderBalance(engine, acct, defaultCurrencyOf(acct))
     engine.emit('balance.available', acct, String(job.data.plat), object)
   })

@@ -84,7 +84,7 @@ export function assertCurrency(currency: string, param = 'currency'): string {
     throw paramError(
       `Invalid currency: ${currency}. Stripe currently supports these currencies: ` +
         [...SUPPORTED].join(', '),
-      { param }
+      { code: 'invalid_currency', param }
     )
   }
   return lower
@@ -143,4 +143,11 @@ export function proportion(value: number, part: number, whole: number): number {
     return 0
   }
   return divRound(BigInt(value) * BigInt(part), BigInt(whole))
+}
+
+/** ACH Direct Debit: 0.8%, rounded half up, capped at $5.00 (stripe.com/pricing, US). */
+export const ACH_FEE = { bps: 80, cap: 500 }
+
+export function achFee(amount: number): number {
+  return Math.min(divRound(BigInt(amount) * BigInt(ACH_FEE.bps), 10_000n), ACH_FEE.cap)
 }

@@ -10,6 +10,7 @@ import { invalidRequest, StripeError } from './core/errors.js'
 import { API_VERSION, type Obj } from './core/types.js'
 import { type Engine } from './engine.js'
 import { platformForKey } from './resources/accounts.js'
+import { serveHostedPage } from './hosted_pages.js'
 
 /*
  * The HTTP pipeline: auth → route → Stripe-Account → idempotency → body
@@ -23,6 +24,8 @@ interface Reply {
   status: number
   body: string | Buffer
   headers: Record<string, string>
+  /** whether an idempotency key keeps this answer (errors say so themselves) */
+  stored?: boolean
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -127,10 +130,14 @@ function errorReply(error: StripeError): Reply {
     status: error.status,
     body: JSON.stringify({ error: error.body }),
     headers: error.headers,
+    stored: error.stored,
   }
 }
 
 export async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse) {
+  if (await serveHostedPage(engine, req, res)) {
+    return // a browser page (3D Secure, microdeposits), not the API
+  }
   const started = performance.now()
   const requestId = newId('req', 14)
   const method = req.method ?? 'GET'
@@ -148,7 +155,7 @@ export async function handle(engine: Engine, req: IncomingMessage, res: ServerRe
       throw invalidRequest(
         `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or ` +
           'we can help at https://support.stripe.com/.',
-        { status: 404 }
+        { status: 404, code: 'resource_missing' }
       )
     }
     const key = header(req, 'authorization')!
@@ -225,7 +232,8 @@ export async function handle(engine: Engine, req: IncomingMessage, res: ServerRe
     reply = toReply(engine, error)
   }
   if (scope) {
-    const stored = reply.status < 400 || reply.status === 402 || reply.status >= 500
+    const stored =
+      reply.stored ?? (reply.status < 400 || reply.status === 402 || reply.status >= 500)
     const entry = engine.idempotency.get(scope, engine.now())
     if (stored && entry && typeof reply.body === 'string') {
       entry.status = reply.status

@@ -4,13 +4,11 @@ import { type Obj } from './core/types.js'
 /*
  * Custom-account verification. Stripe's documented test values (§8.4 of the
  * fact sheet) decide each outcome; checks that Stripe runs asynchronously
- * resolve after VERIFICATION_DELAY_SECONDS of sandbox time. Requirements,
+ * resolve after the sandbox's verification delay (settings.ts: a few
+ * seconds of sandbox time, as in Stripe's test mode). Requirements,
  * capability statuses and the enabled flags are always recomputed from what
  * has been provided plus the state of these checks, never edited by hand.
  */
-
-/** Sandbox seconds an asynchronous verification takes (advance the clock past it). */
-export const VERIFICATION_DELAY_SECONDS = 60
 
 export type CheckName = 'identity' | 'address' | 'document' | 'additionalDocument'
 

@@ -87,7 +87,10 @@ const MAX_DEPTH = 4
 export type Resolver = (id: string) => Obj | undefined
 
 function cannotExpand(path: string): never {
-  throw paramError(`This property cannot be expanded (${path}).`, { param: 'expand' })
+  throw paramError(`This property cannot be expanded (${path}).`, {
+    code: 'parameter_invalid',
+    param: 'expand',
+  })
 }
 
 /**
@@ -101,7 +104,7 @@ export function expand(root: Obj, paths: string[], resolve: Resolver): Obj {
     if (segments.length > MAX_DEPTH) {
       throw paramError(
         `You cannot expand more than ${MAX_DEPTH} levels of a property. Property: ${path}`,
-        { param: 'expand' }
+        { code: 'parameter_invalid', param: 'expand' }
       )
     }
     out = expandAt(out, segments, path, resolve)
@@ -118,7 +121,7 @@ function expandAt(value: Obj, segments: string[], path: string, resolve: Resolve
       throw paramError(
         `This property cannot be expanded (${path}). You may want to try expanding ` +
           `'data.${path}' instead.`,
-        { param: 'expand' }
+        { code: 'parameter_invalid', param: 'expand' }
       )
     }
     return {

@@ -11,6 +11,7 @@ import { type Params } from './types.js'
 export type Spec =
   | { t: 'str'; values?: readonly string[]; max?: number }
   | { t: 'int'; min?: number }
+  | { t: 'num' }
   | { t: 'bool' }
   | HashSpec
   | { t: 'arr'; of: Spec }
@@ -28,6 +29,8 @@ export interface HashSpec {
 
 export const str = (values?: readonly string[], max?: number): Spec => ({ t: 'str', values, max })
 export const int = (min?: number): Spec => ({ t: 'int', min })
+/** A decimal number (e.g. percent_ownership); Stripe sends it back as a JSON number. */
+export const num = (): Spec => ({ t: 'num' })
 export const bool = (): Spec => ({ t: 'bool' })
 export const hash = (props: Record<string, Spec>, required?: readonly string[]): HashSpec => ({
   t: 'hash',
@@ -154,6 +157,11 @@ export function validate(spec: Spec, value: FormValue, path: string): unknown {
         })
       }
       return validateInt(value, path, spec.min)
+    case 'num':
+      if (typeof value !== 'string' || !/^-?\d+(\.\d+)?$/.test(value)) {
+        throw paramError(`Invalid decimal: ${describe(value)}`, { param: path })
+      }
+      return Number(value)
     case 'bool':
       if (value === 'true' || value === 'false') {
         return value === 'true'

@@ -1,4 +1,4 @@
-import { bool, dict, hash, int, meta, str, strOrHash, type Spec } from '../core/params.js'
+import { arr, bool, hash, int, meta, num, str, strOrHash, type Spec } from '../core/params.js'
 
 /* Request parameters of the account endpoints (shared by accounts and external accounts). */
 
@@ -27,7 +27,7 @@ const addressSpec = hash({
 
 const documentSpec = hash({ front: str(), back: str() })
 
-const individualSpec = hash({
+export const individualSpec = hash({
   address: addressSpec,
   dob: hash({ day: int(1), month: int(1), year: int(1) }),
   email: str(),
@@ -40,7 +40,16 @@ const individualSpec = hash({
   nationality: str(),
   phone: str(),
   political_exposure: str(['existing', 'none']),
-  relationship: dict(),
+  relationship: hash({
+    authorizer: bool(),
+    director: bool(),
+    executive: bool(),
+    legal_guardian: bool(),
+    owner: bool(),
+    percent_ownership: num(),
+    representative: bool(),
+    title: str(),
+  }),
   ssn_last_4: str(),
   verification: hash({ document: documentSpec, additional_document: documentSpec }),
 })
@@ -49,10 +58,22 @@ const capabilitySpec = hash({ requested: bool() })
 
 export const accountParams: Record<string, Spec> = {
   business_profile: hash({
-    annual_revenue: dict(),
+    annual_revenue: hash({ amount: int(0), currency: str(), fiscal_year_end: str() }, [
+      'amount',
+      'currency',
+      'fiscal_year_end',
+    ]),
     estimated_worker_count: int(),
     mcc: str(),
-    minority_owned_business_designation: dict(),
+    minority_owned_business_designation: arr(
+      str([
+        'lgbtqi_owned_business',
+        'minority_owned_business',
+        'none_of_these_apply',
+        'prefer_not_to_answer',
+        'women_owned_business',
+      ])
+    ),
     name: str(),
     product_description: str(),
     support_address: addressSpec,
@@ -79,9 +100,14 @@ export const accountParams: Record<string, Spec> = {
   individual: individualSpec,
   metadata: meta(),
   settings: hash({
-    branding: dict(),
-    card_payments: dict(),
-    dashboard: dict(),
+    branding: hash({ icon: str(), logo: str(), primary_color: str(), secondary_color: str() }),
+    card_payments: hash({
+      decline_on: hash({ avs_failure: bool(), cvc_failure: bool() }),
+      statement_descriptor_prefix: str(),
+      statement_descriptor_prefix_kana: str(),
+      statement_descriptor_prefix_kanji: str(),
+    }),
+    dashboard: hash({ display_name: str(), timezone: str() }),
     payments: hash({ statement_descriptor: str(), statement_descriptor_prefix: str() }),
     payouts: hash({
       debit_negative_balances: bool(),

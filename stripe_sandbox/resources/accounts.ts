@@ -9,6 +9,7 @@ import { type Obj, type Params } from '../core/types.js'
 import { type Engine } from '../engine.js'
 import { accountParams, CAPABILITIES, createParams } from './account_params.js'
 import { banksOf, type BankInput, createBank, parseBankInput } from './external_accounts.js'
+import { registerPersons } from './persons.js'
 import {
   type CheckName,
   computeRequirements,
@@ -16,8 +17,8 @@ import {
   MAGIC_FILES,
   resolveCheck,
   startChecks,
-  VERIFICATION_DELAY_SECONDS,
 } from '../verification.js'
+import { settingsOf } from '../settings.js'
 
 /*
  * Accounts: the platform account behind each API key, and the Custom
@@ -168,7 +169,7 @@ function baseAccount(id: string, now: number): Obj {
   }
 }
 
-function basePerson(account: string, now: number): Obj {
+export function basePerson(account: string, now: number): Obj {
   const document = () => ({ back: null, details: null, details_code: null, front: null })
   return {
     id: newId('person'),
@@ -272,7 +273,7 @@ function checkFileReference(ctx: Context, accountId: string, id: string | null, 
   }
 }
 
-function validateIndividual(ctx: Context, accountId: string, individual: Params): void {
+export function validateIndividual(ctx: Context, accountId: string, individual: Params): void {
   if (individual.id_number) {
     const digits = individual.id_number.replace(/-/g, '')
     if (!/^\d{9}$/.test(digits)) {
@@ -308,7 +309,7 @@ function validateIndividual(ctx: Context, accountId: string, individual: Params)
   }
 }
 
-function applyIndividual(engine: Engine, account: Rec, individual: Params): void {
+export function applyIndividual(engine: Engine, account: Rec, individual: Params): void {
   const obj = account.obj
   if (!obj.individual) {
     obj.individual = basePerson(account.id, engine.now())
@@ -502,7 +503,8 @@ export function refreshAccount(engine: Engine, account: Rec, before: Obj | null)
   for (const started of startChecks(account)) {
     if (!started.immediate) {
       const gen = account.x.checks[started.name].gen
-      engine.schedule(engine.now() + VERIFICATION_DELAY_SECONDS, 'account.verify', {
+      const delay = settingsOf(engine, account.plat).verificationDelaySeconds
+      engine.schedule(engine.now() + delay, 'account.verify', {
         id: account.id,
         check: started.name,
         gen,
@@ -656,6 +658,8 @@ export function registerAccounts(engine: Engine): void {
     }
     return capabilityObject(account, ctx.path.cap)
   })
+  registerPersons(engine)
+
   router.add('POST', '/v1/accounts/:id/capabilities/:cap', hash({ requested: bool() }), (ctx) => {
     const account = findConnected(ctx, ctx.path.id)
     if (!(CAPABILITIES as readonly string[]).includes(ctx.path.cap)) {

@@ -45,7 +45,8 @@ export function registerBalance(engine: Engine): void {
   router.add('GET', '/v1/balance_transactions', listSpec, (ctx) =>
     list(ctx, '/v1/balance_transactions')
   )
-  router.add('GET', '/v1/balance/history', listSpec, (ctx) => list(ctx, '/v1/balance/history'))
+  // The older path lists the same objects; Stripe's list says /v1/balance_transactions.
+  router.add('GET', '/v1/balance/history', listSpec, (ctx) => list(ctx, '/v1/balance_transactions'))
 
   const retrieve = (ctx: Context) =>
     engine.find(ctx, 'balance_transaction', ctx.path.id, 'balance transaction').obj

@@ -7,7 +7,7 @@ import { applyMetadata, bool, dict, hash, int, meta, str } from '../core/params.
 import { type Rec } from '../core/store.js'
 import { type Obj } from '../core/types.js'
 import { type Engine } from '../engine.js'
-import { addTxn, balanceOf, CARD_AVAILABILITY_SECONDS } from '../ledger.js'
+import { addTxn, balanceOf, CARD_AVAILABILITY_SECONDS, type FeeDetail } from '../ledger.js'
 import { assertChargeAmount, assertCurrency, cardFee } from '../money.js'
 import { type Decline } from '../test_cards.js'
 import { applicationOf, defaultCurrencyOf, findConnected } from './accounts.js'
@@ -24,9 +24,8 @@ import { moveFunds } from './transfers.js'
 /** Authorisations lapse after 7 days, as for online card payments. */
 export const AUTHORIZATION_SECONDS = 7 * 24 * 60 * 60
 
-export function createCardCharge(engine: Engine, pi: Rec, pm: Rec, decline?: Decline): Rec {
-  const now = engine.now()
-  const card = pm.obj.card
+/** The fields every charge of a PaymentIntent has, whatever the payment method. */
+export function baseCharge(engine: Engine, pi: Rec, pm: Rec): Obj {
   const intent = pi.obj
   const obj: Obj = {
     id: newId('ch'),
@@ -41,18 +40,55 @@ export function createCardCharge(engine: Engine, pi: Rec, pm: Rec, decline?: Dec
     billing_details: snapshot(pm.obj.billing_details),
     calculated_statement_descriptor: 'SANDBOX',
     captured: false,
-    created: now,
+    created: engine.now(),
     currency: intent.currency,
     customer: intent.customer,
     description: intent.description,
     disputed: false,
     failure_balance_transaction: null,
-    failure_code: decline ? decline.code : null,
-    failure_message: decline ? decline.message : null,
+    failure_code: null,
+    failure_message: null,
     fraud_details: {},
     livemode: false,
     metadata: { ...intent.metadata },
     on_behalf_of: intent.on_behalf_of,
+    outcome: null,
+    paid: false,
+    payment_intent: pi.id,
+    payment_method: pm.id,
+    payment_method_details: null,
+    receipt_email: intent.receipt_email,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: false,
+    review: null,
+    shipping: intent.shipping,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: intent.statement_descriptor,
+    statement_descriptor_suffix: intent.statement_descriptor_suffix,
+    status: 'pending',
+    // Charge.transfer_data.amount is null when the whole amount goes (unlike the PI's).
+    transfer_data: intent.transfer_data
+      ? {
+          amount: intent.transfer_data.amount ?? null,
+          destination: intent.transfer_data.destination,
+        }
+      : null,
+    transfer_group: intent.transfer_group,
+  }
+  // `transfer` appears once a destination charge's transfer exists (never as null).
+  return obj
+}
+
+export function createCardCharge(engine: Engine, pi: Rec, pm: Rec, decline?: Decline): Rec {
+  const now = engine.now()
+  const card = pm.obj.card
+  const intent = pi.obj
+  const obj = baseCharge(engine, pi, pm)
+  Object.assign(obj, {
+    failure_code: decline ? decline.code : null,
+    failure_message: decline ? decline.message : null,
     outcome: decline
       ? {
           advice_code: null,
@@ -77,62 +113,46 @@ export function createCardCharge(engine: Engine, pi: Rec, pm: Rec, decline?: Dec
           type: 'authorized',
         },
     paid: !decline,
-    payment_intent: pi.id,
-    payment_method: pm.id,
-    payment_method_details: {
-      card: {
-        amount_authorized: decline ? null : intent.amount,
-        authorization_code: decline ? null : '123456',
-        brand: card.brand,
-        capture_before: decline ? null : now + AUTHORIZATION_SECONDS,
-        checks: snapshot(card.checks),
-        country: card.country,
-        exp_month: card.exp_month,
-        exp_year: card.exp_year,
-        extended_authorization: { status: 'disabled' },
-        fingerprint: card.fingerprint,
-        funding: card.funding,
-        incremental_authorization: { status: 'unavailable' },
-        installments: null,
-        last4: card.last4,
-        mandate: null,
-        multicapture: { status: 'unavailable' },
-        network: card.brand,
-        network_token: { used: false },
-        network_transaction_id: decline ? null : randomString(15),
-        overcapture: { maximum_amount_capturable: intent.amount, status: 'unavailable' },
-        regulated_status: 'unregulated',
-        three_d_secure: null,
-        transaction_link_id: null,
-        wallet: null,
-      },
-      type: 'card',
-    },
-    receipt_email: intent.receipt_email,
-    receipt_number: null,
-    receipt_url: null,
-    refunded: false,
-    review: null,
-    shipping: intent.shipping,
-    source: null,
-    source_transfer: null,
-    statement_descriptor: intent.statement_descriptor,
-    statement_descriptor_suffix: intent.statement_descriptor_suffix,
     status: decline ? 'failed' : 'succeeded',
-    transfer_data: intent.transfer_data ? snapshot(intent.transfer_data) : null,
-    transfer_group: intent.transfer_group,
+  })
+  const details: Obj = {
+    amount_authorized: decline ? null : intent.amount,
+    authorization_code: decline ? null : '123456',
+    brand: card.brand,
+    checks: snapshot(card.checks),
+    country: card.country,
+    exp_month: card.exp_month,
+    exp_year: card.exp_year,
+    extended_authorization: { status: 'disabled' },
+    fingerprint: card.fingerprint,
+    funding: card.funding,
+    incremental_authorization: { status: 'unavailable' },
+    installments: null,
+    last4: card.last4,
+    mandate: null,
+    multicapture: { status: 'unavailable' },
+    network: card.brand,
+    network_token: { used: false },
+    network_transaction_id: decline ? null : randomString(15),
+    overcapture: { maximum_amount_capturable: intent.amount, status: 'unavailable' },
+    regulated_status: 'unregulated',
+    three_d_secure: null,
+    transaction_link_id: null,
+    wallet: null,
   }
-  if (intent.transfer_data) {
-    obj.transfer = null
+  if (!decline) {
+    // Only an uncaptured authorisation has a deadline; Stripe omits the key otherwise.
+    details.capture_before = now + AUTHORIZATION_SECONDS
   }
+  obj.payment_method_details = { card: details, type: 'card' }
   return engine.create('charge', pi.acct, pi.plat, obj)
 }
 
 /**
- * Captures `amount` of an authorised charge and moves the money: the charge
- * balance transaction with Stripe's fee on the platform, and for destination
- * charges the transfer, the connected account's payment and the
- * application fee. The uncaptured rest is released (shown in amount_refunded).
+ * Captures `amount` of an authorised card charge and moves the money: the
+ * charge balance transaction with Stripe's fee on the platform, then for
+ * destination charges the transfer (see payDestination). The uncaptured rest
+ * is released (shown in amount_refunded).
  */
 export function captureCharge(
   engine: Engine,
@@ -154,22 +174,40 @@ export function captureCharge(
     source: charge.id,
     description: c.description,
     fee: stripeFee,
-    feeDetails: [
-      {
-        amount: stripeFee,
-        application: null,
-        currency: c.currency,
-        description: 'Stripe processing fees',
-        type: 'stripe_fee',
-      },
-    ],
+    feeDetails: [stripeFeeDetail(stripeFee, c.currency)],
     availableOn,
   })
   c.captured = true
   c.amount_captured = amount
   c.amount_refunded = c.amount - amount
   c.balance_transaction = txn.id
-  c.payment_method_details.card.capture_before = null
+  delete c.payment_method_details.card.capture_before
+  return payDestination(engine, charge, amount, fee, availableOn)
+}
+
+export function stripeFeeDetail(amount: number, currency: string): FeeDetail {
+  return {
+    amount,
+    application: null,
+    currency,
+    description: 'Stripe processing fees',
+    type: 'stripe_fee',
+  }
+}
+
+/**
+ * A destination charge that succeeded pays its destination: a `tr_`
+ * transfer (all of `amount`, or transfer_data[amount]), the connected
+ * account's `py_` payment, and the application fee taken from it.
+ */
+export function payDestination(
+  engine: Engine,
+  charge: Rec,
+  amount: number,
+  fee: number | null,
+  availableOn: number
+): { transfer?: Rec; applicationFee?: Rec } {
+  const c = charge.obj
   const destinationId: string | undefined = c.transfer_data?.destination
   if (!destinationId) {
     return {}
@@ -195,6 +233,7 @@ export function captureCharge(
     availableOn,
     applicationFee: collected > 0 ? { amount: collected, application } : undefined,
   })
+  transfer.x.destinationCharge = true
   c.transfer = transfer.id
   if (collected <= 0) {
     return { transfer }
@@ -244,7 +283,7 @@ export function releaseCharge(engine: Engine, charge: Rec, reason: string | null
   })
   c.amount_refunded = c.amount
   c.refunded = true
-  c.payment_method_details.card.capture_before = null
+  delete c.payment_method_details.card.capture_before
   return refund
 }
 

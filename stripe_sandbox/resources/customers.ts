@@ -24,7 +24,9 @@ const customerParams: Record<string, Spec> = {
   email: str(undefined, 512),
   invoice_prefix: str(),
   invoice_settings: hash({
-    custom_fields: dict(),
+    custom_fields: arr(
+      hash({ name: str(undefined, 40), value: str(undefined, 140) }, ['name', 'value'])
+    ),
     default_payment_method: str(),
     footer: str(),
     rendering_options: dict(),
@@ -66,6 +68,11 @@ function applyCustomerParams(engine: Engine, customer: Rec, params: Params): voi
   }
   if (params.invoice_settings) {
     const settings = params.invoice_settings
+    if (settings.custom_fields && settings.custom_fields.length > 4) {
+      throw invalidRequest('Invalid invoice_settings[custom_fields]: at most 4 fields.', {
+        param: 'invoice_settings[custom_fields]',
+      })
+    }
     const pm = settings.default_payment_method
     if (pm) {
       const rec = engine.store.get(pm)

@@ -37,7 +37,7 @@ export interface BankInput {
 }
 
 /** A US routing number: 9 digits with a valid ABA checksum (110000000 is Stripe's test bank). */
-function validRouting(routing: string): boolean {
+export function validRouting(routing: string): boolean {
   if (!/^\d{9}$/.test(routing)) {
     return false
   }

@@ -9,6 +9,14 @@ import { type Obj } from '../core/types.js'
 import { type Engine } from '../engine.js'
 import { type Decline, lookupTestCard, type TestCard } from '../test_cards.js'
 import { findCustomer } from './customers.js'
+import { registerMandates } from './mandates.js'
+import {
+  isBankAccount,
+  materializeBankToken,
+  registerUsBankAccounts,
+  bankOf,
+} from './us_bank_accounts.js'
+import { lookupBankToken } from '../test_bank_accounts.js'
 
 /** The test card behind a PaymentMethod (every sandbox PM comes from one). */
 export function cardOf(pm: Rec): TestCard {
@@ -101,6 +109,9 @@ export function resolvePaymentMethod(ctx: Context, id: string, param: string): R
   if (lookupTestCard(id)) {
     return materialize(ctx.engine, ctx.account, ctx.platform, id)
   }
+  if (lookupBankToken(id)) {
+    return materializeBankToken(ctx.engine, ctx.account, ctx.platform, id)
+  }
   const rec = ctx.engine.store.get(id)
   if (!rec || rec.type !== 'payment_method' || rec.acct !== ctx.account) {
     throw invalidRequest(`No such PaymentMethod: '${id}'`, {
@@ -116,6 +127,10 @@ export const REUSE_MESSAGE =
   'This PaymentMethod was previously used without being attached to a Customer or was ' +
   'detached from a Customer, and may not be used again.'
 
+const UNVERIFIED_BANK_MESSAGE =
+  'A us_bank_account PaymentMethod must be verified before it can be attached to a customer. ' +
+  'Save it with a SetupIntent (or a PaymentIntent with setup_future_usage) instead.'
+
 /** Refuses what Stripe refuses when attaching: declined cards, reuse, another customer. */
 export function assertAttachable(pm: Rec, customerId: string | null): void {
   if (pm.obj.customer && pm.obj.customer !== customerId) {
@@ -128,6 +143,12 @@ export function assertAttachable(pm: Rec, customerId: string | null): void {
   }
   if (pm.x.consumed) {
     throw invalidRequest(REUSE_MESSAGE, { param: 'payment_method' })
+  }
+  if (isBankAccount(pm)) {
+    if (!bankOf(pm).verified) {
+      throw invalidRequest(UNVERIFIED_BANK_MESSAGE, { param: 'payment_method' })
+    }
+    return
   }
   const decline = cardOf(pm).decline
   if (decline) {
@@ -147,6 +168,8 @@ export function attachPaymentMethod(ctx: Context, pm: Rec, customer: Rec): void 
 
 export function registerPaymentMethods(engine: Engine): void {
   const router = engine.router
+  registerUsBankAccounts(engine)
+  registerMandates(engine)
   engine.setIndexer('payment_method', (rec) =>
     rec.obj.customer ? [`customer=${rec.obj.customer}`] : []
   )
@@ -174,6 +197,9 @@ export function registerPaymentMethods(engine: Engine): void {
       const pm = resolvePaymentMethod(ctx, ctx.path.id, 'id')
       const before = snapshot(pm.obj)
       const { billing_details: billing, card, metadata, allow_redisplay: redisplay } = ctx.params
+      if (card && !pm.obj.card) {
+        throw invalidRequest(`The PaymentMethod ${pm.id} is not a card.`, { param: 'card' })
+      }
       if (billing) {
         for (const [key, value] of Object.entries(billing)) {
           pm.obj.billing_details[key] =

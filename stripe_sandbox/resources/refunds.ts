@@ -115,10 +115,12 @@ function createRefund(ctx: Context): Rec {
   }
 
   const id = newId('re')
+  const bank = c.payment_method_details?.type === 'us_bank_account'
   const txn = addTxn(engine, charge.acct, charge.plat, {
     amount: -amount,
     currency: c.currency,
-    type: 'refund',
+    // A bank debit settled as a `payment`, so its refund is a `payment_refund` (§9).
+    type: bank ? 'payment_refund' : 'refund',
     reportingCategory: 'refund',
     source: id,
     description: 'REFUND FOR CHARGE',
@@ -133,15 +135,20 @@ function createRefund(ctx: Context): Rec {
     currency: c.currency,
     customer: c.customer,
     customer_account: null,
-    destination_details: {
-      card: {
-        reference: null,
-        reference_status: 'pending',
-        reference_type: 'acquirer_reference_number',
-        type: 'refund',
-      },
-      type: 'card',
-    },
+    // No reference yet: Stripe omits `reference` until the network gives one.
+    destination_details: bank
+      ? {
+          type: 'us_bank_transfer',
+          us_bank_transfer: { reference: null, reference_status: 'pending' },
+        }
+      : {
+          card: {
+            reference_status: 'pending',
+            reference_type: 'acquirer_reference_number',
+            type: 'refund',
+          },
+          type: 'card',
+        },
     metadata: applyMetadata({}, params.metadata),
     payment_intent: c.payment_intent,
     payment_method: c.payment_method,

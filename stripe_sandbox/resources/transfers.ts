@@ -181,15 +181,34 @@ export function remainingTransfer(transfer: Rec): number {
   return transfer.obj.amount - transfer.obj.amount_reversed
 }
 
-/** Refuses a reversal the receiving account's balance (available + pending) cannot cover. */
+/** Whether a transfer was made by a destination charge (not by POST /v1/transfers). */
+function fromDestinationCharge(engine: Engine, transfer: Rec): boolean {
+  if (transfer.x.destinationCharge) {
+    return true
+  }
+  const source = transfer.obj.source_transaction
+  return Boolean(source && engine.store.get(source)?.obj.transfer === transfer.id)
+}
+
+/**
+ * Refuses a reversal the receiving account cannot cover. A separate
+ * transfer is reversed from the destination's available balance (§5); a
+ * destination charge's transfer may also use what is still pending
+ * (UNCONFIRMED, see the README). `credit` is a fee refund paid in the same
+ * operation.
+ */
 export function assertCanReverse(engine: Engine, transfer: Rec, amount: number, credit = 0): void {
   const balance = balanceOf(engine, transfer.obj.destination, transfer.obj.currency)
-  if (balance.available + balance.pending + credit < amount) {
+  const pendingCounts = fromDestinationCharge(engine, transfer)
+  const usable = balance.available + (pendingCounts ? balance.pending : 0)
+  if (usable + credit < amount) {
     throw balanceInsufficient(
       `The destination account ${transfer.obj.destination} has insufficient funds to reverse ` +
-        `${amount} ${transfer.obj.currency} of transfer ${transfer.id}: its balance is ` +
-        `${balance.available + balance.pending} ${transfer.obj.currency} ` +
-        `(available + pending). Nothing was refunded or reversed.`
+        `${amount} ${transfer.obj.currency} of transfer ${transfer.id}: its ` +
+        (pendingCounts
+          ? `balance is ${usable} ${transfer.obj.currency} (available + pending).`
+          : `available balance is ${usable} ${transfer.obj.currency}.`) +
+        ' Nothing was refunded or reversed.'
     )
   }
 }
@@ -238,7 +257,6 @@ export function reverseTransfer(
     currency,
     customer: null,
     customer_account: null,
-    destination_details: null,
     metadata: {},
     payment_intent: null,
     payment_method: null,
@@ -311,7 +329,10 @@ function createTransfer(ctx: Context): Rec {
     if (!charge || charge.type !== 'charge' || charge.acct !== from.id) {
       throw resourceMissing('charge', params.source_transaction, 'source_transaction')
     }
-    if (charge.obj.status !== 'succeeded' || !charge.obj.captured) {
+    // A processing ACH debit (pending) can fund a transfer already (§5): if the debit
+    // fails later, the platform's balance pays for the transfer.
+    const usable = charge.obj.status === 'succeeded' || charge.obj.status === 'pending'
+    if (!usable || !charge.obj.captured) {
       throw invalidRequest(
         `The source_transaction ${charge.id} has not succeeded and been captured; transfers can ` +
           `only be funded by captured charges.`,

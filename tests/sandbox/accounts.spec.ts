@@ -5,6 +5,7 @@ import {
   advance,
   type Harness,
   immediateVerificationParams,
+  sandboxSettings,
   startHarness,
   stripeError,
 } from './helpers.js'
@@ -99,10 +100,31 @@ test.group('Custom accounts: requirements and verification', (group) => {
     assert.deepEqual(noType.capabilities, { transfers: 'inactive' })
   })
 
+  test('asynchronous checks take a few seconds by default, as in Stripe’s test mode', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const settings = await sandboxSettings(stripe)
+    assert.equal(settings.verification_delay_seconds, 3)
+    const account = await newAccount(stripe)
+    const submitted = await stripe.accounts.update(account.id, asyncDetails())
+    assert.deepEqual(submitted.capabilities, { card_payments: 'pending', transfers: 'pending' })
+    await advance(stripe, 3)
+    const active = await stripe.accounts.retrieve(account.id)
+    assert.deepEqual(active.capabilities, { card_payments: 'active', transfers: 'active' })
+    // An app that still advances the clock by a minute sees the same result.
+    await advance(stripe, 60)
+    const later = await stripe.accounts.retrieve(account.id)
+    assert.isTrue(later.charges_enabled)
+  })
+
   test('documented test values: pending, then active after the verification delay', async ({
     assert,
   }) => {
     const stripe = h.client()
+    // A platform can lengthen the delay (here to ten minutes) to look at the pending state.
+    const settings = await sandboxSettings(stripe, { verification_delay_seconds: 600 })
+    assert.equal(settings.verification_delay_seconds, 600)
     const account = await newAccount(stripe)
     const submitted = await stripe.accounts.update(account.id, asyncDetails())
     assert.deepEqual(submitted.requirements?.currently_due, [])
@@ -118,10 +140,10 @@ test.group('Custom accounts: requirements and verification', (group) => {
     assert.equal(submitted.individual?.verification?.status, 'pending')
     assert.isTrue(submitted.individual?.id_number_provided)
 
-    await advance(stripe, 59)
+    await advance(stripe, 540)
     const stillPending = await stripe.accounts.retrieve(account.id)
     assert.equal(stillPending.capabilities?.transfers, 'pending')
-    await advance(stripe, 2)
+    await advance(stripe, 61)
     const active = await stripe.accounts.retrieve(account.id)
     assert.deepEqual(active.capabilities, { card_payments: 'active', transfers: 'active' })
     assert.isTrue(active.charges_enabled)
@@ -431,5 +453,123 @@ test.group('Custom accounts: CRUD, external accounts, files', (group) => {
     )
     assert.equal(text.statusCode, 400)
     assert.equal(text.param, 'file')
+  })
+})
+
+test.group('Custom accounts: the Persons API', (group) => {
+  let h: Harness
+  group.setup(async () => {
+    h = await startHarness()
+    return () => h.sandbox.stop()
+  })
+
+  test('an individual account’s one person is its individual, readable and updatable here', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const account = await activeAccount(stripe)
+    const individual = account.individual!
+    const list = await stripe.accounts.listPersons(account.id)
+    assert.deepEqual(
+      list.data.map((p) => p.id),
+      [individual.id]
+    )
+    assert.equal(list.url, `/v1/accounts/${account.id}/persons`)
+    const person = await stripe.accounts.retrievePerson(account.id, individual.id)
+    assert.equal(person.first_name, 'Jenny')
+    assert.equal(person.verification?.status, 'verified')
+    const updated = await stripe.accounts.updatePerson(account.id, individual.id, {
+      phone: '+15555550123',
+      relationship: { title: 'Owner' },
+    })
+    assert.equal(updated.phone, '+15555550123')
+    assert.equal(updated.relationship?.title, 'Owner')
+    assert.isTrue(updated.relationship?.owner)
+    const again = await stripe.accounts.retrieve(account.id)
+    assert.equal(again.individual?.phone, '+15555550123')
+    const events = await stripe.events.list(
+      { type: 'person.updated' },
+      { stripeAccount: account.id }
+    )
+    assert.deepEqual(events.data[0].data.previous_attributes, {
+      phone: '0000000000',
+      relationship: { title: null },
+    })
+    const second = await stripeError(
+      stripe.accounts.createPerson(account.id, { first_name: 'Other' })
+    )
+    assert.equal(second.statusCode, 400)
+    const undeletable = await stripeError(stripe.accounts.deletePerson(account.id, individual.id))
+    assert.equal(undeletable.statusCode, 400)
+    const unknown = await stripeError(stripe.accounts.retrievePerson(account.id, 'person_nope'))
+    assert.equal(unknown.statusCode, 404)
+    assert.equal(unknown.code, 'resource_missing')
+  })
+
+  test('a company account holds persons: create, list by relationship, update, delete', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const company = await stripe.accounts.create({
+      type: 'custom',
+      country: 'US',
+      business_type: 'company',
+      capabilities: { transfers: { requested: true } },
+    })
+    const ceo = await stripe.accounts.createPerson(company.id, {
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      email: 'ada@example.com',
+      id_number: '000000000',
+      relationship: { representative: true, executive: true, title: 'CEO', percent_ownership: 40 },
+    })
+    assert.match(ceo.id, /^person_/)
+    assert.equal(ceo.account, company.id)
+    assert.isTrue(ceo.id_number_provided)
+    assert.isTrue(ceo.relationship?.representative)
+    assert.equal(ceo.relationship?.percent_ownership, 40)
+    const owner = await stripe.accounts.createPerson(company.id, {
+      first_name: 'Grace',
+      relationship: { owner: true, percent_ownership: 60 },
+    })
+    const all = await stripe.accounts.listPersons(company.id)
+    assert.deepEqual(
+      all.data.map((p) => p.id),
+      [owner.id, ceo.id]
+    )
+    const reps = await stripe.accounts.listPersons(company.id, {
+      relationship: { representative: true },
+    })
+    assert.deepEqual(
+      reps.data.map((p) => p.id),
+      [ceo.id]
+    )
+    const page = await stripe.accounts.listPersons(company.id, { limit: 1 })
+    assert.isTrue(page.has_more)
+    const next = await stripe.accounts.listPersons(company.id, {
+      limit: 1,
+      starting_after: page.data[0].id,
+    })
+    assert.deepEqual(
+      next.data.map((p) => p.id),
+      [ceo.id]
+    )
+    assert.isFalse(next.has_more)
+    const renamed = await stripe.accounts.updatePerson(company.id, owner.id, {
+      last_name: 'Hopper',
+    })
+    assert.equal(renamed.last_name, 'Hopper')
+    const deleted = await stripe.accounts.deletePerson(company.id, ceo.id)
+    assert.isTrue(deleted.deleted)
+    const left = await stripe.accounts.listPersons(company.id)
+    assert.deepEqual(
+      left.data.map((p) => p.id),
+      [owner.id]
+    )
+    const types = await stripe.events.list({}, { stripeAccount: company.id })
+    assert.includeMembers(
+      types.data.map((e) => e.type),
+      ['person.created', 'person.updated', 'person.deleted']
+    )
   })
 })

@@ -784,3 +784,161 @@ test.group('Payouts, application fees, balances via Stripe-Account', (group) => 
     ])
   })
 })
+
+test.group('Separate charges and transfers for a multi-contractor order (§5)', (group) => {
+  let h: Harness
+  group.setup(async () => {
+    h = await startHarness()
+    return () => h.sandbox.stop()
+  })
+
+  /** A $300 order paid by card, to be split between contractors. */
+  async function order(stripe: Stripe) {
+    const pi = await stripe.paymentIntents.create({
+      amount: 30000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      transfer_group: 'ORDER-42',
+      ...card,
+    })
+    return { pi, charge: pi.latest_charge as string }
+  }
+
+  test('the transfer_group goes onto the charge and the transfers; their sum is capped', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const [alice, bob] = [await activeAccount(stripe), await activeAccount(stripe)]
+    const { charge } = await order(stripe)
+    const paid = await stripe.charges.retrieve(charge)
+    assert.equal(paid.transfer_group, 'ORDER-42')
+    const toAlice = await stripe.transfers.create({
+      amount: 12000,
+      currency: 'usd',
+      destination: alice.id,
+      source_transaction: charge,
+    })
+    const toBob = await stripe.transfers.create({
+      amount: 15000,
+      currency: 'usd',
+      destination: bob.id,
+      source_transaction: charge,
+    })
+    assert.equal(toAlice.transfer_group, 'ORDER-42')
+    assert.equal(toBob.transfer_group, 'ORDER-42')
+    const over = await stripeError(
+      stripe.transfers.create({
+        amount: 3001,
+        currency: 'usd',
+        destination: alice.id,
+        source_transaction: charge,
+      })
+    )
+    assert.equal(over.statusCode, 400)
+    assert.equal(over.code, 'balance_insufficient')
+    const rest = await stripe.transfers.create({
+      amount: 3000,
+      currency: 'usd',
+      destination: alice.id,
+      source_transaction: charge,
+    })
+    const grouped = await stripe.transfers.list({ transfer_group: 'ORDER-42' })
+    assert.deepEqual(
+      grouped.data.map((t) => t.id),
+      [rest.id, toBob.id, toAlice.id]
+    )
+    const charges = await stripe.charges.list({ transfer_group: 'ORDER-42' })
+    assert.deepEqual(
+      charges.data.map((c) => c.id),
+      [charge]
+    )
+    const created = await stripe.events.list({ type: 'transfer.created' })
+    assert.sameMembers(
+      created.data.map((e) => (e.data.object as Stripe.Transfer).id),
+      [toAlice.id, toBob.id, rest.id]
+    )
+  })
+
+  test('the transferred money stays pending on the contractor until the charge’s funds are available', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const alice = await activeAccount(stripe)
+    const { charge } = await order(stripe)
+    await stripe.transfers.create({
+      amount: 12000,
+      currency: 'usd',
+      destination: alice.id,
+      source_transaction: charge,
+    })
+    assert.deepEqual(await usdBalance(stripe, alice.id), { available: 0, pending: 12000 })
+    await advance(stripe, 2 * DAY - 60)
+    assert.deepEqual(await usdBalance(stripe, alice.id), { available: 0, pending: 12000 })
+    await advance(stripe, 120)
+    assert.deepEqual(await usdBalance(stripe, alice.id), { available: 12000, pending: 0 })
+  })
+
+  test('a reversal needs the contractor’s available balance; it sends transfer.reversed', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const alice = await activeAccount(stripe)
+    const { charge } = await order(stripe)
+    const transfer = await stripe.transfers.create({
+      amount: 12000,
+      currency: 'usd',
+      destination: alice.id,
+      source_transaction: charge,
+    })
+    // Still pending on Alice's side: nothing available to take back.
+    const early = await stripeError(stripe.transfers.createReversal(transfer.id, { amount: 5000 }))
+    assert.equal(early.statusCode, 400)
+    assert.equal(early.code, 'balance_insufficient')
+    assert.include(early.message, 'available balance is 0 usd')
+    const unchanged = await stripe.transfers.retrieve(transfer.id)
+    assert.equal(unchanged.amount_reversed, 0)
+    assert.deepEqual(await usdBalance(stripe, alice.id), { available: 0, pending: 12000 })
+
+    await advance(stripe, 2 * DAY + 60)
+    const platformBefore = await usdBalance(stripe)
+    const reversal = await stripe.transfers.createReversal(transfer.id, { amount: 5000 })
+    assert.match(reversal.id, /^trr_/)
+    assert.deepEqual(await usdBalance(stripe, alice.id), { available: 7000, pending: 0 })
+    assert.deepEqual(await usdBalance(stripe), {
+      available: platformBefore.available + 5000,
+      pending: platformBefore.pending,
+    })
+    const reversed = await stripe.events.list({ type: 'transfer.reversed' })
+    const event = reversed.data[0]
+    assert.equal((event.data.object as Stripe.Transfer).amount_reversed, 5000)
+    assert.deepEqual(event.data.previous_attributes as object, { amount_reversed: 0 })
+    // More than Alice has available (she paid some out) is refused.
+    await stripe.payouts.create({ amount: 6000, currency: 'usd' }, { stripeAccount: alice.id })
+    const tooMuch = await stripeError(stripe.transfers.createReversal(transfer.id))
+    assert.equal(tooMuch.code, 'balance_insufficient')
+    const rest = await stripe.transfers.createReversal(transfer.id, { amount: 1000 })
+    assert.equal(rest.amount, 1000)
+  })
+
+  test('updating a transfer’s description or metadata sends transfer.updated', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const alice = await activeAccount(stripe)
+    const { charge } = await order(stripe)
+    const transfer = await stripe.transfers.create({
+      amount: 1000,
+      currency: 'usd',
+      destination: alice.id,
+      source_transaction: charge,
+    })
+    await stripe.transfers.update(transfer.id, { metadata: { order: '42' } })
+    const updated = await stripe.events.list({ type: 'transfer.updated' })
+    assert.lengthOf(updated.data, 1)
+    assert.deepEqual((updated.data[0].data.object as Stripe.Transfer).metadata, { order: '42' })
+    assert.deepEqual(updated.data[0].data.previous_attributes as object, {
+      metadata: { order: null },
+    })
+  })
+})

@@ -47,6 +47,22 @@ export async function advance(stripe: Stripe, seconds: number): Promise<number> 
 
 export const DAY = 24 * 60 * 60
 
+export interface SandboxSettings {
+  object: 'sandbox_settings'
+  ach_processing_days: number
+  verification_delay_seconds: number
+}
+
+/** Changes this platform's sandbox timings (ACH processing days, verification delay). */
+export async function sandboxSettings(
+  stripe: Stripe,
+  settings: { ach_processing_days?: number; verification_delay_seconds?: number } = {}
+): Promise<SandboxSettings> {
+  const method = Object.keys(settings).length > 0 ? 'POST' : 'GET'
+  const response = await stripe.rawRequest(method, '/v1/test_helpers/sandbox/settings', settings)
+  return response as unknown as SandboxSettings
+}
+
 /** Awaits a promise that must reject with a Stripe error; returns the error. */
 export async function stripeError(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
   try {

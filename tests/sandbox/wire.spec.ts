@@ -59,6 +59,21 @@ test.group('Wire protocol: auth, routing, errors', (group) => {
       'Unrecognized request URL (GET: /v1/no_such_thing). Please see https://stripe.com/docs or ' +
         'we can help at https://support.stripe.com/.'
     )
+    assert.equal(error.code, 'resource_missing')
+  })
+
+  test('an unsupported currency is a 400 with code invalid_currency', async ({ assert }) => {
+    const error = await stripeError(
+      h.client().paymentIntents.create({
+        amount: 1000,
+        currency: 'xyz',
+        allowed_payment_method_types: ['card'],
+      })
+    )
+    assert.equal(error.statusCode, 400)
+    assert.equal(error.code, 'invalid_currency')
+    assert.equal(error.param, 'currency')
+    assert.match(error.message, /^Invalid currency: xyz\./)
   })
 
   test('an unknown object id is a 404 resource_missing', async ({ assert }) => {
@@ -457,6 +472,8 @@ test.group('Wire protocol: lists and expand', (group) => {
     const error = await stripeError(stripe.customers.retrieve(customer.id, { expand: ['email'] }))
     assert.equal(error.statusCode, 400)
     assert.equal(error.message, 'This property cannot be expanded (email).')
+    assert.equal(error.code, 'parameter_invalid')
+    assert.equal(error.param, 'expand')
     const list = await stripeError(stripe.paymentIntents.list({ expand: ['latest_charge'] }))
     assert.include(list.message, "'data.latest_charge'")
   })
