@@ -1,8 +1,9 @@
 import vine from '@vinejs/vine'
 import { SIGNUP_ROLES } from '#models/user'
+import { freeText } from '#validators/text'
 
 const newAccount = {
-  full_name: vine.string().trim().minLength(2).maxLength(120),
+  full_name: freeText({ min: 2, max: 120 }),
   email: vine
     .string()
     .trim()
