@@ -23,17 +23,19 @@ const FILTERS = ['q', 'currency', 'min', 'max'] as const
 export default class ServicesController {
   async index({ request, response, view }: HttpContext) {
     // A form sends its empty fields too: an empty filter is no filter
-    const asked: Record<string, string> = {}
+    const asked: Record<string, unknown> = {}
     for (const name of FILTERS) {
-      const value = request.qs()[name]
-      if (typeof value === 'string' && value.trim() !== '') {
+      const value: unknown = request.qs()[name]
+      // Anything but text (?q[]=…) is kept, for the validator to refuse
+      if (value !== undefined && (typeof value !== 'string' || value.trim() !== '')) {
         asked[name] = value
-      } else if (value !== undefined && typeof value !== 'string') {
-        asked[name] = String(value)
       }
     }
     const filterForm = {
-      values: asked,
+      // What the form shows back, as text whatever was sent
+      values: Object.fromEntries(
+        Object.entries(asked).map(([name, value]) => [name, String(value)])
+      ),
       currencies: Object.values(CURRENCIES).map((currency) => ({
         code: currency.code,
         label: `${currency.code.toUpperCase()} · ${currency.name}`,
@@ -41,23 +43,39 @@ export default class ServicesController {
     }
 
     const [invalid, filters] = await serviceSearchValidator.tryValidate(asked)
-    if (invalid) {
-      const errors: Record<string, string[]> = {}
-      for (const { field, message } of invalid.messages as { field: string; message: string }[]) {
-        ;(errors[field] ??= []).push(message)
-      }
+    const errors: Record<string, string[]> = {}
+    for (const { field, message } of (invalid?.messages ?? []) as {
+      field: string
+      message: string
+    }[]) {
+      ;(errors[field] ??= []).push(message)
+    }
+    if (
+      !invalid &&
+      filters.min !== undefined &&
+      filters.max !== undefined &&
+      filters.min > filters.max
+    ) {
+      errors.max = ['The highest price must not be below the lowest price.']
+    }
+    if (invalid || Object.keys(errors).length > 0) {
       response.status(422)
-      return view.render('pages/services/index', { filterForm, errors, services: [], pagination: null })
+      return view.render('pages/services/index', {
+        filterForm,
+        errors,
+        services: [],
+        pagination: null,
+      })
     }
 
     const page = await pageOf(request.qs())
-    const found = await searchServices(filters, page)
+    const found = await searchServices(filters!, page)
     const kept = Object.fromEntries(
-      FILTERS.filter((name) => filters[name] !== undefined).map((name) => [
+      FILTERS.filter((name) => filters![name] !== undefined).map((name) => [
         name,
         name === 'min' || name === 'max'
-          ? toDecimalText(filters[name]!, filters.currency!)
-          : String(filters[name]),
+          ? toDecimalText(filters![name]!, filters!.currency!)
+          : String(filters![name]),
       ])
     )
     const pageUrl = (target: number) =>
@@ -73,7 +91,8 @@ export default class ServicesController {
         total: found.total,
         truncated: found.truncated,
         beyondLimit: page > MAX_SERVICES_PAGE,
-        previousUrl: found.currentPage > 1 ? pageUrl(Math.min(found.currentPage - 1, found.lastPage)) : null,
+        previousUrl:
+          found.currentPage > 1 ? pageUrl(Math.min(found.currentPage - 1, found.lastPage)) : null,
         nextUrl: found.currentPage < found.lastPage ? pageUrl(found.currentPage + 1) : null,
         firstUrl: pageUrl(1),
       },

@@ -13,10 +13,7 @@ export default class SignupController {
     const wait = await signupThrottle.attempt(request.ip())
     if (wait !== null) {
       session.flashExcept(['password', '_csrf'])
-      session.flash(
-        'error',
-        tryAgainMessage('Too many sign-up attempts from your network.', wait)
-      )
+      session.flash('error', tryAgainMessage('Too many sign-up attempts from your network.', wait))
       return response.redirect().back()
     }
 

@@ -315,7 +315,10 @@ test.group('Login and logout', (group) => {
     own.assertHeader('location', '/')
 
     const twentieth = await login('victim20@example.com', 'Summer2026!')
-    assert.equal(twentieth.flashMessage('errorsBag')?.E_INVALID_CREDENTIALS, 'Invalid user credentials')
+    assert.equal(
+      twentieth.flashMessage('errorsBag')?.E_INVALID_CREDENTIALS,
+      'Invalid user credentials'
+    )
     const blocked = await login('ada@example.com', 'analytical-engine-1843')
     assert.match(String(blocked.flashMessage('error')), /^Too many failed login attempts\./)
   })

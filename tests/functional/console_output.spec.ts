@@ -97,7 +97,10 @@ test.group('Console output: stdout is for the result alone', (group) => {
     }
     const errors = lines(refused.stderr)
     assert.lengthOf(errors, 1, refused.stderr)
-    assert.match(errors[0], /^\[ error \] Stripe refused debit #\d+: The contractor's available Stripe balance/)
+    assert.match(
+      errors[0],
+      /^\[ error \] Stripe refused debit #\d+: The contractor's available Stripe balance/
+    )
 
     // Asked for, the app's log goes to stderr, never into stdout
     const verbose = await ace([...argv, '--repeat'], { ...DEVELOPMENT, LOG_LEVEL: 'warn' })

@@ -190,7 +190,8 @@ test.group('Free text: onboarding', (group) => {
       }
       const account = await stripe().accounts.retrieve(accountId)
       assert.isNotOk(account.individual?.first_name)
-      assert.equal((await profileOf(contractor)).onboardingRevision, 0)
+      const profile = await profileOf(contractor)
+      assert.equal(profile.onboardingRevision, 0)
     })
 
   test('details: a name longer than 100 characters is refused', async ({ client, assert }) => {
@@ -280,7 +281,9 @@ test.group('Free text: console arguments', (group) => {
       [contractor.email, '--amount=5.00', '--currency=usd', '--reason=Fee \u001b[31m'],
       [`${contractor.email}\u0000`, '--amount=5.00', '--currency=usd', '--reason=Chargeback fee'],
     ]) {
-      const command = await withoutTerminal(() => runCommand(ContractorsDebit, [...argv, '--force']))
+      const command = await withoutTerminal(() =>
+        runCommand(ContractorsDebit, [...argv, '--force'])
+      )
       command.assertFailed()
       const errors = errorsOf(command)
       assert.lengthOf(errors, 1)

@@ -221,7 +221,9 @@ test.group('My services: creating', (group) => {
       // Screen readers hear the error with the field
       assert.match(
         page.text(),
-        new RegExp(`id="${field}"[^>]*aria-invalid="true"[^>]*aria-describedby="[^"]*${field}-error`)
+        new RegExp(
+          `id="${field}"[^>]*aria-invalid="true"[^>]*aria-describedby="[^"]*${field}-error`
+        )
       )
       if (field !== 'title') {
         page.assertTextIncludes('value="Kitchen renovation plan"')

@@ -4,7 +4,13 @@ import { isCommonPassword, newPassword } from '#validators/password'
 
 test.group('New passwords', () => {
   test('the common-password list is the maintained one, compared without case', ({ assert }) => {
-    for (const password of ['password', 'password123', 'PASSWORD123', 'iloveyou123', 'qwertyuiop']) {
+    for (const password of [
+      'password',
+      'password123',
+      'PASSWORD123',
+      'iloveyou123',
+      'qwertyuiop',
+    ]) {
       assert.isTrue(isCommonPassword(password), password)
     }
     for (const password of ['plumb-bob-7731', 'analytical-engine-1843']) {

@@ -59,7 +59,10 @@ export async function searchServices(filters: ServiceFilters, page: number) {
   }
 
   const cap = MAX_SERVICES_PAGE * SERVICES_PER_PAGE
-  const matching = await query.clone().select('id').limit(cap + 1)
+  const matching = await query
+    .clone()
+    .select('id')
+    .limit(cap + 1)
   const total = Math.min(matching.length, cap)
   const lastPage = Math.max(1, Math.ceil(total / SERVICES_PER_PAGE))
   const truncated = matching.length > cap

@@ -11,7 +11,11 @@ import { serviceHasOpenOrders } from '#actions/services/service_orders'
  * A contractor changes their service. Orders already placed keep the price
  * and title they were placed at (they are copied onto the order).
  */
-export async function updateService(contractor: User, serviceId: unknown, input: CreateServiceInput) {
+export async function updateService(
+  contractor: User,
+  serviceId: unknown,
+  input: CreateServiceInput
+) {
   const service = await findOwnService(contractor, serviceId)
   service.merge({
     title: input.title,
