@@ -8,7 +8,13 @@ import { stripe } from '#stripe/client'
 import { truncateAllTables } from '#tests/helpers/database'
 import { createUser } from '#tests/helpers/users'
 import { followRedirect } from '#tests/helpers/http'
-import { createActiveContractor, createEmployer, profileOf } from '#tests/helpers/stripe'
+import {
+  createActiveContractor,
+  createEmployer,
+  profileOf,
+  signedWebhook,
+} from '#tests/helpers/stripe'
+import StripeEvent from '#models/stripe_event'
 import { createService } from '#tests/helpers/orders'
 import { BANK, DETAILS, postForm } from '#tests/helpers/onboarding'
 import { errorsOf, runCommand, withoutTerminal } from '#tests/functional/console_helpers'
@@ -262,6 +268,31 @@ test.group('Free text: the order note', (group) => {
     placed.assertStatus(302)
     const order = await Order.firstOrFail()
     assert.equal(order.note, 'Line one\nLine two')
+  })
+})
+
+test.group('Free text: what Stripe sends back', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('an event carrying a NUL (typed elsewhere) is stored, with U+FFFD in its place', async ({
+    client,
+    assert,
+  }) => {
+    const { payload, signature } = signedWebhook({
+      type: 'customer.updated',
+      data: { object: { id: 'cus_nul', object: 'customer', name: 'Ada\u0000Lovelace' } },
+    })
+
+    const response = await client
+      .post('/stripe/webhook')
+      .header('stripe-signature', signature)
+      .header('content-type', 'application/json')
+      .json(JSON.parse(payload))
+
+    response.assertStatus(200)
+    const stored = await StripeEvent.firstOrFail()
+    const customer = (stored.payload as { data: { object: { name: string } } }).data.object
+    assert.equal(customer.name, 'Ada\uFFFDLovelace')
   })
 })
 
