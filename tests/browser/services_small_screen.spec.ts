@@ -9,8 +9,9 @@ import { createActiveContractor } from '#tests/helpers/stripe'
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
 /** Whether the page scrolls sideways (something wider than the screen) */
-function scrollsSideways(page: Page) {
-  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)
+async function scrollsSideways(page: Page) {
+  // Runs in the page (a string: the app's TypeScript has no DOM types)
+  return Boolean(await page.evaluate('document.documentElement.scrollWidth > window.innerWidth'))
 }
 
 test.group('Services on a 390 px screen, with the keyboard', (group) => {
