@@ -1,7 +1,23 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig, syncDestination, targets } from '@adonisjs/core/logger'
+import { defineConfig, destination, syncDestination, targets } from '@adonisjs/core/logger'
 import type { InferLoggers } from '@adonisjs/core/types'
+
+/**
+ * `node ace …`: stdout belongs to what the command prints (a table, JSON
+ * for `| jq`), so the app log goes to stderr, and only errors by default:
+ * a command reports its own failures in one line, and a Stripe warning
+ * logged on the way must not print a raw JSON line before it. LOG_LEVEL
+ * still turns them on.
+ */
+const inConsole = app.getEnvironment() === 'console'
+
+function defaultLevel() {
+  if (app.inTest) {
+    return 'silent'
+  }
+  return inConsole ? 'error' : 'info'
+}
 
 const loggerConfig = defineConfig({
   default: 'app',
@@ -9,7 +25,7 @@ const loggerConfig = defineConfig({
     app: {
       enabled: true,
       name: 'crewpay',
-      level: env.get('LOG_LEVEL', app.inTest ? 'silent' : 'info'),
+      level: env.get('LOG_LEVEL', defaultLevel()),
       // Secrets never reach the logs, whatever object gets logged
       redact: {
         paths: [
@@ -28,10 +44,14 @@ const loggerConfig = defineConfig({
         ],
         censor: '[redacted]',
       },
-      destination: !app.inProduction ? await syncDestination() : undefined,
+      destination: inConsole
+        ? destination({ dest: 2, sync: true })
+        : !app.inProduction
+          ? await syncDestination()
+          : undefined,
       transport: {
         targets: targets()
-          .pushIf(app.inProduction, targets.file({ destination: 1 }))
+          .pushIf(app.inProduction && !inConsole, targets.file({ destination: 1 }))
           .toArray(),
       },
     },

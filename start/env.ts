@@ -57,6 +57,18 @@ const env = await Env.create(new URL('../', import.meta.url), {
 })
 
 /**
+ * The HTTP server listens where HOST says, `localhost` by default as the
+ * README promises (AdonisJS itself would listen on every interface). Set
+ * HOST=0.0.0.0 to be reachable from other machines (a container, a proxy
+ * elsewhere).
+ */
+export const DEFAULT_HOST = 'localhost'
+if (!env.get('HOST')) {
+  env.set('HOST', DEFAULT_HOST)
+  process.env.HOST = DEFAULT_HOST
+}
+
+/**
  * Outside production a missing APP_KEY is generated once and kept under tmp/,
  * so sessions survive restarts without any setup.
  */

@@ -5,6 +5,9 @@
 */
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
+import { isRecordId } from '#services/record_id'
+// `.formPage()`: where a refused form goes back to when the browser sends no Referer
+import '#services/form_pages'
 
 const SignupController = () => import('#controllers/signup_controller')
 const SessionController = () => import('#controllers/session_controller')
@@ -21,9 +24,9 @@ router.post('/stripe/webhook', [StripeWebhooksController, 'store']).as('stripe.w
 router
   .group(() => {
     router.get('/signup', [SignupController, 'create']).as('signup.create')
-    router.post('/signup', [SignupController, 'store']).as('signup.store')
+    router.post('/signup', [SignupController, 'store']).as('signup.store').formPage('/signup')
     router.get('/login', [SessionController, 'create']).as('session.create')
-    router.post('/login', [SessionController, 'store']).as('session.store')
+    router.post('/login', [SessionController, 'store']).as('session.store').formPage('/login')
   })
   .use(middleware.guest())
 
@@ -35,30 +38,52 @@ const CardsController = () => import('#controllers/cards_controller')
 const ServicesController = () => import('#controllers/services_controller')
 const MyServicesController = () => import('#controllers/my_services_controller')
 
+const ContractorsController = () => import('#controllers/contractors_controller')
+
 router.get('/services', [ServicesController, 'index']).as('services.index')
 router
   .get('/services/:id', [ServicesController, 'show'])
   .as('services.show')
   .where('id', router.matchers.number())
+router
+  .get('/contractors/:id', [ContractorsController, 'show'])
+  .as('contractors.show')
+  .where('id', router.matchers.number())
 
 router
   .group(() => {
     router.get('/cards', [CardsController, 'index']).as('cards.index')
-    router.post('/cards', [CardsController, 'store']).as('cards.store')
-    router.post('/cards/:id/default', [CardsController, 'makeDefault']).as('cards.default')
-    router.delete('/cards/:id', [CardsController, 'destroy']).as('cards.destroy')
+    router.post('/cards', [CardsController, 'store']).as('cards.store').formPage('/cards')
+    router
+      .post('/cards/:id/default', [CardsController, 'makeDefault'])
+      .as('cards.default')
+      .formPage('/cards')
+    router.delete('/cards/:id', [CardsController, 'destroy']).as('cards.destroy').formPage('/cards')
   })
   .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
 
 router
   .group(() => {
     router.get('/my/services', [MyServicesController, 'index']).as('my_services.index')
-    router.post('/my/services', [MyServicesController, 'store']).as('my_services.store')
+    router
+      .post('/my/services', [MyServicesController, 'store'])
+      .as('my_services.store')
+      .formPage('/my/services')
     router
       .post('/my/services/:id/toggle', [MyServicesController, 'toggle'])
       .as('my_services.toggle')
-      .where('id', router.matchers.number())
+      .formPage('/my/services')
+    router.get('/my/services/:id/edit', [MyServicesController, 'edit']).as('my_services.edit')
+    router
+      .post('/my/services/:id/edit', [MyServicesController, 'update'])
+      .as('my_services.update')
+      .formPage(({ params }) => `/my/services/${params.id}/edit`)
+    router
+      .post('/my/services/:id/delete', [MyServicesController, 'destroy'])
+      .as('my_services.destroy')
+      .formPage('/my/services')
   })
+  .where('id', router.matchers.number())
   .use([middleware.auth(), middleware.role({ roles: ['contractor'] })])
 
 router
@@ -67,6 +92,9 @@ router
   })
   .use(middleware.auth())
 
+/** The buttons of an order are on its page */
+const orderPage = ({ params }: { params: Record<string, string> }) => `/orders/${params.id}`
+
 /*
 | The cart (employers): services gathered, then ordered and paid at once.
 */
@@ -74,12 +102,21 @@ const CartController = () => import('#controllers/cart_controller')
 router
   .group(() => {
     router.get('/cart', [CartController, 'show']).as('cart.show')
-    router.post('/cart/items', [CartController, 'add']).as('cart.add')
+    router
+      .post('/cart/items', [CartController, 'add'])
+      .as('cart.add')
+      .formPage(({ request }) => {
+        const serviceId = Number(request.input('service_id'))
+        return isRecordId(serviceId) ? `/services/${serviceId}` : '/cart'
+      })
     router
       .post('/cart/items/:id/remove', [CartController, 'remove'])
       .as('cart.remove')
       .where('id', router.matchers.number())
-    router.post('/cart/checkout', [CartController, 'checkout']).as('cart.checkout')
+    router
+      .post('/cart/checkout', [CartController, 'checkout'])
+      .as('cart.checkout')
+      .formPage('/cart')
   })
   .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
 
@@ -94,18 +131,23 @@ router
     router
       .post('/orders', [OrdersController, 'store'])
       .as('orders.store')
+      // The order form is on the service's page
+      .formPage(({ request }) => {
+        const serviceId = Number(request.input('service_id'))
+        return isRecordId(serviceId) ? `/services/${serviceId}` : '/services'
+      })
       .use(middleware.role({ roles: ['employer'] }))
-    router.post('/orders/:id/retry', [OrdersController, 'retry']).as('orders.retry')
-    router.post('/orders/:id/accept', [OrdersController, 'accept']).as('orders.accept')
-    router.post('/orders/:id/decline', [OrdersController, 'decline']).as('orders.decline')
-    router.post('/orders/:id/deliver', [OrdersController, 'deliver']).as('orders.deliver')
-    router.post('/orders/:id/approve', [OrdersController, 'approve']).as('orders.approve')
-    router.post('/orders/:id/cancel', [OrdersController, 'cancel']).as('orders.cancel')
-    router.post('/orders/:id/lines/:line/accept', [OrdersController, 'accept']).as('lines.accept')
-    router.post('/orders/:id/lines/:line/decline', [OrdersController, 'decline']).as('lines.decline')
-    router.post('/orders/:id/lines/:line/deliver', [OrdersController, 'deliver']).as('lines.deliver')
-    router.post('/orders/:id/lines/:line/approve', [OrdersController, 'approve']).as('lines.approve')
-    router.post('/orders/:id/lines/:line/cancel', [OrdersController, 'cancel']).as('lines.cancel')
+    // Each button of an order is on its page (a refusal without a Referer goes back there)
+    const orderAction = (
+      path: string,
+      action: 'retry' | 'accept' | 'decline' | 'deliver' | 'approve' | 'cancel',
+      name: string
+    ) => router.post(path, [OrdersController, action]).as(name).formPage(orderPage)
+    orderAction('/orders/:id/retry', 'retry', 'orders.retry')
+    for (const action of ['accept', 'decline', 'deliver', 'approve', 'cancel'] as const) {
+      orderAction(`/orders/:id/${action}`, action, `orders.${action}`)
+      orderAction(`/orders/:id/lines/:line/${action}`, action, `lines.${action}`)
+    }
   })
   .where('id', router.matchers.number())
   .where('line', router.matchers.number())
@@ -117,12 +159,22 @@ router
 router
   .group(() => {
     router.get('/onboarding', [OnboardingController, 'show']).as('onboarding.show')
-    router.post('/onboarding/details', [OnboardingController, 'details']).as('onboarding.details')
-    router.post('/onboarding/terms', [OnboardingController, 'terms']).as('onboarding.terms')
+    router
+      .post('/onboarding/details', [OnboardingController, 'details'])
+      .as('onboarding.details')
+      .formPage('/onboarding#details')
+    router
+      .post('/onboarding/terms', [OnboardingController, 'terms'])
+      .as('onboarding.terms')
+      .formPage('/onboarding#terms')
     router
       .post('/onboarding/documents', [OnboardingController, 'documents'])
       .as('onboarding.documents')
-    router.post('/onboarding/bank', [OnboardingController, 'bank']).as('onboarding.bank')
+      .formPage('/onboarding#documents')
+    router
+      .post('/onboarding/bank', [OnboardingController, 'bank'])
+      .as('onboarding.bank')
+      .formPage('/onboarding#bank')
     router.get('/balance', [BalanceController, 'show']).as('balance.show')
   })
   .use([middleware.auth(), middleware.role({ roles: ['contractor'] })])

@@ -22,6 +22,9 @@ vine.messagesProvider = new SimpleMessagesProvider(
     'number': 'The {{ field }} must be a number.',
     'service_id.number': 'Choose a service.',
     'service_id.required': 'Choose a service.',
+    'service_id.positive': 'Choose a service.',
+    'service_id.withoutDecimals': 'Choose a service.',
+    'service_id.max': 'Choose a service.',
     'payment_method.regex': 'Choose one of your saved cards.',
   },
   {

@@ -1,30 +1,54 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import Service from '#models/service'
 import UserProfile from '#models/user_profile'
+import type User from '#models/user'
 import { createServiceValidator } from '#validators/services'
 import { createService } from '#actions/services/create_service'
-import { toggleService } from '#actions/services/toggle_service'
-import { canTakeOrders } from '#actions/orders/place_order'
-import { formatAmount } from '#money/amounts'
+import { findOwnService, toggleService } from '#actions/services/toggle_service'
+import { deleteService, updateService } from '#actions/services/update_service'
+import { listingStatus } from '#actions/services/listing_status'
+import { formatAmount, toDecimalText } from '#money/amounts'
 import { CURRENCIES } from '#money/currencies'
 import { serviceView } from '#actions/services/service_view'
 
-/** A contractor's own services: offer one, take one off the listing, put it back */
+function currencyChoices() {
+  return Object.values(CURRENCIES).map((currency) => ({
+    code: currency.code,
+    label: `${currency.code.toUpperCase()} · ${currency.name}`,
+  }))
+}
+
+async function profileOf(contractor: User) {
+  return UserProfile.findBy('userId', contractor.id)
+}
+
+/** "is listed at $120.00", or "is saved at $120.00. It is not listed: <why>." */
+function savedMessage(service: Service, profile: UserProfile | null) {
+  const price = formatAmount(service.price, service.currency)
+  const status = listingStatus(service, profile)
+  return status.listed
+    ? `“${service.title}” is listed at ${price}.`
+    : `“${service.title}” is saved at ${price}. It is not listed: ${status.reasons.join('; ')}.`
+}
+
+/** A contractor's own services: offer, change, take off the listing, put back, delete */
 export default class MyServicesController {
   async index({ auth, view }: HttpContext) {
     const contractor = auth.getUserOrFail()
     const services = await Service.query()
       .where('contractorId', contractor.id)
+      .whereNull('deletedAt')
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
-    const profile = await UserProfile.findBy('userId', contractor.id)
+    const profile = await profileOf(contractor)
+    const accountStatus = listingStatus({ active: true }, profile)
     return view.render('pages/services/mine', {
-      services: services.map(serviceView),
-      listed: canTakeOrders(profile),
-      currencies: Object.values(CURRENCIES).map((currency) => ({
-        code: currency.code,
-        label: `${currency.code.toUpperCase()} · ${currency.name}`,
+      services: services.map((service) => ({
+        ...serviceView(service),
+        status: listingStatus(service, profile),
       })),
+      accountListed: accountStatus.listed,
+      currencies: currencyChoices(),
     })
   }
 
@@ -39,15 +63,38 @@ export default class MyServicesController {
       return response.redirect('/my/services')
     }
     const service = await createService(contractor, input)
-    const profile = await UserProfile.findBy('userId', contractor.id)
-    const price = formatAmount(service.price, service.currency)
-    session.flash(
-      'success',
-      canTakeOrders(profile)
-        ? `“${service.title}” is listed at ${price}.`
-        : `“${service.title}” is saved at ${price}. It will be listed once your Stripe account ` +
-            'can take payments (finish onboarding).'
-    )
+    session.flash('success', savedMessage(service, await profileOf(contractor)))
+    return response.redirect('/my/services')
+  }
+
+  async edit({ auth, params, view }: HttpContext) {
+    const contractor = auth.getUserOrFail()
+    const service = await findOwnService(contractor, params.id)
+    return view.render('pages/services/edit', {
+      service: {
+        ...serviceView(service),
+        priceValue: toDecimalText(service.price, service.currency),
+        currencyCode: service.currency,
+        status: listingStatus(service, await profileOf(contractor)),
+      },
+      currencies: currencyChoices(),
+    })
+  }
+
+  async update({ auth, params, request, response, session }: HttpContext) {
+    const contractor = auth.getUserOrFail()
+    // 404 before anything is validated: another contractor's id says nothing
+    await findOwnService(contractor, params.id)
+    const input = await request.validateUsing(createServiceValidator)
+    const service = await updateService(contractor, params.id, input)
+    session.flash('success', savedMessage(service, await profileOf(contractor)))
+    return response.redirect('/my/services')
+  }
+
+  async destroy({ auth, params, response, session }: HttpContext) {
+    const contractor = auth.getUserOrFail()
+    const service = await deleteService(contractor, params.id)
+    session.flash('success', `“${service.title}” is deleted.`)
     return response.redirect('/my/services')
   }
 
@@ -59,10 +106,11 @@ export default class MyServicesController {
       params.id,
       wanted === '1' ? true : wanted === '0' ? false : undefined
     )
+    const status = listingStatus(service, await profileOf(contractor))
     session.flash(
       'success',
       service.active
-        ? `“${service.title}” is offered again.`
+        ? `“${service.title}” is offered again${status.listed ? '' : `, but not listed: ${status.reasons.join('; ')}`}.`
         : `“${service.title}” is no longer offered.`
     )
     return response.redirect('/my/services')

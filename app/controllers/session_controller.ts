@@ -1,35 +1,39 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import limiter from '@adonisjs/limiter/services/main'
+import { errors as authErrors } from '@adonisjs/auth'
 import { loginValidator } from '#validators/auth'
+import { loginThrottle, tryAgainMessage } from '#services/auth_throttles'
 import User from '#models/user'
-
-/**
- * Five failed logins per email and IP within a minute block that pair for a
- * minute; a success clears the counter.
- */
-const loginLimiter = () =>
-  limiter.use({ requests: 5, duration: '1 minute', blockDuration: '1 minute' })
 
 export default class SessionController {
   async create({ view }: HttpContext) {
     return view.render('pages/auth/login')
   }
 
+  /**
+   * Throttled per email + IP and per IP (see auth_throttles): while either
+   * is blocked even the right password is refused, with when to retry.
+   */
   async store({ request, auth, session, response }: HttpContext) {
     const { email, password } = await request.validateUsing(loginValidator)
-    const key = `login:${email}:${request.ip()}`
+    const ip = request.ip()
 
-    const [throttled, user] = await loginLimiter().penalize(key, () =>
-      User.verifyCredentials(email, password)
-    )
-    if (throttled) {
-      session.flashExcept(['password'])
-      session.flash(
-        'error',
-        `Too many failed login attempts. Try again in ${throttled.response.availableIn} seconds.`
-      )
+    const wait = await loginThrottle.waitFor(email, ip)
+    if (wait !== null) {
+      session.flashExcept(['password', '_csrf'])
+      session.flash('error', tryAgainMessage('Too many failed login attempts.', wait))
       return response.redirect().back()
     }
+
+    let user: User
+    try {
+      user = await User.verifyCredentials(email, password)
+    } catch (error) {
+      if (error instanceof authErrors.E_INVALID_CREDENTIALS) {
+        await loginThrottle.failed(email, ip)
+      }
+      throw error
+    }
+    await loginThrottle.succeeded(email, ip)
 
     await auth.use('web').login(user)
     return response.redirect('/')

@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { signupValidator } from '#validators/auth'
 import { signUp } from '#actions/users/sign_up'
 import { provisionStripeIdentity } from '#actions/users/provision_stripe'
+import { signupThrottle, tryAgainMessage } from '#services/auth_throttles'
 
 export default class SignupController {
   async create({ view }: HttpContext) {
@@ -9,6 +10,13 @@ export default class SignupController {
   }
 
   async store({ request, auth, session, response }: HttpContext) {
+    const wait = await signupThrottle.attempt(request.ip())
+    if (wait !== null) {
+      session.flashExcept(['password', '_csrf'])
+      session.flash('error', tryAgainMessage('Too many sign-up attempts from your network.', wait))
+      return response.redirect().back()
+    }
+
     const input = await request.validateUsing(signupValidator)
     const user = await signUp(input)
     await provisionStripeIdentity(user)

@@ -26,6 +26,10 @@ export default class Service extends BaseModel {
   @column()
   declare active: boolean
 
+  /** Deleted by the contractor: kept for the orders that point at it, shown nowhere else */
+  @column.dateTime()
+  declare deletedAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

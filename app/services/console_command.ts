@@ -57,11 +57,48 @@ export function failureLine(error: unknown): string {
 export abstract class ConsoleCommand extends BaseCommand {
   protected abstract perform(): Promise<void>
 
+  /** Writes to stdout itself, whatever the logger's renderer is (see #keepStdoutForJson) */
+  #stdout: ((text: string) => void) | null = null
+
   async run() {
+    const restore = this.#keepStdoutForJson()
     try {
       await this.perform()
     } catch (error) {
       this.fail(failureLine(error))
+    } finally {
+      restore()
+    }
+  }
+
+  /** Whether the command was asked for --json */
+  protected get jsonOutput() {
+    return (this as unknown as { json?: boolean }).json === true
+  }
+
+  /**
+   * With --json, stdout carries the JSON document alone (so `| jq` works):
+   * every other line the command prints (summaries, notes, warnings) goes
+   * to stderr for the duration of the command.
+   */
+  #keepStdoutForJson() {
+    if (!this.jsonOutput) {
+      return () => {}
+    }
+    const logger = this.logger
+    const renderer = logger.getRenderer()
+    this.#stdout = (text) => renderer.log(text)
+    logger.useRenderer({
+      getLogs: () => renderer.getLogs(),
+      flushLogs: () => renderer.flushLogs(),
+      log: (message) => renderer.logError(message),
+      logError: (message) => renderer.logError(message),
+      logUpdate: (message) => renderer.logError(message),
+      logUpdatePersist: () => {},
+    })
+    return () => {
+      logger.useRenderer(renderer)
+      this.#stdout = null
     }
   }
 
@@ -91,7 +128,9 @@ export abstract class ConsoleCommand extends BaseCommand {
     if (options.force) {
       return
     }
-    if (!canPrompt(this)) {
+    // A question would land in the JSON read by the next program of the pipe
+    const stdoutIsPiped = this.jsonOutput && !process.stdout.isTTY
+    if (!canPrompt(this) || (stdoutIsPiped && this.prompt.traps.prompts.size === 0)) {
       throw new ConsoleRefusal(
         `No terminal to confirm on: nothing was done. Re-run with --force to ${options.flagHint ?? 'go ahead'}.`
       )
@@ -101,7 +140,13 @@ export abstract class ConsoleCommand extends BaseCommand {
     }
   }
 
+  /** The JSON document of --json: the only thing written to stdout */
   protected printJson(value: unknown) {
-    this.logger.log(JSON.stringify(value, null, 2))
+    const text = JSON.stringify(value, null, 2)
+    if (this.#stdout) {
+      this.#stdout(text)
+    } else {
+      this.logger.log(text)
+    }
   }
 }

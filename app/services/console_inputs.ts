@@ -7,6 +7,7 @@ import { LINE_STATUSES } from '#models/order_line'
 import User, { normalizeEmail } from '#models/user'
 import { ActionError } from '#exceptions/action_error'
 import { AmountError, parseAmount } from '#money/amounts'
+import { freeText, freeTextMessage, freeTextProblem } from '#validators/text'
 
 /**
  * Console arguments and flags, checked before anything is looked up or
@@ -47,7 +48,7 @@ export function parseLineFlag(text: string | undefined) {
 
 /** An order given as 42, #42 or its PaymentIntent id (pi_…) */
 export async function findOrderArg(text: string | undefined) {
-  const value = String(text ?? '').trim()
+  const value = plainArg(text, 'order argument')
   if (/^pi_[A-Za-z0-9]+$/.test(value)) {
     const payment = await Payment.findBy('stripePaymentIntentId', value)
     const order = payment?.orderId ? await Order.find(payment.orderId) : null
@@ -85,9 +86,22 @@ export async function findUserByEmail(email: string, role: 'employer' | 'contrac
   return user
 }
 
+/**
+ * A console argument read as text (not through VineJS): refused with the
+ * same rule as every form's free text, before it reaches a query.
+ */
+export function plainArg(text: string | undefined, name: string) {
+  const value = String(text ?? '').trim()
+  const problem = freeTextProblem(value)
+  if (problem) {
+    throw new ActionError(freeTextMessage(problem, name), 422)
+  }
+  return value
+}
+
 /** A contractor given as an email or a user id */
 export async function findContractorArg(text: string | undefined) {
-  const value = String(text ?? '').trim()
+  const value = plainArg(text, 'contractor argument')
   if (/^\d{1,9}$/.test(value)) {
     const user = await User.find(Number(value))
     if (!user) {
@@ -135,7 +149,7 @@ refundValidator.messagesProvider = new SimpleMessagesProvider({
 
 export const debitValidator = vine.create({
   currency: vine.string().trim().toLowerCase().in(CURRENCY_CODES),
-  reason: vine.string().trim().minLength(3).maxLength(500),
+  reason: freeText({ min: 3, max: 500 }),
 })
 debitValidator.messagesProvider = new SimpleMessagesProvider({
   'currency.required': "--currency is required (the contractor's account currency, e.g. usd).",
@@ -143,6 +157,9 @@ debitValidator.messagesProvider = new SimpleMessagesProvider({
   'reason.required': '--reason is required: say why the contractor is debited.',
   'reason.minLength': '--reason must be at least 3 characters.',
   'reason.maxLength': '--reason must be at most 500 characters.',
+  'reason.freeText.control': freeTextMessage('control', '--reason'),
+  'reason.freeText.newline': freeTextMessage('newline', '--reason'),
+  'reason.freeText.malformed': freeTextMessage('malformed', '--reason'),
 })
 
 /** --since: an ISO date or date-time (UTC when no zone is given) */

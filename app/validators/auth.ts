@@ -1,8 +1,10 @@
 import vine from '@vinejs/vine'
 import { SIGNUP_ROLES } from '#models/user'
+import { freeText } from '#validators/text'
+import { newPassword } from '#validators/password'
 
 const newAccount = {
-  full_name: vine.string().trim().minLength(2).maxLength(120),
+  full_name: freeText({ min: 2, max: 120 }),
   email: vine
     .string()
     .trim()
@@ -10,12 +12,7 @@ const newAccount = {
     .email()
     .toLowerCase()
     .unique({ table: 'users', column: 'email', caseInsensitive: true }),
-  password: vine
-    .string()
-    .minLength(10)
-    .maxLength(128)
-    // At least one letter and one digit: "password" and "1234567890" are refused
-    .regex(/^(?=.*[A-Za-z])(?=.*\d)/),
+  password: newPassword(),
 }
 
 export const signupValidator = vine.create({ ...newAccount, role: vine.enum(SIGNUP_ROLES) })

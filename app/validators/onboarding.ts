@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises'
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
 import type { MultipartFile } from '@adonisjs/core/bodyparser'
+import { freeText } from '#validators/text'
 
 /*
 |--------------------------------------------------------------------------
@@ -199,15 +200,15 @@ const documentContent = vine.createRule(
 const identityDocument = () =>
   vine.file({ size: DOCUMENT_MAX_SIZE, extnames: DOCUMENT_EXTNAMES }).use(documentContent())
 
-const name = () => vine.string().trim().minLength(1).maxLength(100)
+const name = () => freeText({ max: 100 })
 
 export const detailsValidator = vine.withMetaData<{ idNumberOnFile: boolean }>().create({
   first_name: name(),
   last_name: name(),
   dob: vine.string().trim().use(dateOfBirth()),
   phone: vine.string().trim().maxLength(30).use(usPhone()),
-  address_line1: vine.string().trim().minLength(3).maxLength(200),
-  address_city: vine.string().trim().minLength(2).maxLength(100),
+  address_line1: freeText({ min: 3, max: 200 }),
+  address_city: freeText({ min: 2, max: 100 }),
   address_state: vine.string().trim().toUpperCase().in(US_STATES),
   address_postal_code: vine
     .string()
@@ -251,7 +252,7 @@ export const bankValidator = vine.create({
     .trim()
     .maxLength(30)
     .use(digits({ lengths: range(4, 17), what: 'account number' })),
-  account_holder_name: vine.string().trim().minLength(2).maxLength(100),
+  account_holder_name: freeText({ min: 2, max: 100 }),
 })
 
 const cursor = () =>

@@ -1,9 +1,10 @@
 import vine from '@vinejs/vine'
 import { PAYMENT_METHOD_ID, PAYMENT_METHOD_ID_MAX_LENGTH } from '#actions/billing/list_cards'
+import { freeText } from '#validators/text'
 
 export const placeOrderValidator = vine.create({
   service_id: vine.number().withoutDecimals().positive().max(2_147_483_647),
-  note: vine.string().trim().maxLength(2000).optional(),
+  note: freeText({ min: 0, max: 2000, multiline: true }).optional(),
   payment_method: vine
     .string()
     .trim()
@@ -16,5 +17,5 @@ export const placeOrderValidator = vine.create({
 
 /** A contractor may say why they decline */
 export const declineValidator = vine.create({
-  reason: vine.string().trim().maxLength(500).optional(),
+  reason: freeText({ min: 0, max: 500, multiline: true }).optional(),
 })

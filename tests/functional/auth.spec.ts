@@ -79,6 +79,33 @@ test.group('Signup', (group) => {
     assert.lengthOf(await User.all(), 0)
   })
 
+  test('refuses the most common passwords, whatever their case', async ({ client, assert }) => {
+    for (const password of ['password123', 'Password123', 'qwerty12345', '1q2w3e4r5t']) {
+      const response = await client
+        .post('/signup')
+        .withCsrfToken()
+        .form({ ...validSignup, password })
+        .redirects(0)
+      response.assertStatus(302)
+      response.assertHeader('location', '/signup')
+      assert.match(
+        String(response.flashMessage('inputErrorsBag').password),
+        /one of the most common/,
+        password
+      )
+    }
+    assert.lengthOf(await User.all(), 0)
+
+    // A password of the same shape that is not on the list is fine
+    const accepted = await client
+      .post('/signup')
+      .withCsrfToken()
+      .form({ ...validSignup, password: 'plumb-bob-7731' })
+      .redirects(0)
+    accepted.assertHeader('location', '/')
+    assert.lengthOf(await User.all(), 1)
+  })
+
   test('refuses an invalid email', async ({ client, assert }) => {
     const response = await client
       .post('/signup')
@@ -132,6 +159,32 @@ test.group('Signup', (group) => {
     page.assertStatus(200)
     assert.include(page.text(), '&lt;script&gt;alert(1)&lt;/script&gt;')
     assert.notInclude(page.text(), '<script>alert(1)</script>')
+  })
+
+  test('one IP gets 10 signup attempts an hour, then a message and no account', async ({
+    client,
+    assert,
+  }) => {
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const response = await client
+        .post('/signup')
+        .withCsrfToken()
+        .form({ ...validSignup, email: `not-an-email-${attempt}` })
+        .redirects(0)
+      assert.property(response.flashMessage('inputErrorsBag'), 'email')
+    }
+
+    const blocked = await client.post('/signup').withCsrfToken().form(validSignup).redirects(0)
+    blocked.assertStatus(302)
+    blocked.assertHeader('location', '/signup')
+    assert.match(
+      String(blocked.flashMessage('error')),
+      /^Too many sign-up attempts from your network\. Try again in \d+ seconds\.$/
+    )
+    assert.lengthOf(await User.all(), 0)
+    const page = await followRedirect(client, blocked)
+    page.assertTextIncludes('Too many sign-up attempts')
+    page.assertTextIncludes('value="Ada Lovelace"')
   })
 
   test('refuses a form without its CSRF token', async ({ client, assert }) => {
@@ -208,6 +261,66 @@ test.group('Login and logout', (group) => {
     )
     const page = await followRedirect(client, blocked)
     page.assertTextIncludes('Too many failed login attempts.')
+  })
+
+  test('one IP trying many emails is blocked after 20 failures, even with a right password', async ({
+    client,
+    assert,
+  }) => {
+    await createUser({ email: 'ada@example.com', password: 'analytical-engine-1843' })
+
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const response = await client
+        .post('/login')
+        .withCsrfToken()
+        .form({ email: `victim${attempt}@example.com`, password: 'Summer2026!' })
+        .redirects(0)
+      assert.equal(
+        response.flashMessage('errorsBag')?.E_INVALID_CREDENTIALS,
+        'Invalid user credentials',
+        `attempt ${attempt}`
+      )
+    }
+
+    // No Referer: back to the login form itself, with the message and the email kept
+    const blocked = await client
+      .post('/login')
+      .withCsrfToken()
+      .form({ email: 'ada@example.com', password: 'analytical-engine-1843' })
+      .redirects(0)
+    blocked.assertStatus(302)
+    blocked.assertHeader('location', '/login')
+    assert.match(
+      String(blocked.flashMessage('error')),
+      /^Too many failed login attempts\. Try again in \d+ seconds\.$/
+    )
+    const page = await followRedirect(client, blocked)
+    page.assertTextIncludes('Too many failed login attempts.')
+    page.assertTextIncludes('value="ada@example.com"')
+    assert.notInclude(page.text(), 'analytical-engine-1843')
+  })
+
+  test("a success on one's own account does not reset the count of one IP's failures", async ({
+    client,
+    assert,
+  }) => {
+    await createUser({ email: 'ada@example.com', password: 'analytical-engine-1843' })
+    const login = (email: string, password: string) =>
+      client.post('/login').withCsrfToken().form({ email, password }).redirects(0)
+
+    for (let attempt = 1; attempt <= 19; attempt++) {
+      await login(`victim${attempt}@example.com`, 'Summer2026!')
+    }
+    const own = await login('ada@example.com', 'analytical-engine-1843')
+    own.assertHeader('location', '/')
+
+    const twentieth = await login('victim20@example.com', 'Summer2026!')
+    assert.equal(
+      twentieth.flashMessage('errorsBag')?.E_INVALID_CREDENTIALS,
+      'Invalid user credentials'
+    )
+    const blocked = await login('ada@example.com', 'analytical-engine-1843')
+    assert.match(String(blocked.flashMessage('error')), /^Too many failed login attempts\./)
   })
 
   test('logs out', async ({ client, assert }) => {

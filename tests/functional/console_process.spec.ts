@@ -1,56 +1,14 @@
 import { test } from '@japa/runner'
-import { execFile } from 'node:child_process'
 import { userInfo } from 'node:os'
-import app from '@adonisjs/core/services/app'
 import PaymentEvent from '#models/payment_event'
-import { stripeConfig } from '#stripe/client'
+import { ace as aceProcess } from '#tests/helpers/ace_process'
 import { truncateAllTables } from '#tests/helpers/database'
 import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
 import { createService, placeTestOrder, stateOf } from '#tests/helpers/orders'
 
-interface Outcome {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/**
- * `node ace …` in a real process, with no terminal (stdin is a pipe), on this
- * test run's database and Stripe sandbox
- */
-function ace(...argv: string[]): Promise<Outcome> {
-  const connection = app.config.get<{
-    host: string
-    port: number
-    user: string
-    password?: string
-    database: string
-  }>('database.connections.postgres.connection')
-  const api = stripeConfig().api!
-  // The test process' APP_KEY is a Secret ("[redacted]" once in process.env):
-  // the child reads the key file instead
-  const inherited = { ...process.env }
-  delete inherited.APP_KEY
-  const credentials = `${encodeURIComponent(connection.user)}:${encodeURIComponent(connection.password ?? '')}`
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['ace', ...argv],
-      {
-        cwd: app.makePath(),
-        env: {
-          ...inherited,
-          NODE_ENV: 'test',
-          FORCE_COLOR: '0',
-          TEST_DATABASE_URL: `postgres://${credentials}@${connection.host}:${connection.port}/${connection.database}`,
-          STRIPE_SANDBOX_URL: `${api.protocol}://${api.host}:${api.port}`,
-        },
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })
-      }
-    )
-  })
+/** `node ace …` in a real process (see tests/helpers/ace_process) */
+function ace(...argv: string[]) {
+  return aceProcess(argv)
 }
 
 function lines(text: string) {

@@ -97,8 +97,8 @@ test.group('My services: creating', (group) => {
 
     assert.equal(
       response.flashMessage('success'),
-      '“Kitchen renovation plan” is saved at $120.00. It will be listed once your Stripe ' +
-        'account can take payments (finish onboarding).'
+      '“Kitchen renovation plan” is saved at $120.00. It is not listed: your Stripe account ' +
+        'cannot take payments yet (finish onboarding).'
     )
     assert.lengthOf(await servicesOf(contractor), 1)
     const page = await followRedirect(client, response)
@@ -214,7 +214,17 @@ test.group('My services: creating', (group) => {
       // Shown next to the field, with what was typed kept in the form
       const page = await followRedirect(client, response)
       page.assertStatus(200)
-      assert.include(page.text(), `<small class="error-text">${escapeHtml(message)}</small>`)
+      assert.include(
+        page.text(),
+        `<small class="error-text" id="${field}-error">${escapeHtml(message)}</small>`
+      )
+      // Screen readers hear the error with the field
+      assert.match(
+        page.text(),
+        new RegExp(
+          `id="${field}"[^>]*aria-invalid="true"[^>]*aria-describedby="[^"]*${field}-error`
+        )
+      )
       if (field !== 'title') {
         page.assertTextIncludes('value="Kitchen renovation plan"')
       }
@@ -250,7 +260,8 @@ test.group('My services: creating', (group) => {
     assert.isBelow(text.indexOf('Newer'), text.indexOf('Older'))
     assert.isAbove(text.indexOf('Newer'), -1)
     assert.notInclude(text, 'Somebody else’s')
-    page.assertTextIncludes('<span class="badge">Inactive</span>')
+    page.assertTextIncludes('data-listing="deactivated">Not listed</span>')
+    page.assertTextIncludes('Because you deactivated it.')
     page.assertTextIncludes('<option value="jpy"')
     assert.notInclude(text, 'Your services are not listed yet')
   })
@@ -364,7 +375,7 @@ test.group('Services: browsing', (group) => {
       page.assertTextIncludes('$120.00')
       page.assertTextIncludes('Yen service')
       page.assertTextIncludes('¥1,250')
-      page.assertTextIncludes('by Grace Hopper')
+      page.assertTextIncludes(`by <a href="/contractors/${enabled.id}">Grace Hopper</a>`)
       for (const hidden of [
         'Inactive service',
         'Not onboarded service',

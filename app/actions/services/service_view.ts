@@ -14,6 +14,7 @@ export function serviceView(service: Service) {
     priceText: formatAmount(service.price, service.currency),
     currency: service.currency.toUpperCase(),
     active: service.active,
+    contractorId: service.contractorId,
     contractorName: service.contractor?.fullName ?? null,
   }
 }

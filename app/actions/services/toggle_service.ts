@@ -3,10 +3,14 @@ import Service from '#models/service'
 import { ActionError } from '#exceptions/action_error'
 import { isRecordId } from '#services/record_id'
 
-/** The contractor's own service; 404 for anybody else's or an unknown id */
+/** The contractor's own service; 404 for anybody else's, a deleted one or an unknown id */
 export async function findOwnService(contractor: User, serviceId: unknown) {
   const service = isRecordId(serviceId)
-    ? await Service.query().where('id', serviceId).where('contractorId', contractor.id).first()
+    ? await Service.query()
+        .where('id', serviceId)
+        .where('contractorId', contractor.id)
+        .whereNull('deletedAt')
+        .first()
     : null
   if (!service) {
     throw new ActionError('Service not found.', 404)

@@ -9,6 +9,7 @@ import Service from '#models/service'
 export function visibleServicesQuery() {
   return Service.query()
     .where('active', true)
+    .whereNull('deletedAt')
     .whereIn(
       'contractorId',
       db

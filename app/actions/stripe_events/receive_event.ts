@@ -38,7 +38,7 @@ export async function receiveStripeEvent(event: Stripe.Event) {
       type: event.type,
       account: event.account ?? null,
       livemode: event.livemode,
-      payload: JSON.stringify(event),
+      payload: storableJson(event),
       received_at: new Date(),
       attempts: 0,
     })
@@ -52,6 +52,18 @@ export async function receiveStripeEvent(event: Stripe.Event) {
   const stored = await StripeEvent.findOrFail(inserted[0].id)
   await processStoredEvent(stored)
   return { duplicate: false }
+}
+
+/**
+ * The event as JSON PostgreSQL's jsonb accepts: it refuses NUL (\u0000), which
+ * Stripe keeps in text it was given (a name typed elsewhere, or before
+ * Crewpay refused control characters). Refused, every later event of that
+ * account would fail to store; NUL becomes U+FFFD instead.
+ */
+function storableJson(event: Stripe.Event) {
+  return JSON.stringify(event, (_key, value) =>
+    typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value
+  )
 }
 
 /** Applies a stored event and records the outcome on its row */

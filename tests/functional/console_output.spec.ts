@@ -1,0 +1,118 @@
+import { test } from '@japa/runner'
+import ContractorDebit from '#models/contractor_debit'
+import { truncateAllTables } from '#tests/helpers/database'
+import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
+import { createService, placeTestOrder, stateOf } from '#tests/helpers/orders'
+import { ace, testDatabaseUrl } from '#tests/helpers/ace_process'
+import { approveLines } from '#actions/orders/approve_line'
+import { actors } from '#domain/actor'
+import Payment from '#models/payment'
+
+function lines(text: string) {
+  return text.split('\n').filter((line) => line.trim() !== '')
+}
+
+/**
+ * A developer's `node ace …` (NODE_ENV=development, no LOG_LEVEL): the
+ * app's default log level applies, as it would on their machine.
+ */
+const DEVELOPMENT = {
+  NODE_ENV: 'development',
+  DATABASE_URL: testDatabaseUrl(),
+  TEST_DATABASE_URL: undefined,
+}
+
+test.group('Console output: stdout is for the result alone', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('stripe:reconcile --fix --force --json prints JSON alone on stdout; its summary goes to stderr', async ({
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    const employer = await createEmployer()
+    const service = await createService(contractor, { price: 12000 })
+    const order = await placeTestOrder(employer, service)
+    await approveLines(order.id, null, actors.admin('test'))
+    // Someone "fixes" the row by hand: a drift that --fix moves forward
+    await Payment.query()
+      .where('orderId', order.id)
+      .update({ status: 'authorized', amountCaptured: 0, succeededAt: null })
+    const { payment } = await stateOf(order)
+
+    const fixed = await ace(['stripe:reconcile', '--fix', '--force', '--json'], DEVELOPMENT)
+
+    assert.equal(fixed.code, 0, fixed.stderr)
+    const report = JSON.parse(fixed.stdout)
+    assert.lengthOf(report.drifts, 1)
+    assert.equal(report.drifts[0].subject, `payment #${payment.id} (order #${order.id})`)
+    assert.isTrue(report.drifts[0].fixed)
+    assert.deepEqual(lines(fixed.stderr), ['[ info ] 1 drift(s) found; 1 can be fixed.'])
+    assert.equal((await stateOf(order)).payment.status, 'succeeded')
+
+    // Nothing left: the JSON is still alone
+    const clean = await ace(['stripe:reconcile', '--json'], DEVELOPMENT)
+    assert.equal(clean.code, 0, clean.stderr)
+    assert.deepEqual(JSON.parse(clean.stdout).drifts, [])
+    assert.equal(clean.stderr, '')
+  }).timeout(120_000)
+
+  test('stripe:reconcile --fix --json with no terminal and no --force refuses on stderr, stdout empty', async ({
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    const employer = await createEmployer()
+    const service = await createService(contractor, { price: 12000 })
+    const order = await placeTestOrder(employer, service)
+    await approveLines(order.id, null, actors.admin('test'))
+    await Payment.query()
+      .where('orderId', order.id)
+      .update({ status: 'authorized', amountCaptured: 0, succeededAt: null })
+
+    const refused = await ace(['stripe:reconcile', '--fix', '--json'], DEVELOPMENT)
+    assert.equal(refused.code, 1)
+    assert.equal(refused.stdout, '')
+    assert.match(lines(refused.stderr).at(-1)!, /^\[ error \] No terminal to confirm on/)
+    assert.equal((await stateOf(order)).payment.status, 'authorized')
+  }).timeout(120_000)
+
+  test('contractors:debit refused by Stripe prints its one error line and no log line', async ({
+    assert,
+  }) => {
+    // A new contractor's balance is empty: Stripe refuses the debit (and the app logs a warning)
+    const contractor = await createActiveContractor()
+    const argv = [
+      'contractors:debit',
+      contractor.email,
+      '--amount=5.00',
+      '--currency=usd',
+      '--reason=Chargeback fee',
+      '--force',
+    ]
+
+    const refused = await ace(argv, DEVELOPMENT)
+    assert.equal(refused.code, 1)
+    // Its own summary lines only: no raw JSON log line anywhere
+    for (const line of lines(refused.stdout)) {
+      assert.match(line, /^\[ (info|success|warn) \] /)
+    }
+    const errors = lines(refused.stderr)
+    assert.lengthOf(errors, 1, refused.stderr)
+    assert.match(
+      errors[0],
+      /^\[ error \] Stripe refused debit #\d+: The contractor's available Stripe balance/
+    )
+
+    // Asked for, the app's log goes to stderr, never into stdout
+    const verbose = await ace([...argv, '--repeat'], { ...DEVELOPMENT, LOG_LEVEL: 'warn' })
+    assert.equal(verbose.code, 1)
+    assert.notInclude(verbose.stdout, '{"level"')
+    const logged = lines(verbose.stderr)
+    assert.isAtLeast(logged.length, 2)
+    assert.isTrue(
+      logged.some((line) => line.startsWith('{') && JSON.parse(line).level === 40),
+      'the Stripe warning is logged, on stderr'
+    )
+    assert.match(logged.at(-1)!, /^\[ error \] Stripe refused debit #\d+: /)
+    assert.lengthOf(await ContractorDebit.query().where('status', 'succeeded'), 0)
+  }).timeout(120_000)
+})
