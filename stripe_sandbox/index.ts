@@ -7,6 +7,7 @@ import { registerApplicationFees } from './resources/application_fees.js'
 import { registerBalance } from './resources/balance.js'
 import { registerCharges } from './resources/charges.js'
 import { registerCustomers } from './resources/customers.js'
+import { registerDisputes } from './resources/disputes.js'
 import { registerEvents } from './resources/events.js'
 import { registerExternalAccounts } from './resources/external_accounts.js'
 import { registerFiles } from './resources/files.js'
@@ -68,6 +69,7 @@ export function createEngine(options: SandboxOptions = {}): Engine {
   registerPaymentIntents(engine)
   registerCharges(engine)
   registerRefunds(engine)
+  registerDisputes(engine)
   registerTransfers(engine)
   registerApplicationFees(engine)
   registerBalance(engine)

@@ -89,6 +89,42 @@ test.group('State file persistence', (group) => {
     }
   })
 
+  test('a dispute, its withdrawal and its pending ruling survive a restart', async ({ assert }) => {
+    const key = newKey()
+    let sandbox = await startSandbox({ port: 0, log: false, stateFile: file })
+    let stripe = clientFor(sandbox.port, key)
+    const pi = await stripe.paymentIntents.create({
+      amount: 10000,
+      currency: 'usd',
+      payment_method: 'pm_card_createDispute',
+      confirm: true,
+      ...card,
+    })
+    const disputes = await stripe.disputes.list({ payment_intent: pi.id })
+    const dispute = disputes.data[0]
+    await stripe.disputes.update(dispute.id, {
+      evidence: { uncategorized_text: 'winning_evidence' },
+    })
+    await sandbox.stop()
+
+    sandbox = await startSandbox({ port: 0, log: false, stateFile: file })
+    try {
+      stripe = clientFor(sandbox.port, key)
+      const kept = await stripe.disputes.retrieve(dispute.id)
+      assert.equal(kept.status, 'under_review')
+      assert.equal(kept.balance_transactions[0].net, -11500)
+      const charge = await stripe.charges.retrieve(pi.latest_charge as string)
+      assert.isTrue(charge.disputed)
+      assert.deepEqual(await usdBalance(stripe), { available: -11500, pending: 9680 })
+      await advance(stripe, 60)
+      const won = await stripe.disputes.retrieve(dispute.id)
+      assert.equal(won.status, 'won')
+      assert.deepEqual(await usdBalance(stripe), { available: 0, pending: 9680 })
+    } finally {
+      await sandbox.stop()
+    }
+  })
+
   test('writes are debounced and happen without waiting for stop()', async ({ assert }) => {
     const sandbox = await startSandbox({ port: 0, log: false, stateFile: file })
     try {
