@@ -1,5 +1,6 @@
 import { type AddressInfo } from 'node:net'
 import { DEFAULT_RETRY_DELAYS_MS } from './core/webhooks.js'
+import { type PersistenceStats } from './core/persistence.js'
 import { Engine, type WebhookEndpointOption } from './engine.js'
 import { registerLedger } from './ledger.js'
 import { defaultCurrencyOf, registerAccounts } from './resources/accounts.js'
@@ -21,7 +22,9 @@ import { registerTransfers } from './resources/transfers.js'
 import { registerWebhookEndpoints } from './resources/webhook_endpoints.js'
 import { createServer } from './server.js'
 
-export { signPayload } from './core/webhooks.js'
+export { DEFAULT_WEBHOOK_CONCURRENCY, signPayload } from './core/webhooks.js'
+export { DEFAULT_MAX_EVENTS } from './engine.js'
+export { DEFAULT_MAX_KEYS_IN_MEMORY } from './core/idempotency.js'
 export { VERIFICATION_DELAY_SECONDS } from './verification.js'
 export type { WebhookEndpointOption }
 
@@ -30,7 +33,7 @@ export interface SandboxOptions {
   port?: number
   /** default 127.0.0.1 */
   host?: string
-  /** persist state here (JSON, atomic writes); in memory when absent */
+  /** persist state in this SQLite file (written incrementally); in memory when absent */
   stateFile?: string
   /** endpoints that receive events of every platform (connect=true: connected-account events) */
   webhookEndpoints?: WebhookEndpointOption[]
@@ -38,6 +41,23 @@ export interface SandboxOptions {
   log?: ((line: string) => void) | false
   /** webhook retry delays in ms after a failed delivery (default 1 s, 5 s, 30 s) */
   webhookRetryDelaysMs?: number[]
+  /** webhook deliveries in flight per endpoint (default 16) */
+  webhookConcurrency?: number
+  /** events kept, oldest dropped first (default 20,000; and 30 days) */
+  maxEvents?: number
+  /** stored idempotent responses kept in memory (default 20,000) */
+  maxIdempotencyKeys?: number
+}
+
+export interface SandboxStats {
+  /** objects in the store (events included) */
+  objects: number
+  events: number
+  idempotencyKeysInMemory: number
+  scheduledJobs: number
+  /** webhook deliveries waiting or in flight */
+  webhookBacklog: number
+  persistence: PersistenceStats
 }
 
 export interface Sandbox {
@@ -48,6 +68,7 @@ export interface Sandbox {
   advanceClock(seconds: number): Promise<number>
   /** sandbox time, unix seconds */
   now(): number
+  stats(): SandboxStats
 }
 
 /** Builds the engine with every resource registered (used by startSandbox and tests). */
@@ -59,6 +80,9 @@ export function createEngine(options: SandboxOptions = {}): Engine {
     webhookEndpoints: options.webhookEndpoints ?? [],
     log,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    webhookConcurrency: options.webhookConcurrency,
+    maxEvents: options.maxEvents,
+    maxIdempotencyKeys: options.maxIdempotencyKeys,
   })
   registerLedger(engine, (acct) => defaultCurrencyOf(engine, acct))
   registerAccounts(engine)
@@ -102,6 +126,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url,
     port,
     now: () => engine.now(),
+    stats: () => engine.stats(),
     advanceClock: async (seconds: number) => engine.advanceClock(seconds),
     stop: () => {
       stopping ??= (async () => {

@@ -22,6 +22,9 @@ export interface Rec {
 
 export type Indexer = (rec: Rec) => string[]
 
+/** Told about every record that may have changed (for incremental persistence). */
+export type TouchListener = (rec: Rec) => void
+
 /**
  * In-memory object store: a map by id plus list indexes. Each index is an
  * array of records sorted by creation sequence, keyed like
@@ -33,13 +36,29 @@ export class Store {
   private readonly lists = new Map<string, Rec[]>()
   private readonly indexers = new Map<string, Indexer>()
   seq = 0
+  /**
+   * Change tracking. Handlers mutate records in place, so while a write runs
+   * (a POST/DELETE request or a scheduled job) every record it reads or lists
+   * counts as changed; records created or reindexed always do.
+   */
+  onTouch: TouchListener | null = null
+  tracking = false
 
   setIndexer(type: string, indexer: Indexer): void {
     this.indexers.set(type, indexer)
   }
 
   get(id: string): Rec | undefined {
-    return this.recs.get(id)
+    const rec = this.recs.get(id)
+    if (rec && this.tracking && this.onTouch) {
+      this.onTouch(rec)
+    }
+    return rec
+  }
+
+  /** Marks a record as changed whatever the context (e.g. a webhook acknowledgement). */
+  touch(rec: Rec): void {
+    this.onTouch?.(rec)
   }
 
   insert(rec: Omit<Rec, 'seq'> & { seq?: number }): Rec {
@@ -52,6 +71,31 @@ export class Store {
     this.recs.set(full.id, full)
     this.reindex(full)
     return full
+  }
+
+  /** Forgets records for good (old events): out of the map and every list. */
+  removeMany(recs: readonly Rec[]): void {
+    const gone = new Set(recs)
+    const keys = new Set<string>()
+    for (const rec of recs) {
+      this.recs.delete(rec.id)
+      for (const key of rec.keys ?? []) {
+        keys.add(key)
+      }
+      rec.keys = []
+    }
+    for (const key of keys) {
+      const list = this.lists.get(key)
+      if (!list) {
+        continue
+      }
+      const kept = list.filter((rec) => !gone.has(rec))
+      if (kept.length > 0) {
+        this.lists.set(key, kept)
+      } else {
+        this.lists.delete(key)
+      }
+    }
   }
 
   /** Recomputes which lists a record belongs to (after a change to an indexed field). */
@@ -69,10 +113,22 @@ export class Store {
       }
     }
     rec.keys = next
+    this.onTouch?.(rec)
   }
 
   /** Records listed under `key`, oldest first. Do not mutate. */
   list(key: string): readonly Rec[] {
+    const list = this.lists.get(key) ?? EMPTY
+    if (this.tracking && this.onTouch) {
+      for (const rec of list) {
+        this.onTouch(rec)
+      }
+    }
+    return list
+  }
+
+  /** The records listed under `key` without marking them changed (reads). */
+  peek(key: string): readonly Rec[] {
     return this.lists.get(key) ?? EMPTY
   }
 
