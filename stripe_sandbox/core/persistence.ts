@@ -25,8 +25,8 @@ import { type Rec } from './store.js'
  * idempotent responses, and three numbers of metadata. Writes are debounced
  * and cut into chunks of a few milliseconds, each its own transaction, with a
  * turn of the event loop in between, so a burst never blocks the server for
- * long. WAL journal, synchronous=NORMAL: a crash can lose the last moments of
- * writes, never the file.
+ * long. A crash loses at most the writes of the last moments (the debounce);
+ * a burst cut short by one may be saved in part.
  */
 
 const FORMAT = 'crewpay-stripe-sandbox/2'
@@ -138,7 +138,11 @@ export class Persistence implements IdempotencyBacking {
     }
     try {
       this.db = new DatabaseSync(file)
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+      // No fsync: a checkpoint then costs a few ms instead of 15-25 ms. A killed
+      // process loses nothing written; only an OS crash could damage the file.
+      this.db.exec(
+        'PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA wal_autocheckpoint = 256;'
+      )
     } catch (error) {
       throw new Error(`Stripe sandbox: ${file} is not a sandbox state file`, { cause: error })
     }
@@ -357,9 +361,9 @@ export class Persistence implements IdempotencyBacking {
     const started = performance.now()
     let rows = 0
     let full = false
-    /** counts a row; false once the chunk has used its time (checked every 32 rows) */
+    /** counts a row; false once the chunk has used its time (checked every 8 rows) */
     const budget = () => {
-      full = (++rows & 31) === 0 && performance.now() - started >= CHUNK_BUDGET_MS
+      full = (++rows & 7) === 0 && performance.now() - started >= CHUNK_BUDGET_MS
       return !full
     }
     db.exec('BEGIN')

@@ -16,9 +16,12 @@ export interface Rec {
 
   x: Record<string, any>
   deleted?: boolean
-  /** index keys the record is currently listed under (derived, not persisted) */
-  keys?: string[]
+  /** the lists the record is currently in (derived, not persisted) */
+  lists?: IndexList[]
 }
+
+/** One list index: records sorted by seq; it carries its own key (one string per list). */
+export type IndexList = Rec[] & { key: string }
 
 export type Indexer = (rec: Rec) => string[]
 
@@ -33,7 +36,7 @@ export type TouchListener = (rec: Rec) => void
  */
 export class Store {
   readonly recs = new Map<string, Rec>()
-  private readonly lists = new Map<string, Rec[]>()
+  private readonly lists = new Map<string, IndexList>()
   private readonly indexers = new Map<string, Indexer>()
   seq = 0
   /**
@@ -62,12 +65,14 @@ export class Store {
   }
 
   insert(rec: Omit<Rec, 'seq'> & { seq?: number }): Rec {
-    const full = rec as Rec
-    if (full.seq === undefined) {
-      full.seq = ++this.seq
-    } else if (full.seq > this.seq) {
-      this.seq = full.seq
+    let seq = rec.seq
+    if (seq === undefined) {
+      seq = ++this.seq
+    } else if (seq > this.seq) {
+      this.seq = seq
     }
+    const full = rec as Rec
+    full.seq = seq
     this.recs.set(full.id, full)
     this.reindex(full)
     return full
@@ -76,24 +81,25 @@ export class Store {
   /** Forgets records for good (old events): out of the map and every list. */
   removeMany(recs: readonly Rec[]): void {
     const gone = new Set(recs)
-    const keys = new Set<string>()
+    const lists = new Set<IndexList>()
     for (const rec of recs) {
       this.recs.delete(rec.id)
-      for (const key of rec.keys ?? []) {
-        keys.add(key)
+      for (const list of rec.lists ?? []) {
+        lists.add(list)
       }
-      rec.keys = []
+      rec.lists = []
     }
-    for (const key of keys) {
-      const list = this.lists.get(key)
-      if (!list) {
-        continue
+    for (const list of lists) {
+      // In place: other records hold references to their lists.
+      let kept = 0
+      for (const rec of list) {
+        if (!gone.has(rec)) {
+          list[kept++] = rec
+        }
       }
-      const kept = list.filter((rec) => !gone.has(rec))
-      if (kept.length > 0) {
-        this.lists.set(key, kept)
-      } else {
-        this.lists.delete(key)
+      list.length = kept
+      if (kept === 0) {
+        this.lists.delete(list.key)
       }
     }
   }
@@ -101,18 +107,21 @@ export class Store {
   /** Recomputes which lists a record belongs to (after a change to an indexed field). */
   reindex(rec: Rec): void {
     const next = rec.deleted ? [] : this.keysFor(rec)
-    const previous = rec.keys ?? []
-    for (const key of previous) {
-      if (!next.includes(key)) {
-        this.removeFrom(key, rec)
+    const previous = rec.lists ?? []
+    const kept: IndexList[] = []
+    for (const list of previous) {
+      if (next.includes(list.key)) {
+        kept.push(list)
+      } else {
+        this.removeFrom(list, rec)
       }
     }
     for (const key of next) {
-      if (!previous.includes(key)) {
-        this.addTo(key, rec)
+      if (!kept.some((list) => list.key === key)) {
+        kept.push(this.addTo(key, rec))
       }
     }
-    rec.keys = next
+    rec.lists = kept
     this.onTouch?.(rec)
   }
 
@@ -138,10 +147,10 @@ export class Store {
     return [base, ...extra.map((suffix) => `${base}|${suffix}`)]
   }
 
-  private addTo(key: string, rec: Rec): void {
+  private addTo(key: string, rec: Rec): IndexList {
     let list = this.lists.get(key)
     if (!list) {
-      list = []
+      list = Object.assign([] as Rec[], { key })
       this.lists.set(key, list)
     }
     if (list.length === 0 || list[list.length - 1].seq < rec.seq) {
@@ -149,16 +158,16 @@ export class Store {
     } else {
       list.splice(lowerBound(list, rec.seq), 0, rec)
     }
+    return list
   }
 
-  private removeFrom(key: string, rec: Rec): void {
-    const list = this.lists.get(key)
-    if (!list) {
-      return
-    }
+  private removeFrom(list: IndexList, rec: Rec): void {
     const i = lowerBound(list, rec.seq)
     if (list[i] === rec) {
       list.splice(i, 1)
+    }
+    if (list.length === 0) {
+      this.lists.delete(list.key)
     }
   }
 }

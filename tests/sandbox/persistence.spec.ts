@@ -341,7 +341,15 @@ test.group('State file: incremental writes', (group) => {
         version: 1,
         clockOffset: 3600,
         storeSeq: old.store.seq,
-        records: [...old.store.recs.values()].map(({ keys: _keys, ...rec }) => rec),
+        records: [...old.store.recs.values()].map(({ id, type, acct, plat, seq, obj, x }) => ({
+          id,
+          type,
+          acct,
+          plat,
+          seq,
+          obj,
+          x,
+        })),
         scheduler: { seq: 0, jobs: [] },
         idempotency: [],
       })
