@@ -330,7 +330,7 @@ export class Engine {
 
   /** Reads the state file back (if any), then starts tracking changes for it. */
   load(): void {
-    const saved = this.persistence.open()
+    const saved = this.persistence.open(this.idempotency.maxInMemory)
     if (saved) {
       this.clock.offset = saved.clockOffset
       for (const rec of saved.records) {

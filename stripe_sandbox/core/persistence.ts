@@ -44,7 +44,7 @@ export interface LoadedState {
   /** oldest first */
   records: Rec[]
   jobs: Job[]
-  /** unexpired stored responses, oldest first */
+  /** the newest unexpired stored responses, oldest first */
   idempotency: Array<[string, IdempotencyEntry]>
 }
 
@@ -123,9 +123,10 @@ export class Persistence implements IdempotencyBacking {
   /**
    * Opens (or creates) the state file and reads it back. A version 1 JSON
    * file is converted: its content moves into the database and the JSON is
-   * kept next to it as `<file>.v1.json`.
+   * kept next to it as `<file>.v1.json`. Only the newest `responsesInMemory`
+   * stored responses are read back; the others are looked up when needed.
    */
-  open(): LoadedState | null {
+  open(responsesInMemory = Number.MAX_SAFE_INTEGER): LoadedState | null {
     const file = this.file
     if (!file) {
       return null
@@ -150,7 +151,7 @@ export class Persistence implements IdempotencyBacking {
     if (legacy) {
       return this.importLegacy(legacy)
     }
-    return this.read()
+    return this.read(responsesInMemory)
   }
 
   private createSchema(): void {
@@ -188,7 +189,7 @@ export class Persistence implements IdempotencyBacking {
     }
   }
 
-  private read(): LoadedState | null {
+  private read(responsesInMemory: number): LoadedState | null {
     const db = this.db!
     const metaRows = db.prepare('SELECT key, value FROM meta').all() as Array<{
       key: string
@@ -223,9 +224,13 @@ export class Persistence implements IdempotencyBacking {
     ).map((row) => ({ seq: row.seq, due: row.due, kind: row.kind, data: JSON.parse(row.data) }))
     const clockOffset = Number(meta.clockOffset ?? 0)
     const horizon = Math.floor(Date.now() / 1000) + clockOffset - KEY_RETENTION_SECONDS
-    const responses = db
-      .prepare('SELECT scope, entry FROM idempotency WHERE created >= ? ORDER BY created')
-      .all(horizon) as Array<{ scope: string; entry: string }>
+    const responses = (
+      db
+        .prepare(
+          'SELECT scope, entry FROM idempotency WHERE created >= ? ORDER BY created DESC LIMIT ?'
+        )
+        .all(horizon, responsesInMemory) as Array<{ scope: string; entry: string }>
+    ).reverse()
     return {
       clockOffset,
       storeSeq: Number(meta.storeSeq ?? 0),

@@ -119,4 +119,30 @@ test.group('Retention: idempotency keys', (group) => {
       await sandbox.stop()
     }
   })
+
+  test('after a restart, only the newest keys are read into memory; the others still replay', async ({
+    assert,
+  }) => {
+    const key = newKey()
+    const options = { port: 0, log: false as const, stateFile: file, maxIdempotencyKeys: 2 }
+    let sandbox = await startSandbox(options)
+    const stripe0 = clientFor(sandbox.port, key)
+    const first = await stripe0.customers.create({}, { idempotencyKey: 'k1' })
+    for (const idempotencyKey of ['k2', 'k3', 'k4']) {
+      await stripe0.customers.create({}, { idempotencyKey })
+    }
+    await sandbox.stop()
+    sandbox = await startSandbox(options)
+    try {
+      assert.equal(sandbox.stats().idempotencyKeysInMemory, 2)
+      const replay = await clientFor(sandbox.port, key).customers.create(
+        {},
+        { idempotencyKey: 'k1' }
+      )
+      assert.equal(replay.id, first.id)
+      assert.equal(replay.lastResponse.headers['idempotent-replayed'], 'true')
+    } finally {
+      await sandbox.stop()
+    }
+  })
 })
