@@ -6,6 +6,8 @@ import { type Sandbox, type SandboxOptions, startSandbox } from '../stripe_sandb
 /**
  * Runs the local Stripe sandbox in the foreground until SIGINT/SIGTERM.
  * Point the stripe SDK at the printed URL (host/port/protocol options).
+ * This process is the sandbox's own, so it runs in it directly (the dev
+ * server and other commands start it in a child process instead).
  */
 export default class StripeSandbox extends BaseCommand {
   static commandName = 'stripe:sandbox'
@@ -18,7 +20,7 @@ export default class StripeSandbox extends BaseCommand {
   @flags.string({ description: 'Interface to bind', default: '127.0.0.1' })
   declare host: string
 
-  @flags.string({ description: 'Persist state in this JSON file across restarts' })
+  @flags.string({ description: 'Persist state in this SQLite file across restarts' })
   declare stateFile?: string
 
   @flags.string({ description: 'Default webhook endpoint (env STRIPE_SANDBOX_WEBHOOK_URL)' })
@@ -29,6 +31,12 @@ export default class StripeSandbox extends BaseCommand {
   })
   declare webhookSecret?: string
 
+  @flags.number({ description: 'Webhook deliveries in flight per endpoint', default: 16 })
+  declare webhookConcurrency: number
+
+  @flags.number({ description: 'Events kept (oldest dropped first)', default: 20_000 })
+  declare maxEvents: number
+
   async run() {
     const webhookUrl = this.webhookUrl ?? process.env.STRIPE_SANDBOX_WEBHOOK_URL
     let webhookSecret = this.webhookSecret ?? process.env.STRIPE_SANDBOX_WEBHOOK_SECRET
@@ -36,6 +44,8 @@ export default class StripeSandbox extends BaseCommand {
       port: this.port,
       host: this.host,
       stateFile: this.stateFile,
+      webhookConcurrency: this.webhookConcurrency,
+      maxEvents: this.maxEvents,
       log: (line) => this.logger.log(line),
     }
     if (webhookUrl) {

@@ -7,21 +7,25 @@
 | - Tests: a fresh in-memory sandbox per run, on a free port.
 | - Otherwise: the one this project already runs (tmp/stripe-sandbox/server.json,
 |   written by whoever started it: the dev server or an ace command), or a new
-|   one in this process with its state in tmp/stripe-sandbox/state.json, so
-|   Stripe ids saved in the database stay valid across restarts.
+|   one with its state in tmp/stripe-sandbox/state.db, so Stripe ids saved in
+|   the database stay valid across restarts.
+|
+| A sandbox started here runs in a child process: its work never blocks this
+| process' event loop, and it exits with this process (see stripe_sandbox/child.ts).
 |
 */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startSandbox, type Sandbox } from '../stripe_sandbox/index.js'
+import { type SandboxProcess, startSandboxProcess } from '../stripe_sandbox/process.js'
 import { isAlive, withFileLock } from './file_lock.js'
 import { freePort, isPortFree } from './net.js'
 
 export interface SandboxConnection {
   url: string
-  /** The sandbox object when this process runs it (tests advance its clock) */
-  sandbox: Sandbox | null
+  /** The sandbox child process when this process started it */
+  sandbox: SandboxProcess | null
   webhookSecret: string | null
   stop(): Promise<void>
 }
@@ -70,7 +74,7 @@ export async function connectSandbox(options: {
   }
 
   if (options.environment === 'test') {
-    const sandbox = await startSandbox({ port: 0, log: false })
+    const sandbox = await startSandboxProcess({ port: 0 })
     return {
       url: sandbox.url,
       sandbox,
@@ -103,16 +107,22 @@ export async function connectSandbox(options: {
       return { url: startedMeanwhile, sandbox: null, webhookSecret: secret, stop: async () => {} }
     }
     const preferredPort = Number(process.env.STRIPE_SANDBOX_PORT || 12111)
-    const sandbox = await startSandbox({
+    const stateFile = join(stateDir, 'state.db')
+    // Before the SQLite state file there was a JSON one: the sandbox converts it.
+    const legacyFile = join(stateDir, 'state.json')
+    if (!existsSync(stateFile) && existsSync(legacyFile)) {
+      await rename(legacyFile, stateFile)
+    }
+    const sandbox = await startSandboxProcess({
       port: (await isPortFree(preferredPort)) ? preferredPort : await freePort(),
-      stateFile: join(stateDir, 'state.json'),
+      stateFile,
       webhookEndpoints: [
         { url: options.webhookUrl, secret },
         { url: options.webhookUrl, secret, connect: true },
       ],
       log: options.log,
     })
-    await writeFile(serverFile, JSON.stringify({ pid: process.pid, url: sandbox.url }))
+    await writeFile(serverFile, JSON.stringify({ pid: sandbox.pid, url: sandbox.url }))
     return {
       url: sandbox.url,
       sandbox,

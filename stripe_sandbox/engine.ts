@@ -2,13 +2,21 @@ import { Clock, type Job, Scheduler } from './core/clock.js'
 import { type Context } from './core/context.js'
 import { snapshot } from './core/diff.js'
 import { resourceMissing } from './core/errors.js'
-import { IdempotencyStore, type IdempotencyEntry } from './core/idempotency.js'
+import { DEFAULT_MAX_KEYS_IN_MEMORY, IdempotencyStore } from './core/idempotency.js'
 import { newId } from './core/ids.js'
 import { Persistence } from './core/persistence.js'
 import { Router } from './core/router.js'
 import { type Indexer, type Rec, Store } from './core/store.js'
 import { API_VERSION, type Obj } from './core/types.js'
-import { WebhookDispatcher, type WebhookTarget } from './core/webhooks.js'
+import {
+  DEFAULT_WEBHOOK_CONCURRENCY,
+  WebhookDispatcher,
+  type WebhookTarget,
+} from './core/webhooks.js'
+
+/** Events kept at most (oldest dropped first); Stripe keeps them for 30 days. */
+export const DEFAULT_MAX_EVENTS = 20_000
+export const EVENT_RETENTION_SECONDS = 30 * 24 * 60 * 60
 
 export interface WebhookEndpointOption {
   url: string
@@ -22,21 +30,18 @@ export interface EngineOptions {
   webhookEndpoints: WebhookEndpointOption[]
   log: (line: string) => void
   webhookRetryDelaysMs: number[]
+  /** deliveries in flight per endpoint */
+  webhookConcurrency?: number
+  /** events kept in memory and in the state file */
+  maxEvents?: number
+  /** stored idempotent responses kept in memory (older ones stay in the state file) */
+  maxIdempotencyKeys?: number
 }
 
 /** Per-account, per-currency running balance (kept in step with balance transactions). */
 export interface Balance {
   available: number
   pending: number
-}
-
-interface SavedState {
-  version: 1
-  clockOffset: number
-  storeSeq: number
-  records: Rec[]
-  scheduler: ReturnType<Scheduler['toJSON']>
-  idempotency: Array<[string, IdempotencyEntry]>
 }
 
 /**
@@ -49,7 +54,7 @@ export class Engine {
   readonly clock = new Clock()
   readonly scheduler = new Scheduler()
   readonly router = new Router()
-  readonly idempotency = new IdempotencyStore()
+  readonly idempotency: IdempotencyStore
   readonly webhooks: WebhookDispatcher
   readonly persistence: Persistence
   /** account id → currency → balance */
@@ -63,14 +68,30 @@ export class Engine {
   private readonly loaders: Array<() => void> = []
   private timer: NodeJS.Timeout | null = null
   private stopped = false
+  /** every kept event, oldest first from `eventHead` (retention) */
+  private events: Rec[] = []
+  private eventHead = 0
 
   constructor(readonly options: EngineOptions) {
     this.webhooks = new WebhookDispatcher(
       options.webhookRetryDelaysMs,
       (eventId) => this.onWebhookDelivered(eventId),
+      options.log,
+      options.webhookConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY
+    )
+    this.idempotency = new IdempotencyStore(
+      options.maxIdempotencyKeys ?? DEFAULT_MAX_KEYS_IN_MEMORY
+    )
+    this.persistence = new Persistence(
+      options.stateFile,
+      () => ({
+        clockOffset: this.clock.offset,
+        storeSeq: this.store.seq,
+        schedulerSeq: this.scheduler.seq,
+        now: this.clock.realNow(),
+      }),
       options.log
     )
-    this.persistence = new Persistence(options.stateFile, () => this.toJSON())
     this.store.setIndexer('event', (rec) => [`type=${rec.obj.type}`])
   }
 
@@ -137,7 +158,10 @@ export class Engine {
       return
     }
     const previous = this.current
+    const tracking = this.store.tracking
     this.current = null
+    // Jobs are writes: what they read counts as changed.
+    this.store.tracking = true
     try {
       while (head && head.due <= limit) {
         const job = this.scheduler.pop()!
@@ -149,6 +173,7 @@ export class Engine {
       }
     } finally {
       this.current = previous
+      this.store.tracking = tracking
     }
     this.markDirty()
     this.armTimer()
@@ -212,6 +237,8 @@ export class Engine {
       event.account = acct
     }
     const rec = this.create('event', acct, plat, event)
+    this.events.push(rec)
+    this.trimEvents()
     if (targets.length > 0) {
       const payload = JSON.stringify(event, null, 2)
       for (const target of targets) {
@@ -229,7 +256,7 @@ export class Engine {
   private webhookTargets(type: string, plat: string, connected: boolean): WebhookTarget[] {
     const targets: WebhookTarget[] = []
     const wants = (events: readonly string[]) => events.includes('*') || events.includes(type)
-    for (const rec of this.store.list(`webhook_endpoint|${plat}`)) {
+    for (const rec of this.store.peek(`webhook_endpoint|${plat}`)) {
       const endpoint = rec.obj
       if (
         endpoint.status === 'enabled' &&
@@ -248,49 +275,89 @@ export class Engine {
   }
 
   private onWebhookDelivered(eventId: string): void {
-    const rec = this.store.get(eventId)
+    const rec = this.store.recs.get(eventId)
     if (rec && rec.obj.pending_webhooks > 0) {
       rec.obj.pending_webhooks -= 1
+      this.store.touch(rec)
+      this.markDirty()
+    }
+  }
+
+  /**
+   * Event retention: at most `maxEvents`, none older than 30 days of sandbox
+   * time. Evicting in batches (10 % over the cap) keeps the list surgery
+   * amortised; evicted events are gone, as on Stripe after 30 days.
+   */
+  private trimEvents(): void {
+    const max = this.options.maxEvents ?? DEFAULT_MAX_EVENTS
+    const live = this.events.length - this.eventHead
+    const oldest = this.events[this.eventHead]
+    const horizon = this.clock.now() - EVENT_RETENTION_SECONDS
+    if (live <= max + Math.ceil(max / 10) && !(oldest && oldest.obj.created < horizon)) {
+      return
+    }
+    const gone: Rec[] = []
+    while (this.eventHead < this.events.length) {
+      const rec = this.events[this.eventHead]
+      if (this.events.length - this.eventHead <= max && rec.obj.created >= horizon) {
+        break
+      }
+      gone.push(rec)
+      this.eventHead += 1
+    }
+    this.store.removeMany(gone)
+    for (const rec of gone) {
+      this.persistence.removeRecord(rec.id)
+    }
+    if (this.eventHead > this.events.length / 2) {
+      this.events = this.events.slice(this.eventHead)
+      this.eventHead = 0
+    }
+  }
+
+  stats() {
+    return {
+      objects: this.store.recs.size,
+      events: this.events.length - this.eventHead,
+      idempotencyKeysInMemory: this.idempotency.size,
+      scheduledJobs: this.scheduler.size,
+      webhookBacklog: this.webhooks.backlog,
+      persistence: { ...this.persistence.stats },
     }
   }
 
   // ---- persistence ---------------------------------------------------------------
 
-  private toJSON(): SavedState {
-    const records: Rec[] = []
-    for (const rec of this.store.recs.values()) {
-      const { id, type, acct, plat, seq, obj, x, deleted } = rec
-      records.push({ id, type, acct, plat, seq, obj, x, deleted })
-    }
-    return {
-      version: 1,
-      clockOffset: this.clock.offset,
-      storeSeq: this.store.seq,
-      records,
-      scheduler: this.scheduler.toJSON(),
-      idempotency: this.idempotency.toJSON(),
-    }
-  }
-
+  /** Reads the state file back (if any), then starts tracking changes for it. */
   load(): void {
-    const saved = Persistence.load(this.options.stateFile) as SavedState | null
-    if (!saved) {
-      return
+    const saved = this.persistence.open(this.idempotency.maxInMemory)
+    if (saved) {
+      this.clock.offset = saved.clockOffset
+      for (const rec of saved.records) {
+        this.store.insert(rec)
+      }
+      this.store.seq = Math.max(this.store.seq, saved.storeSeq)
+      this.scheduler.load({ seq: saved.schedulerSeq, jobs: saved.jobs })
+      this.idempotency.load(saved.idempotency)
+      for (const loader of this.loaders) {
+        loader()
+      }
+      for (const rec of saved.records) {
+        if (rec.type === 'event') {
+          this.events.push(rec)
+        }
+      }
     }
-    if (saved.version !== 1) {
-      throw new Error(`Stripe sandbox: unsupported state file version ${String(saved.version)}`)
+    if (this.persistence.enabled) {
+      const persistence = this.persistence
+      this.store.onTouch = (rec) => persistence.record(rec)
+      this.scheduler.onChange = {
+        added: (job) => persistence.jobAdded(job),
+        removed: (job) => persistence.jobRemoved(job),
+      }
+      this.idempotency.backing = persistence
     }
-    this.clock.offset = saved.clockOffset
-    saved.records.sort((a, b) => a.seq - b.seq)
-    for (const rec of saved.records) {
-      this.store.insert(rec)
-    }
-    this.store.seq = Math.max(this.store.seq, saved.storeSeq)
-    this.scheduler.load(saved.scheduler)
-    this.idempotency.load(saved.idempotency)
-    for (const loader of this.loaders) {
-      loader()
-    }
+    this.trimEvents()
     this.armTimer()
   }
 
@@ -301,6 +368,6 @@ export class Engine {
       this.timer = null
     }
     this.webhooks.stop()
-    await this.persistence.flush()
+    await this.persistence.close()
   }
 }

@@ -1,5 +1,6 @@
 import { type AddressInfo } from 'node:net'
 import { DEFAULT_RETRY_DELAYS_MS } from './core/webhooks.js'
+import { type PersistenceStats } from './core/persistence.js'
 import { Engine, type WebhookEndpointOption } from './engine.js'
 import { registerLedger } from './ledger.js'
 import { defaultCurrencyOf, registerAccounts } from './resources/accounts.js'
@@ -7,6 +8,7 @@ import { registerApplicationFees } from './resources/application_fees.js'
 import { registerBalance } from './resources/balance.js'
 import { registerCharges } from './resources/charges.js'
 import { registerCustomers } from './resources/customers.js'
+import { registerDisputes } from './resources/disputes.js'
 import { registerEvents } from './resources/events.js'
 import { registerExternalAccounts } from './resources/external_accounts.js'
 import { registerFiles } from './resources/files.js'
@@ -21,7 +23,9 @@ import { registerWebhookEndpoints } from './resources/webhook_endpoints.js'
 import { createServer } from './server.js'
 import { configureSettings } from './settings.js'
 
-export { signPayload } from './core/webhooks.js'
+export { DEFAULT_WEBHOOK_CONCURRENCY, signPayload } from './core/webhooks.js'
+export { DEFAULT_MAX_EVENTS } from './engine.js'
+export { DEFAULT_MAX_KEYS_IN_MEMORY } from './core/idempotency.js'
 export { ACH_PROCESSING_DAYS, VERIFICATION_DELAY_SECONDS } from './settings.js'
 export type { WebhookEndpointOption }
 
@@ -30,7 +34,7 @@ export interface SandboxOptions {
   port?: number
   /** default 127.0.0.1 */
   host?: string
-  /** persist state here (JSON, atomic writes); in memory when absent */
+  /** persist state in this SQLite file (written incrementally); in memory when absent */
   stateFile?: string
   /** endpoints that receive events of every platform (connect=true: connected-account events) */
   webhookEndpoints?: WebhookEndpointOption[]
@@ -42,6 +46,23 @@ export interface SandboxOptions {
   achProcessingDays?: number
   /** seconds an asynchronous account verification takes (default 3) */
   verificationDelaySeconds?: number
+  /** webhook deliveries in flight per endpoint (default 16) */
+  webhookConcurrency?: number
+  /** events kept, oldest dropped first (default 20,000; and 30 days) */
+  maxEvents?: number
+  /** stored idempotent responses kept in memory (default 20,000) */
+  maxIdempotencyKeys?: number
+}
+
+export interface SandboxStats {
+  /** objects in the store (events included) */
+  objects: number
+  events: number
+  idempotencyKeysInMemory: number
+  scheduledJobs: number
+  /** webhook deliveries waiting or in flight */
+  webhookBacklog: number
+  persistence: PersistenceStats
 }
 
 export interface Sandbox {
@@ -52,6 +73,7 @@ export interface Sandbox {
   advanceClock(seconds: number): Promise<number>
   /** sandbox time, unix seconds */
   now(): number
+  stats(): SandboxStats
 }
 
 /** Builds the engine with every resource registered (used by startSandbox and tests). */
@@ -63,6 +85,9 @@ export function createEngine(options: SandboxOptions = {}): Engine {
     webhookEndpoints: options.webhookEndpoints ?? [],
     log,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    webhookConcurrency: options.webhookConcurrency,
+    maxEvents: options.maxEvents,
+    maxIdempotencyKeys: options.maxIdempotencyKeys,
   })
   configureSettings(engine, {
     achProcessingDays: options.achProcessingDays,
@@ -77,6 +102,7 @@ export function createEngine(options: SandboxOptions = {}): Engine {
   registerPaymentIntents(engine)
   registerCharges(engine)
   registerRefunds(engine)
+  registerDisputes(engine)
   registerTransfers(engine)
   registerApplicationFees(engine)
   registerBalance(engine)
@@ -109,6 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url,
     port,
     now: () => engine.now(),
+    stats: () => engine.stats(),
     advanceClock: async (seconds: number) => engine.advanceClock(seconds),
     stop: () => {
       stopping ??= (async () => {

@@ -226,7 +226,7 @@ export async function handle(engine: Engine, req: IncomingMessage, res: ServerRe
       path: match.params,
       url: path,
     }
-    reply = execute(engine, ctx, match.route.handler)
+    reply = execute(engine, ctx, match.route.handler, method)
   } catch (error) {
     req.resume() // discard any unread body so the connection can be reused
     reply = toReply(engine, error)
@@ -234,10 +234,8 @@ export async function handle(engine: Engine, req: IncomingMessage, res: ServerRe
   if (scope) {
     const stored =
       reply.stored ?? (reply.status < 400 || reply.status === 402 || reply.status >= 500)
-    const entry = engine.idempotency.get(scope, engine.now())
-    if (stored && entry && typeof reply.body === 'string') {
-      entry.status = reply.status
-      entry.body = reply.body
+    if (stored && typeof reply.body === 'string') {
+      engine.idempotency.finish(scope, reply.status, reply.body)
       engine.markDirty()
     } else {
       engine.idempotency.abandon(scope)
@@ -247,14 +245,22 @@ export async function handle(engine: Engine, req: IncomingMessage, res: ServerRe
   send(engine, res, reply, requestId, method, path, started, key)
 }
 
-function execute(engine: Engine, ctx: Context, handler: (ctx: Context) => Obj): Reply {
+function execute(
+  engine: Engine,
+  ctx: Context,
+  handler: (ctx: Context) => Obj,
+  method: string
+): Reply {
   engine.current = ctx
+  // Writes mark every record they read as changed (incremental persistence).
+  engine.store.tracking = method !== 'GET'
   let result: Obj
   try {
     // One timestamp per request: everything it creates shares `created`.
     result = engine.clock.runAt(engine.clock.realNow(), () => handler(ctx))
   } finally {
     engine.current = null
+    engine.store.tracking = false
   }
   if (result instanceof RawResponse) {
     return { status: 200, body: result.data, headers: { 'Content-Type': result.contentType } }

@@ -1,3 +1,5 @@
+import { DISPUTE_CARDS } from './disputes/test_cards.js'
+
 /*
  * Stripe's test PaymentMethods (`pm_card_*`) and what each one does (§2.2 of
  * the fact sheet). Using one of these ids anywhere a PaymentMethod is
@@ -76,6 +78,8 @@ const visa = (number: string, extra: Partial<TestCard> = {}): TestCard => ({
 })
 
 export const TEST_CARDS: Record<string, TestCard> = {
+  // Cards that are disputed after capture (disputes/test_cards.ts)
+  ...DISPUTE_CARDS,
   pm_card_visa: visa('4242424242424242'),
   pm_card_visa_debit: visa('4000056655665556', { funding: 'debit' }),
   pm_card_mastercard: { ...visa('5555555555554444'), brand: 'mastercard' },

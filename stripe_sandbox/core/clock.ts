@@ -38,7 +38,9 @@ export interface Job {
 /** Binary min-heap of jobs ordered by (due, seq): O(log n) push/pop, O(1) peek. */
 export class Scheduler {
   private heap: Job[] = []
-  private seq = 0
+  seq = 0
+  /** told about jobs added and done (for incremental persistence) */
+  onChange: { added(job: Job): void; removed(job: Job): void } | null = null
 
   get size(): number {
     return this.heap.length
@@ -48,6 +50,7 @@ export class Scheduler {
     const job: Job = { due, seq: ++this.seq, kind, data }
     this.heap.push(job)
     this.up(this.heap.length - 1)
+    this.onChange?.added(job)
     return job
   }
 
@@ -66,11 +69,8 @@ export class Scheduler {
       heap[0] = last
       this.down(0)
     }
+    this.onChange?.removed(top)
     return top
-  }
-
-  toJSON(): { seq: number; jobs: Job[] } {
-    return { seq: this.seq, jobs: [...this.heap].sort((a, b) => this.cmp(a, b)) }
   }
 
   load(saved: { seq: number; jobs: Job[] }): void {

@@ -58,6 +58,7 @@ const EXPANDABLE: Record<string, readonly string[]> = {
     'refunds',
   ],
   fee_refund: ['balance_transaction', 'fee'],
+  dispute: ['charge', 'payment_intent'],
   balance_transaction: ['source'],
   payout: [
     'balance_transaction',

@@ -16,11 +16,17 @@ export interface Rec {
 
   x: Record<string, any>
   deleted?: boolean
-  /** index keys the record is currently listed under (derived, not persisted) */
-  keys?: string[]
+  /** the lists the record is currently in (derived, not persisted) */
+  lists?: IndexList[]
 }
 
+/** One list index: records sorted by seq; it carries its own key (one string per list). */
+export type IndexList = Rec[] & { key: string }
+
 export type Indexer = (rec: Rec) => string[]
+
+/** Told about every record that may have changed (for incremental persistence). */
+export type TouchListener = (rec: Rec) => void
 
 /**
  * In-memory object store: a map by id plus list indexes. Each index is an
@@ -30,49 +36,108 @@ export type Indexer = (rec: Rec) => string[]
  */
 export class Store {
   readonly recs = new Map<string, Rec>()
-  private readonly lists = new Map<string, Rec[]>()
+  private readonly lists = new Map<string, IndexList>()
   private readonly indexers = new Map<string, Indexer>()
   seq = 0
+  /**
+   * Change tracking. Handlers mutate records in place, so while a write runs
+   * (a POST/DELETE request or a scheduled job) every record it reads or lists
+   * counts as changed; records created or reindexed always do.
+   */
+  onTouch: TouchListener | null = null
+  tracking = false
 
   setIndexer(type: string, indexer: Indexer): void {
     this.indexers.set(type, indexer)
   }
 
   get(id: string): Rec | undefined {
-    return this.recs.get(id)
+    const rec = this.recs.get(id)
+    if (rec && this.tracking && this.onTouch) {
+      this.onTouch(rec)
+    }
+    return rec
+  }
+
+  /** Marks a record as changed whatever the context (e.g. a webhook acknowledgement). */
+  touch(rec: Rec): void {
+    this.onTouch?.(rec)
   }
 
   insert(rec: Omit<Rec, 'seq'> & { seq?: number }): Rec {
-    const full = rec as Rec
-    if (full.seq === undefined) {
-      full.seq = ++this.seq
-    } else if (full.seq > this.seq) {
-      this.seq = full.seq
+    let seq = rec.seq
+    if (seq === undefined) {
+      seq = ++this.seq
+    } else if (seq > this.seq) {
+      this.seq = seq
     }
+    const full = rec as Rec
+    full.seq = seq
     this.recs.set(full.id, full)
     this.reindex(full)
     return full
   }
 
+  /** Forgets records for good (old events): out of the map and every list. */
+  removeMany(recs: readonly Rec[]): void {
+    const gone = new Set(recs)
+    const lists = new Set<IndexList>()
+    for (const rec of recs) {
+      this.recs.delete(rec.id)
+      for (const list of rec.lists ?? []) {
+        lists.add(list)
+      }
+      rec.lists = []
+    }
+    for (const list of lists) {
+      // In place: other records hold references to their lists.
+      let kept = 0
+      for (const rec of list) {
+        if (!gone.has(rec)) {
+          list[kept++] = rec
+        }
+      }
+      list.length = kept
+      if (kept === 0) {
+        this.lists.delete(list.key)
+      }
+    }
+  }
+
   /** Recomputes which lists a record belongs to (after a change to an indexed field). */
   reindex(rec: Rec): void {
     const next = rec.deleted ? [] : this.keysFor(rec)
-    const previous = rec.keys ?? []
-    for (const key of previous) {
-      if (!next.includes(key)) {
-        this.removeFrom(key, rec)
+    const previous = rec.lists ?? []
+    const kept: IndexList[] = []
+    for (const list of previous) {
+      if (next.includes(list.key)) {
+        kept.push(list)
+      } else {
+        this.removeFrom(list, rec)
       }
     }
     for (const key of next) {
-      if (!previous.includes(key)) {
-        this.addTo(key, rec)
+      if (!kept.some((list) => list.key === key)) {
+        kept.push(this.addTo(key, rec))
       }
     }
-    rec.keys = next
+    rec.lists = kept
+    this.onTouch?.(rec)
   }
 
   /** Records listed under `key`, oldest first. Do not mutate. */
   list(key: string): readonly Rec[] {
+    const list = this.lists.get(key) ?? EMPTY
+    if (this.tracking && this.onTouch) {
+      for (const rec of list) {
+        this.onTouch(rec)
+      }
+    }
+    return list
+  }
+
+  /** The records listed under `key` without marking them changed (reads). */
+  peek(key: string): readonly Rec[] {
     return this.lists.get(key) ?? EMPTY
   }
 
@@ -82,10 +147,10 @@ export class Store {
     return [base, ...extra.map((suffix) => `${base}|${suffix}`)]
   }
 
-  private addTo(key: string, rec: Rec): void {
+  private addTo(key: string, rec: Rec): IndexList {
     let list = this.lists.get(key)
     if (!list) {
-      list = []
+      list = Object.assign([] as Rec[], { key })
       this.lists.set(key, list)
     }
     if (list.length === 0 || list[list.length - 1].seq < rec.seq) {
@@ -93,16 +158,16 @@ export class Store {
     } else {
       list.splice(lowerBound(list, rec.seq), 0, rec)
     }
+    return list
   }
 
-  private removeFrom(key: string, rec: Rec): void {
-    const list = this.lists.get(key)
-    if (!list) {
-      return
-    }
+  private removeFrom(list: IndexList, rec: Rec): void {
     const i = lowerBound(list, rec.seq)
     if (list[i] === rec) {
       list.splice(i, 1)
+    }
+    if (list.length === 0) {
+      this.lists.delete(list.key)
     }
   }
 }

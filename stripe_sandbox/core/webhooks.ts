@@ -18,7 +18,9 @@ interface Delivery {
 
 interface Queue {
   items: Delivery[]
-  busy: boolean
+  /** index of the next delivery in `items` (a deque without shifting) */
+  head: number
+  inflight: number
 }
 
 /** `Stripe-Signature` exactly as Stripe builds it: HMAC-SHA256 of `${t}.${body}`. */
@@ -29,12 +31,16 @@ export function signPayload(payload: string, secret: string, timestamp: number):
 
 export const DEFAULT_RETRY_DELAYS_MS = [1000, 5000, 30000]
 
+/** Deliveries in flight per endpoint. */
+export const DEFAULT_WEBHOOK_CONCURRENCY = 16
+
 /**
- * Delivers events to endpoints after the API response has gone out. One
- * delivery in flight per endpoint keeps creation order; a failed delivery
- * steps aside to wait for its retry (real-time backoff) so it does not block
- * the events behind it. stop() cancels timers and sockets so a test process
- * can exit.
+ * Delivers events to endpoints after the API response has gone out, up to
+ * `concurrency` deliveries in flight per endpoint, started in creation
+ * order. Like Stripe, this does not guarantee arrival order. A failed
+ * delivery steps aside to wait for its retry (real-time backoff) so it does
+ * not hold up the events behind it. stop() cancels timers and sockets so a
+ * test process can exit.
  */
 export class WebhookDispatcher {
   private readonly queues = new Map<string, Queue>()
@@ -48,8 +54,18 @@ export class WebhookDispatcher {
   constructor(
     private readonly retryDelaysMs: number[],
     private readonly onDelivered: (eventId: string) => void,
-    private readonly log: (line: string) => void
+    private readonly log: (line: string) => void,
+    private readonly concurrency = DEFAULT_WEBHOOK_CONCURRENCY
   ) {}
+
+  /** Deliveries waiting or in flight, over all endpoints. */
+  get backlog(): number {
+    let total = 0
+    for (const queue of this.queues.values()) {
+      total += queue.items.length - queue.head + queue.inflight
+    }
+    return total
+  }
 
   enqueue(target: WebhookTarget, eventId: string, payload: string): void {
     if (this.stopped) {
@@ -57,7 +73,7 @@ export class WebhookDispatcher {
     }
     let queue = this.queues.get(target.id)
     if (!queue) {
-      queue = { items: [], busy: false }
+      queue = { items: [], head: 0, inflight: 0 }
       this.queues.set(target.id, queue)
     }
     queue.items.push({ eventId, payload, target, attempt: 0 })
@@ -73,29 +89,34 @@ export class WebhookDispatcher {
     setImmediate(() => {
       this.kickScheduled = false
       for (const queue of this.queues.values()) {
-        void this.pump(queue)
+        this.pump(queue)
       }
     })
   }
 
-  private async pump(queue: Queue): Promise<void> {
-    if (queue.busy) {
-      return
-    }
-    queue.busy = true
-    try {
-      let delivery = queue.items.shift()
-      while (delivery && !this.stopped) {
-        const ok = await this.send(delivery)
+  /** Starts deliveries until `concurrency` are in flight or the queue is empty. */
+  private pump(queue: Queue): void {
+    while (!this.stopped && queue.inflight < this.concurrency && queue.head < queue.items.length) {
+      const delivery = queue.items[queue.head]
+      queue.items[queue.head] = undefined as unknown as Delivery
+      queue.head += 1
+      queue.inflight += 1
+      void this.send(delivery).then((ok) => {
+        queue.inflight -= 1
         if (ok) {
           this.onDelivered(delivery.eventId)
         } else {
           this.retryLater(delivery)
         }
-        delivery = queue.items.shift()
-      }
-    } finally {
-      queue.busy = false
+        this.pump(queue)
+      })
+    }
+    if (queue.head === queue.items.length) {
+      queue.items = []
+      queue.head = 0
+    } else if (queue.head > 1024 && queue.head > queue.items.length / 2) {
+      queue.items = queue.items.slice(queue.head)
+      queue.head = 0
     }
   }
 
@@ -110,7 +131,7 @@ export class WebhookDispatcher {
       const queue = this.queues.get(delivery.target.id)
       if (queue && !this.stopped) {
         queue.items.push({ ...delivery, attempt: delivery.attempt + 1 })
-        void this.pump(queue)
+        this.pump(queue)
       }
     }, delay)
     this.timers.add(timer)

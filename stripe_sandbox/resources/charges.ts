@@ -6,6 +6,7 @@ import { embeddedList, LIST_PARAMS, paginate } from '../core/lists.js'
 import { applyMetadata, bool, dict, hash, int, meta, str } from '../core/params.js'
 import { type Rec } from '../core/store.js'
 import { type Obj } from '../core/types.js'
+import { scheduleTestDispute } from '../disputes/lifecycle.js'
 import { type Engine } from '../engine.js'
 import { addTxn, balanceOf, CARD_AVAILABILITY_SECONDS, type FeeDetail } from '../ledger.js'
 import { assertChargeAmount, assertCurrency, cardFee } from '../money.js'
@@ -182,6 +183,8 @@ export function captureCharge(
   c.amount_refunded = c.amount - amount
   c.balance_transaction = txn.id
   delete c.payment_method_details.card.capture_before
+  // Dispute test cards: the captured charge is disputed on the sandbox clock.
+  scheduleTestDispute(engine, charge, pm?.x.card)
   return payDestination(engine, charge, amount, fee, availableOn)
 }
 

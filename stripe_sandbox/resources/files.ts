@@ -10,7 +10,8 @@ import { type Engine } from '../engine.js'
 /*
  * File uploads (multipart, on the main port as stripe-node v23 sends them
  * when `host` is overridden). The type is detected from the content, like
- * Stripe does; identity documents must be JPG, PNG or PDF, at most 16 MB.
+ * Stripe does; identity documents must be JPG, PNG or PDF, at most 16 MB;
+ * dispute evidence too, at most 5 MB.
  */
 
 const PURPOSES = [
@@ -28,6 +29,7 @@ const PURPOSES = [
 ] as const
 
 const MAX_BYTES = 16 * 1024 * 1024
+const MAX_BYTES_BY_PURPOSE: Record<string, number> = { dispute_evidence: 5 * 1024 * 1024 }
 
 const CONTENT_TYPES: Record<string, string> = {
   png: 'image/png',
@@ -60,6 +62,7 @@ function detectType(upload: UploadedFile): string | null {
 }
 
 const DOCUMENT_PURPOSES = new Set([
+  'dispute_evidence',
   'identity_document',
   'additional_verification',
   'account_requirement',
@@ -76,10 +79,12 @@ export function registerFiles(engine: Engine): void {
     (ctx) => {
       const upload: UploadedFile = ctx.params.file
       const purpose: string = ctx.params.purpose
-      if (upload.data.length > MAX_BYTES) {
-        throw paramError(`The file is ${upload.data.length} bytes; the maximum is 16 MB.`, {
-          param: 'file',
-        })
+      const maxBytes = MAX_BYTES_BY_PURPOSE[purpose] ?? MAX_BYTES
+      if (upload.data.length > maxBytes) {
+        throw paramError(
+          `The file is ${upload.data.length} bytes; the maximum is ${maxBytes / 1024 / 1024} MB.`,
+          { param: 'file' }
+        )
       }
       if (upload.data.length === 0) {
         throw paramError('The file is empty.', { param: 'file' })

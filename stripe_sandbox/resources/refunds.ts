@@ -5,6 +5,7 @@ import { newId } from '../core/ids.js'
 import { LIST_PARAMS, paginate } from '../core/lists.js'
 import { applyMetadata, bool, hash, int, meta, str } from '../core/params.js'
 import { type Rec } from '../core/store.js'
+import { assertRefundAllowed } from '../disputes/lifecycle.js'
 import { type Engine } from '../engine.js'
 import { addTxn } from '../ledger.js'
 import { formatAmount, proportion } from '../money.js'
@@ -70,6 +71,7 @@ function createRefund(ctx: Context): Rec {
   const engine = ctx.engine
   const params = ctx.params
   const charge = resolveCharge(ctx)
+  assertRefundAllowed(engine, charge)
   const c = charge.obj
   const refundable = c.amount - c.amount_refunded
   if (refundable <= 0) {

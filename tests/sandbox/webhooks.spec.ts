@@ -264,6 +264,75 @@ test.group('Webhooks: endpoints configured at start-up', () => {
     }
   })
 
+  test('deliveries to one endpoint run concurrently, up to webhookConcurrency at a time', async ({
+    assert,
+  }) => {
+    // An endpoint that takes deliveries but answers none until released.
+    let open = 0
+    let most = 0
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const bodies: string[] = []
+    const server = http.createServer((req, res) => {
+      open += 1
+      most = Math.max(most, open)
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString('utf8'))
+        void gate.then(() => {
+          open -= 1
+          res.end()
+        })
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
+    const sandbox = await startSandbox({
+      port: 0,
+      log: false,
+      webhookConcurrency: 4,
+      webhookEndpoints: [{ url, secret: 'whsec_x', enabledEvents: ['customer.created'] }],
+    })
+    try {
+      const stripe = clientFor(sandbox.port, newKey())
+      const created = []
+      for (let i = 0; i < 10; i++) {
+        created.push(await stripe.customers.create({ name: `c${i}` }))
+      }
+      while (bodies.length < 4) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      // Four are in flight together, none answered yet; the others wait their turn.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      assert.equal(open, 4)
+      assert.lengthOf(bodies, 4)
+      assert.equal(sandbox.stats().webhookBacklog, 10)
+      release()
+      while (bodies.length < 10 || open > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      assert.equal(most, 4)
+      const names = bodies.map((body) => JSON.parse(body).data.object.name as string)
+      assert.sameMembers(
+        names,
+        created.map((c) => c.name!)
+      )
+      // Acknowledgements are counted as they come back.
+      let events = await stripe.events.list({ type: 'customer.created', limit: 100 })
+      for (let i = 0; i < 100 && events.data.some((e) => e.pending_webhooks > 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        events = await stripe.events.list({ type: 'customer.created', limit: 100 })
+      }
+      assert.isTrue(events.data.every((e) => e.pending_webhooks === 0))
+    } finally {
+      release()
+      await sandbox.stop()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
   test('stop() cancels pending retries so the process can exit', async ({ assert }) => {
     const receiver = new WebhookReceiver()
     const url = await receiver.start()
