@@ -29,6 +29,8 @@ export interface TestBankAccount {
   outcome: AchOutcome
   /** microdeposits to this account fail to arrive */
   failMicrodeposits?: boolean
+  /** the test PaymentMethod whose dispute opens once the payment succeeds */
+  disputeAs?: string
 }
 
 export const TEST_ROUTING_NUMBER = '110000000'
@@ -49,8 +51,8 @@ export const TEST_BANK_ACCOUNTS = {
   debitNotAuthorized: account('000333333335', 'debit_not_authorized'),
   invalidCurrency: account('000444444440', 'invalid_currency'),
   failMicrodeposits: account('000666666661', 'success', { failMicrodeposits: true }),
-  // Disputes are not modelled on this branch: the payment succeeds.
-  dispute: account('000555555559', 'success'),
+  // The payment succeeds, then is disputed (disputes/test_cards.ts)
+  dispute: account('000555555559', 'success', { disputeAs: 'pm_usBankAccount_dispute' }),
   processing: account('000000000009', 'processing'),
 }
 

@@ -1,3 +1,4 @@
+import { scheduleTestDispute } from '../disputes/lifecycle.js'
 import { snapshot } from '../core/diff.js'
 import { docUrl } from '../core/errors.js'
 import { type Rec } from '../core/store.js'
@@ -125,6 +126,8 @@ function succeed(engine: Engine, pi: Rec, charge: Rec): void {
   engine.emitFor(charge, 'charge.succeeded')
   engine.emitFor(pi, 'payment_intent.succeeded')
   announce(engine, created)
+  const pm = engine.store.get(c.payment_method)
+  scheduleTestDispute(engine, charge, pm ? bankOf(pm).disputeAs : null)
 }
 
 function fail(engine: Engine, pi: Rec, charge: Rec, pm: Rec, failure: AchFailure): void {

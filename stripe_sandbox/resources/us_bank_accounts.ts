@@ -74,6 +74,8 @@ export const mandateDataSpec = hash({
 export interface BankDetails {
   outcome: TestBankAccount['outcome']
   failMicrodeposits: boolean
+  /** the dispute test profile its successful payments open */
+  disputeAs?: string
   /** verified by microdeposits, or a pre-verified test PaymentMethod */
   verified: boolean
 }
@@ -220,6 +222,7 @@ function createBankPaymentMethod(engine: Engine, acct: string, plat: string, inp
   const ach: BankDetails = {
     outcome: input.test.outcome,
     failMicrodeposits: Boolean(input.test.failMicrodeposits),
+    ...(input.test.disputeAs ? { disputeAs: input.test.disputeAs } : {}),
     verified: input.verified,
   }
   return engine.create('payment_method', acct, plat, obj, { ach })

@@ -637,6 +637,25 @@ test.group('ACH: payments', (group) => {
     assert.deepEqual(await eventTypes(stripe, charge.id), ['charge.pending', 'charge.succeeded'])
   })
 
+  test('000555555559: the payment succeeds, then the bank disputes it (lost at once, no evidence)', async ({
+    assert,
+  }) => {
+    const stripe = h.client()
+    const pi = await achPayment(stripe, 'pm_usBankAccount_dispute')
+    assert.equal(pi.status, 'processing')
+    assert.lengthOf((await stripe.disputes.list({ payment_intent: pi.id })).data, 0)
+    await advance(stripe, SETTLE)
+    const settled = await stripe.paymentIntents.retrieve(pi.id)
+    assert.equal(settled.status, 'succeeded')
+    await advance(stripe, 1)
+    const disputes = await stripe.disputes.list({ payment_intent: pi.id })
+    assert.lengthOf(disputes.data, 1)
+    assert.equal(disputes.data[0].amount, 10000)
+    assert.equal(disputes.data[0].status, 'lost')
+    const charge = await stripe.charges.retrieve(settled.latest_charge as string)
+    assert.isTrue(charge.disputed)
+  })
+
   test('webhooks arrive in order as advance_clock drives processing to its outcome', async ({
     assert,
   }) => {
