@@ -2,6 +2,7 @@ import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig, syncDestination, targets } from '@adonisjs/core/logger'
 import type { InferLoggers } from '@adonisjs/core/types'
+import { logContextMixin } from '#services/log_context'
 
 const loggerConfig = defineConfig({
   default: 'app',
@@ -10,6 +11,8 @@ const loggerConfig = defineConfig({
       enabled: true,
       name: 'crewpay',
       level: env.get('LOG_LEVEL', app.inTest ? 'silent' : 'info'),
+      // Every line carries the request or job it belongs to, and the user
+      mixin: logContextMixin,
       // Secrets never reach the logs, whatever object gets logged
       redact: {
         paths: [

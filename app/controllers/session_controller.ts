@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import limiter from '@adonisjs/limiter/services/main'
 import { loginValidator } from '#validators/auth'
 import User from '#models/user'
+import { tagSession } from '#services/sessions'
 
 /**
  * Five failed logins per email and IP within a minute block that pair for a
@@ -32,11 +33,15 @@ export default class SessionController {
     }
 
     await auth.use('web').login(user)
+    await tagSession(session, user)
     return response.redirect('/')
   }
 
+  /** The server-side session is dropped (a new id carries the flash message) */
   async destroy({ auth, session, response }: HttpContext) {
     await auth.use('web').logout()
+    session.clear()
+    session.regenerate()
     session.flash('success', 'You are logged out.')
     return response.redirect('/login')
   }

@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { signupValidator } from '#validators/auth'
 import { signUp } from '#actions/users/sign_up'
-import { provisionStripeIdentity } from '#actions/users/provision_stripe'
+import { tagSession } from '#services/sessions'
 
 export default class SignupController {
   async create({ view }: HttpContext) {
@@ -11,8 +11,8 @@ export default class SignupController {
   async store({ request, auth, session, response }: HttpContext) {
     const input = await request.validateUsing(signupValidator)
     const user = await signUp(input)
-    await provisionStripeIdentity(user)
     await auth.use('web').login(user)
+    await tagSession(session, user)
     session.flash('success', `Welcome to Crewpay, ${user.fullName}.`)
     return response.redirect('/')
   }
