@@ -19,6 +19,7 @@ import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { captureOrder } from '#actions/orders/capture_order'
 import { refundOrder } from '#actions/orders/refund_order'
 import { receiveStripeEvent } from '#actions/stripe_events/receive_event'
+import { runJobs } from '#tests/helpers/jobs'
 import {
   chargeOf,
   contractorBalance,
@@ -757,6 +758,7 @@ test.group('orders:refund', (group) => {
     )!
     assert.equal((refunded.data.object as { amount_refunded: number }).amount_refunded, 9000)
     await receiveStripeEvent(refunded)
+    await runJobs(['apply_stripe_event'])
     await order.refresh()
     assert.equal(order.status, 'partially_refunded')
     assert.equal(order.amountRefunded, 2000)

@@ -17,6 +17,7 @@ import { createService, placeTestOrder } from '#tests/helpers/orders'
 import { acceptOrder } from '#actions/orders/accept_order'
 import { deliverOrder } from '#actions/orders/deliver_order'
 import { captureOrder } from '#actions/orders/capture_order'
+import { runJobs } from '#tests/helpers/jobs'
 
 async function heldOrder() {
   const contractor = await createActiveContractor()
@@ -38,15 +39,21 @@ async function sandboxEvent(type: string, objectId: string) {
   return event
 }
 
-function deliver(client: ApiClient, event: Stripe.Event | Parameters<typeof signedWebhook>[0]) {
+/** Delivers the event as Stripe does, then lets the queued job apply it */
+async function deliver(
+  client: ApiClient,
+  event: Stripe.Event | Parameters<typeof signedWebhook>[0]
+) {
   const { payload, signature } = signedWebhook(
     event as unknown as Parameters<typeof signedWebhook>[0]
   )
-  return client
+  const response = await client
     .post('/stripe/webhook')
     .header('stripe-signature', signature)
     .header('content-type', 'application/json')
     .json(JSON.parse(payload))
+  await runJobs(['apply_stripe_event'])
+  return response
 }
 
 test.group('Stripe webhooks', (group) => {
@@ -226,6 +233,7 @@ test.group('Stripe webhooks', (group) => {
       await stripe().paymentIntents.cancel(order.stripePaymentIntentId!)
       // Delivery is asynchronous: wait for it, without asserting how long it takes
       for (let attempt = 0; attempt < 100; attempt++) {
+        await runJobs(['apply_stripe_event'])
         await order.refresh()
         if (order.status !== 'authorized') {
           break
