@@ -21,8 +21,13 @@ export default class JobsStatus extends ConsoleCommand {
     const { queueSnapshot, workerInstances } = await import('#services/queue')
     const { jobs } = await import('#jobs/registry')
     const snapshot = await queueSnapshot()
-    const workers = (await workerInstances()).filter((instance) => instance.live)
-    const outbox = await db.from('notifications').select('status').count('* as count').groupBy('status')
+    const instances = await workerInstances()
+    const workers = instances.filter((instance) => instance.live)
+    const outbox = await db
+      .from('notifications')
+      .select('status')
+      .count('* as count')
+      .groupBy('status')
     const events = await db
       .from('stripe_events')
       .whereNull('processed_at')

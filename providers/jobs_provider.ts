@@ -19,7 +19,7 @@ export default class JobsProvider {
     if (this.app.getEnvironment() !== 'web' || !this.app.inDev) {
       return
     }
-    const env = (await import('#start/env')).default
+    const { default: env } = await import('#start/env')
     const logger = await this.app.container.make('logger')
     const { mailUnconfigured } = await import('#config/mail')
     if (mailUnconfigured) {
@@ -44,7 +44,7 @@ export default class JobsProvider {
  * Also used by `node ace jobs:work` in development.
  */
 export async function useMailCatcher() {
-  const env = (await import('#start/env')).default
+  const { default: env } = await import('#start/env')
   const { startMailCatcher } = await import('#infra/mail_catcher')
   const { smtpConnection } = await import('#config/mail')
   const catcher = await startMailCatcher({

@@ -105,7 +105,9 @@ if (!env.get('APP_KEY')) {
 if (env.get('NODE_ENV') === 'production') {
   const mailer = env.get('MAIL_MAILER', 'smtp')
   if (mailer === 'smtp' && !env.get('SMTP_HOST')) {
-    throw new Error('SMTP_HOST is required in production (or MAIL_MAILER=resend and RESEND_API_KEY)')
+    throw new Error(
+      'SMTP_HOST is required in production (or MAIL_MAILER=resend and RESEND_API_KEY)'
+    )
   }
   if (mailer === 'resend' && !env.get('RESEND_API_KEY')) {
     throw new Error('RESEND_API_KEY is required with MAIL_MAILER=resend')

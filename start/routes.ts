@@ -30,7 +30,9 @@ router
     router.post('/login', [SessionController, 'store']).as('session.store')
     router.get('/forgot-password', [PasswordResetController, 'create']).as('password_reset.create')
     router.post('/forgot-password', [PasswordResetController, 'store']).as('password_reset.store')
-    router.get('/reset-password/:token', [PasswordResetController, 'edit']).as('password_reset.edit')
+    router
+      .get('/reset-password/:token', [PasswordResetController, 'edit'])
+      .as('password_reset.edit')
     router
       .post('/reset-password/:token', [PasswordResetController, 'update'])
       .as('password_reset.update')

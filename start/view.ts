@@ -22,9 +22,9 @@ edge.global('formatDateTime', (value: DateTime | Date | number | string | null |
       ? DateTime.fromSeconds(value)
       : typeof value === 'string'
         ? DateTime.fromISO(value)
-      : value instanceof Date
-        ? DateTime.fromJSDate(value)
-        : value
+        : value instanceof Date
+          ? DateTime.fromJSDate(value)
+          : value
   return date.toUTC().toFormat("LLL d, yyyy, HH:mm 'UTC'")
 })
 

@@ -7,7 +7,8 @@ export default class SettingsController {
   async show({ auth, session, view }: HttpContext) {
     const user = auth.getUserOrFail()
     const sessionsSupported = await canEndSessions()
-    const others = (await sessionsOf(user.id)).filter((id) => id !== session.sessionId)
+    const sessions = await sessionsOf(user.id)
+    const others = sessions.filter((id) => id !== session.sessionId)
     return view.render('pages/settings/notifications', {
       optionalMail: user.optionalMail,
       sessionsSupported,

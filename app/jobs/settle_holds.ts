@@ -13,7 +13,13 @@ export default defineJob({
     const failed = decisions.filter((decision) => decision.outcome === 'failed')
     if (decisions.length > 0) {
       logger.info(
-        { decisions: decisions.map(({ orderId, action, outcome }) => ({ orderId, action, outcome })) },
+        {
+          decisions: decisions.map(({ orderId, action, outcome }) => ({
+            orderId,
+            action,
+            outcome,
+          })),
+        },
         `Settled ${decisions.length - failed.length} of ${decisions.length} due hold(s)`
       )
     }

@@ -173,7 +173,9 @@ export const messages = {
     subject: () => 'Reset your Crewpay password',
     view: 'password_reset',
     link: (data) => {
-      const token = data.encryptedToken ? encryption.decrypt<string>(data.encryptedToken, 'password_reset') : null
+      const token = data.encryptedToken
+        ? encryption.decrypt<string>(data.encryptedToken, 'password_reset')
+        : null
       return token ? `/reset-password/${token}` : '/forgot-password'
     },
     scrubAfterSend: ['encryptedToken'],
@@ -198,7 +200,8 @@ export const messages = {
   }),
   order_requested: define<OrderRequestedData>({
     category: 'transactional',
-    subject: (data) => `New order #${data.orderId}: ${data.title} (${money(data.amount, data.currency)})`,
+    subject: (data) =>
+      `New order #${data.orderId}: ${data.title} (${money(data.amount, data.currency)})`,
     view: 'order_requested',
     link: orderPage,
   }),

@@ -6,7 +6,12 @@ import { appUrl } from '#config/app'
 import User from '#models/user'
 import { enqueue } from '#services/queue'
 import { storableJson } from '#services/storable_json'
-import { messages, type MessageData, type MessageDefinition, type MessageName } from '#mails/messages'
+import {
+  messages,
+  type MessageData,
+  type MessageDefinition,
+  type MessageName,
+} from '#mails/messages'
 import sendNotificationJob from '#jobs/send_notification'
 
 /*
@@ -139,7 +144,10 @@ export async function sendNotification(notificationId: number, retryCount = 0) {
   }
 
   const finish = (status: string, fields: Record<string, unknown> = {}) =>
-    db.from('notifications').where('id', row.id).update({ status, ...fields })
+    db
+      .from('notifications')
+      .where('id', row.id)
+      .update({ status, ...fields })
 
   const definition = messages[row.message] as MessageDefinition<any> | undefined
   const user = row.user_id ? await User.find(row.user_id) : null
@@ -157,7 +165,11 @@ export async function sendNotification(notificationId: number, retryCount = 0) {
 
   const { __name: givenName, ...data } = row.data
   try {
-    const rendered = await renderMessage(row.message, data as any, user?.fullName ?? (givenName as string | undefined) ?? null)
+    const rendered = await renderMessage(
+      row.message,
+      data as any,
+      user?.fullName ?? (givenName as string | undefined) ?? null
+    )
     await mail.send((message) => {
       message.to(email).subject(rendered.subject).html(rendered.html).text(rendered.text)
       message.header('X-Crewpay-Message', row.message)

@@ -41,8 +41,12 @@ async function background() {
     instances: 0,
     last_heartbeat_at: null,
   }
-  let queue: { ok: boolean; backlog: number | null; failed: number | null; oldest_queued_seconds: number | null } =
-    { ok: false, backlog: null, failed: null, oldest_queued_seconds: null }
+  let queue: {
+    ok: boolean
+    backlog: number | null
+    failed: number | null
+    oldest_queued_seconds: number | null
+  } = { ok: false, backlog: null, failed: null, oldest_queued_seconds: null }
   await probe(async () => {
     const [instances, queues] = await Promise.all([workerInstances(), queueSnapshot()])
     const live = instances.filter((instance) => instance.live)
@@ -58,7 +62,9 @@ async function background() {
       failed: queues.reduce((sum, row) => sum + row.failed, 0),
       oldest_queued_seconds: queues.reduce<number | null>(
         (oldest, row) =>
-          row.oldestQueuedSeconds === null ? oldest : Math.max(oldest ?? 0, row.oldestQueuedSeconds),
+          row.oldestQueuedSeconds === null
+            ? oldest
+            : Math.max(oldest ?? 0, row.oldestQueuedSeconds),
         null
       ),
     }

@@ -157,14 +157,40 @@ export async function renderMetrics() {
   return { contentType: registry.contentType, body: await registry.metrics() }
 }
 
+/** Stripe path words with an underscore (ids are `prefix_…`, resources can be too) */
+const PATH_WORDS = new Set([
+  'account_links',
+  'account_sessions',
+  'advance_clock',
+  'application_fees',
+  'balance_transactions',
+  'checkout_sessions',
+  'credit_notes',
+  'external_accounts',
+  'login_links',
+  'payment_intents',
+  'payment_links',
+  'payment_methods',
+  'setup_intents',
+  'tax_ids',
+  'tax_rates',
+  'test_clocks',
+  'test_helpers',
+  'verify_microdeposits',
+  'webhook_endpoints',
+])
+
 /**
- * "POST /v1/payment_intents/:id/capture": the path with Stripe ids (any
- * segment with a digit or a capital, after /v1) replaced, so labels stay few.
+ * "POST /v1/payment_intents/:id/capture": the path with Stripe ids (segments
+ * with a digit, a capital or an underscore that is not a path word) replaced,
+ * so labels stay few.
  */
 export function stripeOperation(method: string, path: string) {
   const [pathname] = path.split('?')
-  const segments = pathname
-    .split('/')
-    .map((segment, index) => (index > 1 && /[0-9A-Z]/.test(segment) ? ':id' : segment))
+  const segments = pathname.split('/').map((segment, index) => {
+    const isId =
+      index > 1 && (/[0-9A-Z]/.test(segment) || (segment.includes('_') && !PATH_WORDS.has(segment)))
+    return isId ? ':id' : segment
+  })
   return `${method.toUpperCase()} ${segments.join('/')}`
 }

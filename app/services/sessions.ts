@@ -25,7 +25,8 @@ export async function sessionsOf(userId: number) {
   if (!collection.supportsTagging()) {
     return []
   }
-  return (await collection.tagged(String(userId))).map((session) => session.id)
+  const sessions = await collection.tagged(String(userId))
+  return sessions.map((session) => session.id)
 }
 
 /** Ends every session of the user but `except`; returns how many ended */

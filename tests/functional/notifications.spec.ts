@@ -25,7 +25,8 @@ async function outbox() {
 }
 
 async function queuedMailJobs() {
-  const row = (await queueSnapshot()).find((entry) => entry.queue === 'send_notification')!
+  const snapshot = await queueSnapshot()
+  const row = snapshot.find((entry) => entry.queue === 'send_notification')!
   return row.queued
 }
 
@@ -98,7 +99,11 @@ test.group('Notifications: after commit, once per key', (group) => {
           key: 'order:42:receipt',
           to: { userId: employer.id },
           message: 'payment_receipt',
-          data: { ...order, capturedAt: '2026-11-20T10:00:00Z', paymentMethod: 'Visa ending in 4242' },
+          data: {
+            ...order,
+            capturedAt: '2026-11-20T10:00:00Z',
+            paymentMethod: 'Visa ending in 4242',
+          },
         })
         throw new Error('the capture failed after all')
       })
@@ -151,7 +156,8 @@ test.group('Notifications: after commit, once per key', (group) => {
       mails.sent().map((sent) => sent.message),
       ['order_declined', 'password_changed']
     )
-    const statuses = Object.fromEntries((await outbox()).map((row) => [row.message, row.status]))
+    const rows = await outbox()
+    const statuses = Object.fromEntries(rows.map((row) => [row.message, row.status]))
     assert.deepEqual(statuses, {
       welcome: 'skipped',
       order_accepted: 'skipped',
@@ -350,10 +356,7 @@ test.group('Notifications: what each message says', () => {
       renderMessage(name, samples[name] as never, 'Ada')
 
     const delivered = await render('order_delivered')
-    assert.equal(
-      delivered.subject,
-      'Order #42 was delivered: approve by Nov 27, 2026, 09:30 UTC'
-    )
+    assert.equal(delivered.subject, 'Order #42 was delivered: approve by Nov 27, 2026, 09:30 UTC')
     assert.include(delivered.text, 'it will be paid to the contractor automatically')
 
     const reminder = await render('approval_reminder')

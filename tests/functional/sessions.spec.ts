@@ -21,7 +21,8 @@ test.group('Sessions in the database', (group) => {
     assert.notInclude(rows[0].data, 'password-1234')
 
     const thief = browser.copy()
-    assert.equal((await thief.get('/settings/notifications')).status, 200)
+    const stolen = await thief.get('/settings/notifications')
+    assert.equal(stolen.status, 200)
 
     const out = await browser.submit('/settings/notifications', '/logout', {})
     assert.equal(out.location, '/login')
@@ -61,10 +62,12 @@ test.group('Sessions in the database', (group) => {
     assert.include(after.text, 'data-other-sessions="0"')
 
     for (const browser of [phone, tablet]) {
-      assert.equal((await browser.get('/settings/notifications')).location, '/login')
+      const ended = await browser.get('/settings/notifications')
+      assert.equal(ended.location, '/login')
     }
     // Someone else's session is not touched
-    assert.equal((await bob.get('/settings/notifications')).status, 200)
+    const bobs = await bob.get('/settings/notifications')
+    assert.equal(bobs.status, 200)
     assert.lengthOf(await db.from('sessions').where('user_id', String(other.id)), 1)
   })
 

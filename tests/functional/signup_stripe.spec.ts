@@ -22,7 +22,8 @@ test.group('Signup and Stripe', (group) => {
   }) => {
     await client.post('/signup').withCsrfToken().form(signup).redirects(0)
     const user0 = await User.findByOrFail('email', 'erin@example.com')
-    assert.isNull((await profileOf(user0)).stripeId, 'signup itself never waits for Stripe')
+    const pending = await profileOf(user0)
+    assert.isNull(pending.stripeId, 'signup itself never waits for Stripe')
 
     const result = await runJobs(['provision_stripe_identity'])
     assert.equal(result.ran, 1)

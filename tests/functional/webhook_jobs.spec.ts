@@ -35,8 +35,10 @@ function post(client: ApiClient, payload: string, signature: string) {
     .json(JSON.parse(payload))
 }
 
+/** Jobs of apply_stripe_event waiting */
 async function applyJobsQueued() {
-  return (await queueSnapshot()).find((row) => row.queue === 'apply_stripe_event')!
+  const snapshot = await queueSnapshot()
+  return snapshot.find((row) => row.queue === 'apply_stripe_event')!.queued
 }
 
 /** An account.updated event for an account that is not ours: applied without a Stripe call */
@@ -68,7 +70,7 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     const stored = await StripeEvent.findByOrFail('stripeEventId', event.id)
     assert.equal(stored.state, 'pending')
     assert.equal(stored.attempts, 0)
-    assert.equal((await applyJobsQueued()).queued, 1)
+    assert.equal(await applyJobsQueued(), 1)
     await order.refresh()
     assert.equal(order.status, 'authorized', 'not applied inside the request')
 
@@ -78,7 +80,7 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     assert.equal(stored.attempts, 1)
     await order.refresh()
     assert.equal(order.status, 'canceled')
-    assert.equal((await applyJobsQueued()).queued, 0)
+    assert.equal(await applyJobsQueued(), 0)
   })
 
   test('an event delivered twice at once is stored once and applied once', async ({
@@ -89,7 +91,8 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     const employer = await createEmployer()
     const order = await placeTestOrder(employer, await createService(contractor, { price: 5000 }))
     await stripe().paymentIntents.cancel(order.stripePaymentIntentId!)
-    const [event] = (await stripe().events.list({ type: 'payment_intent.canceled', limit: 1 })).data
+    const listed = await stripe().events.list({ type: 'payment_intent.canceled', limit: 1 })
+    const [event] = listed.data
     const { payload, signature } = signedWebhook(event as never)
 
     const answers = await Promise.all([
@@ -128,7 +131,8 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
       account: accountId,
       data: { object: account as never },
     })
-    ;(await post(client, payload, signature)).assertStatus(200)
+    const answer = await post(client, payload, signature)
+    answer.assertStatus(200)
     const stored = await StripeEvent.findByOrFail('account', accountId)
 
     // Applying reads the account from Stripe, which is away for two attempts
@@ -140,9 +144,10 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
       assert.equal(stored.attempts, attempt)
     }
     assert.match(stored.processingError!, /connection to Stripe/)
-    const [job] = (
-      await db.rawQuery(`SELECT state, retry_count FROM pgboss.job WHERE name = 'apply_stripe_event'`)
-    ).rows
+    const jobs = await db.rawQuery(
+      `SELECT state, retry_count FROM pgboss.job WHERE name = 'apply_stripe_event'`
+    )
+    const [job] = jobs.rows
     // pg-boss counts re-claims: the second attempt was retry 1
     assert.deepEqual(job, { state: 'retry', retry_count: 1 })
 
@@ -163,7 +168,8 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     assert.equal(stored.state, 'applied')
     assert.equal(stored.attempts, 3)
     assert.isNull(stored.processingError)
-    assert.isNotNull((await profileOf(contractor)).stripeSyncedAt)
+    const synced = await profileOf(contractor)
+    assert.isNotNull(synced.stripeSyncedAt)
     const none = await runCommand(WebhooksList, ['--failed'])
     assert.include(outputOf(none).join('\n'), 'No failed event.')
   })
@@ -194,7 +200,10 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
 
     const retried = await runCommand(WebhooksRetry, [String(stored.id)])
     retried.assertSucceeded()
-    assert.include(outputOf(retried).join('\n'), `${stored.stripeEventId} (account.updated) applied`)
+    assert.include(
+      outputOf(retried).join('\n'),
+      `${stored.stripeEventId} (account.updated) applied`
+    )
     await stored.refresh()
     assert.equal(stored.state, 'applied')
     assert.equal(stored.attempts, 3)
@@ -241,13 +250,13 @@ test.group('Webhooks: a NUL byte in a connected account', (group) => {
       }
       throw new Error(`${eventId} was not delivered`)
     }
-    const lastAccountEvent = async () =>
-      (
-        await stripe().events.list(
-          { type: 'account.updated', limit: 1 },
-          { stripeAccount: accountId }
-        )
-      ).data[0]
+    const lastAccountEvent = async () => {
+      const listed = await stripe().events.list(
+        { type: 'account.updated', limit: 1 },
+        { stripeAccount: accountId }
+      )
+      return listed.data[0]
+    }
 
     try {
       // A name with a NUL byte, as Stripe keeps it (e.g. typed on Stripe's Dashboard)
@@ -255,10 +264,7 @@ test.group('Webhooks: a NUL byte in a connected account', (group) => {
         individual: { first_name: 'Ada\u0000', last_name: 'Lo\u0000velace' },
       })
       const withNul = await lastAccountEvent()
-      assert.include(
-        JSON.stringify((withNul.data.object as Stripe.Account).individual),
-        '\\u0000'
-      )
+      assert.include(JSON.stringify((withNul.data.object as Stripe.Account).individual), '\\u0000')
       const stored = await storedFor(withNul.id)
       // Stored exactly (text) and as queryable JSON (NUL replaced)
       assert.include(stored.rawPayload!, 'Ada\\u0000')
@@ -271,7 +277,8 @@ test.group('Webhooks: a NUL byte in a connected account', (group) => {
       await runJobs(['apply_stripe_event'])
       await stored.refresh()
       assert.equal(stored.state, 'applied')
-      assert.isNotNull((await profileOf(contractor)).stripeSyncedAt)
+      const synced = await profileOf(contractor)
+      assert.isNotNull(synced.stripeSyncedAt)
 
       // The next event of the account is delivered and applied as well
       await stripe().accounts.update(accountId, { individual: { first_name: 'Ada' } })
@@ -293,7 +300,14 @@ test.group('Webhooks: a NUL byte in a connected account', (group) => {
   }) => {
     const { payload, signature } = signedWebhook({
       type: 'customer.updated',
-      data: { object: { id: 'cus_nul', object: 'customer', name: 'Bad\u0000Name', metadata: { 'k\u0000': 'v' } } },
+      data: {
+        object: {
+          id: 'cus_nul',
+          object: 'customer',
+          name: 'Bad\u0000Name',
+          metadata: { 'k\u0000': 'v' },
+        },
+      },
     })
     assert.include(payload, '\\u0000')
 
@@ -364,7 +378,8 @@ test.group('Webhooks: two worker processes on one database', (group) => {
       let applied = 0
       for (let attempt = 0; attempt < 600 && applied < 12; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100))
-        applied = (await StripeEvent.query().whereNotNull('processedAt')).length
+        const done = await StripeEvent.query().whereNotNull('processedAt')
+        applied = done.length
       }
       assert.equal(applied, 12)
 
