@@ -1,6 +1,7 @@
 import edge from 'edge.js'
 import db from '@adonisjs/lucid/services/db'
 import mail from '@adonisjs/mail/services/main'
+import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { appUrl } from '#config/app'
 import User from '#models/user'
@@ -190,5 +191,9 @@ export async function sendNotification(notificationId: number, retryCount = 0) {
     last_error: null,
     ...(definition.scrubAfterSend ? { data: JSON.stringify(scrubbed) } : {}),
   })
+  logger.info(
+    { notificationId: row.id, key: row.key, recipientUserId: row.user_id },
+    `Mail ${row.message} sent`
+  )
   return { status: 'sent' as const }
 }

@@ -163,10 +163,14 @@ export async function stopQueue() {
     await starting.catch(() => {})
   }
   const running = boss
+  const wasWorker = workerRunning
   boss = null
   workerRunning = false
   if (running) {
     await running.stop({ graceful: true, close: true, timeout: 20_000 })
+    if (wasWorker) {
+      logger.info('Job worker stopped')
+    }
   }
 }
 
