@@ -16,6 +16,9 @@ export default class JobsWork extends BaseCommand {
   @flags.boolean({ description: 'Run the jobs queued now, then exit' })
   declare once: boolean
 
+  @flags.number({ description: "Serve this worker's GET /metrics on this port (Prometheus)" })
+  declare metricsPort?: number
+
   async run() {
     const { runQueuedJobs, startWorker } = await import('#services/queue')
     const { mailUnconfigured } = await import('#config/mail')
@@ -38,6 +41,12 @@ export default class JobsWork extends BaseCommand {
     }
 
     await startWorker()
+    if (this.metricsPort !== undefined) {
+      const { startMetricsServer } = await import('#services/metrics_server')
+      const server = await startMetricsServer(this.metricsPort)
+      this.app.terminating(() => server.close())
+      this.logger.info(`Metrics: http://localhost:${server.port}/metrics`)
+    }
     this.logger.info('Working. Ctrl-C stops after the jobs in hand.')
     process.once('SIGINT', () => void this.app.terminate())
   }

@@ -157,6 +157,33 @@ test.group('Metrics', (group) => {
   })
 })
 
+test.group('Metrics of a worker process', () => {
+  test('jobs:work --metrics-port serves the same metrics, with the same access rule', async ({
+    assert,
+  }) => {
+    const { startMetricsServer } = await import('#services/metrics_server')
+    const server = await startMetricsServer(0, '127.0.0.1')
+    const original = app.config.get<MetricsConfig>('metrics')
+    try {
+      const url = `http://127.0.0.1:${server.port}/metrics`
+      const open = await fetch(url)
+      assert.equal(open.status, 200)
+      assert.include(await open.text(), 'crewpay_job_duration_seconds')
+      const elsewhere = await fetch(`http://127.0.0.1:${server.port}/other`)
+      assert.equal(elsewhere.status, 404)
+
+      app.config.set('metrics', { protect: true, token: 'worker-token-1' })
+      const refused = await fetch(url)
+      assert.equal(refused.status, 401)
+      const allowed = await fetch(url, { headers: { authorization: 'Bearer worker-token-1' } })
+      assert.equal(allowed.status, 200)
+    } finally {
+      app.config.set('metrics', original)
+      await server.close()
+    }
+  })
+})
+
 test.group('Log lines', (group) => {
   group.each.setup(() => truncateAllTables())
 
