@@ -2,6 +2,7 @@ import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig, destination, syncDestination, targets } from '@adonisjs/core/logger'
 import type { InferLoggers } from '@adonisjs/core/types'
+import { logContextMixin } from '#services/log_context'
 
 /**
  * `node ace …`: stdout belongs to what the command prints (a table, JSON
@@ -26,6 +27,8 @@ const loggerConfig = defineConfig({
       enabled: true,
       name: 'crewpay',
       level: env.get('LOG_LEVEL', defaultLevel()),
+      // Every line carries the request or job it belongs to, and the user
+      mixin: logContextMixin,
       // Secrets never reach the logs, whatever object gets logged
       redact: {
         paths: [

@@ -2,7 +2,13 @@ import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig, stores } from '@adonisjs/session'
 
-const sessionConfig = defineConfig({
+/**
+ * Sessions live in the database (table `sessions`) outside tests: logging
+ * out deletes the row, so a copied cookie is worth nothing afterwards, and a
+ * user's sessions can be ended (other devices, after a password reset).
+ * Tests use the memory store, except those about the database store.
+ */
+export const sessionSettings = {
   enabled: true,
   cookieName: 'crewpay-session',
   clearWithBrowser: false,
@@ -11,12 +17,19 @@ const sessionConfig = defineConfig({
     path: '/',
     httpOnly: true,
     secure: app.inProduction,
-    sameSite: 'lax',
+    sameSite: 'lax' as const,
   },
-  store: env.get('SESSION_DRIVER', app.inTest ? 'memory' : 'cookie'),
-  stores: {
-    cookie: stores.cookie(),
-  },
+}
+
+export const sessionStores = {
+  cookie: stores.cookie(),
+  database: stores.database({ tableName: 'sessions' }),
+}
+
+const sessionConfig = defineConfig({
+  ...sessionSettings,
+  store: env.get('SESSION_DRIVER', app.inTest ? 'memory' : 'database'),
+  stores: sessionStores,
 })
 
 export default sessionConfig

@@ -20,7 +20,7 @@ const env = await Env.create(new URL('../', import.meta.url), {
   APP_URL: Env.schema.string.optional({ format: 'url', tld: false }),
   APP_KEY: Env.schema.secret.optional(),
   LOG_LEVEL: Env.schema.string.optional(),
-  SESSION_DRIVER: Env.schema.enum.optional(['cookie', 'memory'] as const),
+  SESSION_DRIVER: Env.schema.enum.optional(['database', 'cookie', 'memory'] as const),
   TRUSTED_PROXIES: Env.schema.string.optional(),
 
   /*
@@ -54,6 +54,32 @@ const env = await Env.create(new URL('../', import.meta.url), {
   LINE_ACCEPT_DAYS: Env.schema.number.optional(),
   AUTO_APPROVE_DAYS: Env.schema.number.optional(),
   STRIPE_FEE_PASSTHROUGH: Env.schema.boolean.optional(),
+
+  /*
+  | Background jobs
+  */
+  JOBS_IN_PROCESS: Env.schema.boolean.optional(),
+  RECONCILE_AUTOFIX: Env.schema.boolean.optional(),
+
+  /*
+  | Mail: SMTP or Resend; none (outside production) means the mail catcher
+  */
+  MAIL_MAILER: Env.schema.enum.optional(['smtp', 'resend'] as const),
+  MAIL_FROM_ADDRESS: Env.schema.string.optional({ format: 'email' }),
+  MAIL_FROM_NAME: Env.schema.string.optional(),
+  SMTP_HOST: Env.schema.string.optional(),
+  SMTP_PORT: Env.schema.number.optional(),
+  SMTP_SECURE: Env.schema.boolean.optional(),
+  SMTP_USERNAME: Env.schema.string.optional(),
+  SMTP_PASSWORD: Env.schema.secret.optional(),
+  RESEND_API_KEY: Env.schema.secret.optional(),
+  MAIL_CATCHER_SMTP_PORT: Env.schema.number.optional(),
+  MAIL_CATCHER_WEB_PORT: Env.schema.number.optional(),
+
+  /*
+  | Metrics: the bearer token GET /metrics asks for in production
+  */
+  METRICS_TOKEN: Env.schema.secret.optional(),
 })
 
 /**
@@ -88,6 +114,19 @@ if (!env.get('APP_KEY')) {
     writeFileSync(keyFile, key, { mode: 0o600 })
   }
   env.set('APP_KEY', new Secret(key))
+}
+
+/** Production sends real mail: SMTP_HOST, or MAIL_MAILER=resend with its key */
+if (env.get('NODE_ENV') === 'production') {
+  const mailer = env.get('MAIL_MAILER', 'smtp')
+  if (mailer === 'smtp' && !env.get('SMTP_HOST')) {
+    throw new Error(
+      'SMTP_HOST is required in production (or MAIL_MAILER=resend and RESEND_API_KEY)'
+    )
+  }
+  if (mailer === 'resend' && !env.get('RESEND_API_KEY')) {
+    throw new Error('RESEND_API_KEY is required with MAIL_MAILER=resend')
+  }
 }
 
 export default env

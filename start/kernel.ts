@@ -12,6 +12,7 @@ server.errorHandler(() => import('#exceptions/handler'))
  * Run on every request, even when no route matches.
  */
 server.use([
+  () => import('#middleware/request_context_middleware'),
   () => import('#middleware/container_bindings_middleware'),
   () => import('#middleware/security_headers_middleware'),
   () => import('@adonisjs/static/static_middleware'),

@@ -16,9 +16,13 @@ const StripeWebhooksController = () => import('#controllers/stripe_webhooks_cont
 const OrdersController = () => import('#controllers/orders_controller')
 const OnboardingController = () => import('#controllers/onboarding_controller')
 const BalanceController = () => import('#controllers/balance_controller')
+const PasswordResetController = () => import('#controllers/password_reset_controller')
+const SettingsController = () => import('#controllers/settings_controller')
+const MetricsController = () => import('#controllers/metrics_controller')
 
 router.on('/').render('pages/home').as('home')
 router.get('/health', [HealthController, 'show']).as('health')
+router.get('/metrics', [MetricsController, 'show']).as('metrics')
 router.post('/stripe/webhook', [StripeWebhooksController, 'store']).as('stripe.webhook')
 
 router
@@ -27,6 +31,18 @@ router
     router.post('/signup', [SignupController, 'store']).as('signup.store').formPage('/signup')
     router.get('/login', [SessionController, 'create']).as('session.create')
     router.post('/login', [SessionController, 'store']).as('session.store').formPage('/login')
+    router.get('/forgot-password', [PasswordResetController, 'create']).as('password_reset.create')
+    router
+      .post('/forgot-password', [PasswordResetController, 'store'])
+      .as('password_reset.store')
+      .formPage('/forgot-password')
+    router
+      .get('/reset-password/:token', [PasswordResetController, 'edit'])
+      .as('password_reset.edit')
+    router
+      .post('/reset-password/:token', [PasswordResetController, 'update'])
+      .as('password_reset.update')
+      .formPage(({ params }: { params: Record<string, string> }) => `/reset-password/${params.token}`)
   })
   .use(middleware.guest())
 
@@ -89,6 +105,11 @@ router
 router
   .group(() => {
     router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
+    router.get('/settings/notifications', [SettingsController, 'show']).as('settings.show')
+    router.post('/settings/notifications', [SettingsController, 'update']).as('settings.update')
+    router
+      .post('/settings/sessions/logout-others', [SettingsController, 'logoutOthers'])
+      .as('settings.logout_others')
   })
   .use(middleware.auth())
 

@@ -20,23 +20,30 @@ edge.global('toneClass', (tone: Tone) => TONE_CLASS[tone])
 edge.global('nextWords', nextWords)
 
 /** "Nov 22, 2026, 14:05 UTC" for a luxon DateTime, JS Date or unix seconds */
-edge.global('formatDateTime', (value: DateTime | Date | number | null | undefined) => {
+edge.global('formatDateTime', (value: DateTime | Date | number | string | null | undefined) => {
   if (value === null || value === undefined) {
     return '—'
   }
   const date =
     typeof value === 'number'
       ? DateTime.fromSeconds(value)
-      : value instanceof Date
-        ? DateTime.fromJSDate(value)
-        : value
+      : typeof value === 'string'
+        ? DateTime.fromISO(value)
+        : value instanceof Date
+          ? DateTime.fromJSDate(value)
+          : value
   return date.toUTC().toFormat("LLL d, yyyy, HH:mm 'UTC'")
 })
 
-edge.global('formatDate', (value: DateTime | number | null | undefined) => {
+edge.global('formatDate', (value: DateTime | number | string | null | undefined) => {
   if (value === null || value === undefined) {
     return '—'
   }
-  const date = typeof value === 'number' ? DateTime.fromSeconds(value) : value
+  const date =
+    typeof value === 'number'
+      ? DateTime.fromSeconds(value)
+      : typeof value === 'string'
+        ? DateTime.fromISO(value)
+        : value
   return date.toUTC().toFormat('LLL d, yyyy')
 })

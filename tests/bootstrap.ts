@@ -9,6 +9,7 @@ import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
 import { authApiClient } from '@adonisjs/auth/plugins/api_client'
 import { dbAssertions } from '@adonisjs/lucid/plugins/db'
 import { migrateToLatest } from '#infra/migrations'
+import mail from '@adonisjs/mail/services/main'
 
 export const plugins: Config['plugins'] = [
   assert(),
@@ -28,6 +29,8 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
   setup: [
     async () => {
       await migrateToLatest(app)
+      // No test sends real mail unless it says so (one goes through SMTP)
+      mail.fake()
     },
   ],
   teardown: [],

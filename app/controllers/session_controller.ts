@@ -3,6 +3,7 @@ import { errors as authErrors } from '@adonisjs/auth'
 import { loginValidator } from '#validators/auth'
 import { loginThrottle, tryAgainMessage } from '#services/auth_throttles'
 import User from '#models/user'
+import { tagSession } from '#services/sessions'
 
 export default class SessionController {
   async create({ view }: HttpContext) {
@@ -36,11 +37,15 @@ export default class SessionController {
     await loginThrottle.succeeded(email, ip)
 
     await auth.use('web').login(user)
+    await tagSession(session, user)
     return response.redirect('/')
   }
 
+  /** The server-side session is dropped (a new id carries the flash message) */
   async destroy({ auth, session, response }: HttpContext) {
     await auth.use('web').logout()
+    session.clear()
+    session.regenerate()
     session.flash('success', 'You are logged out.')
     return response.redirect('/login')
   }

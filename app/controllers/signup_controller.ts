@@ -1,8 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { signupValidator } from '#validators/auth'
 import { signUp } from '#actions/users/sign_up'
-import { provisionStripeIdentity } from '#actions/users/provision_stripe'
 import { signupThrottle, tryAgainMessage } from '#services/auth_throttles'
+import { tagSession } from '#services/sessions'
 
 export default class SignupController {
   async create({ view }: HttpContext) {
@@ -19,8 +19,8 @@ export default class SignupController {
 
     const input = await request.validateUsing(signupValidator)
     const user = await signUp(input)
-    await provisionStripeIdentity(user)
     await auth.use('web').login(user)
+    await tagSession(session, user)
     session.flash('success', `Welcome to Crewpay, ${user.fullName}.`)
     return response.redirect('/')
   }

@@ -7,7 +7,8 @@ import {
 
 /**
  * POST /stripe/webhook: platform and Connect events. Verified by signature
- * (no CSRF), stored once, applied, answered.
+ * (no CSRF), stored once with a job to apply it, answered at once: Stripe
+ * never waits for (or retries because of) our own processing.
  */
 export default class StripeWebhooksController {
   async store({ request, response }: HttpContext) {
@@ -21,7 +22,7 @@ export default class StripeWebhooksController {
       }
       return response.badRequest({ error: 'Malformed event' })
     }
-    const { duplicate } = await receiveStripeEvent(event)
+    const { duplicate } = await receiveStripeEvent(event, rawBody)
     return response.ok({ received: true, duplicate })
   }
 }

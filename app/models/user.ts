@@ -38,6 +38,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare role: Role
 
+  /** Optional mail (welcome, status updates, reminders); transactional and security mail is always sent */
+  @column()
+  declare optionalMail: boolean
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -1,6 +1,7 @@
 import Stripe from 'stripe'
 import app from '@adonisjs/core/services/app'
 import type { StripeConfig } from '#config/stripe'
+import { instrumentedHttpClient } from '#services/stripe_instrumentation'
 
 let client: Stripe | null = null
 let builtFor: string | null = null
@@ -18,6 +19,8 @@ export function stripe(): Stripe {
       timeout: 20_000,
       telemetry: false,
       appInfo: { name: 'Crewpay' },
+      // Metrics and log lines per call (request id, idempotency key, outcome)
+      httpClient: instrumentedHttpClient(),
       ...(config.api ?? {}),
     })
     builtFor = signature

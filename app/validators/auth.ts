@@ -24,3 +24,15 @@ export const loginValidator = vine.create({
   email: vine.string().trim().maxLength(254).email().toLowerCase(),
   password: vine.string().maxLength(128),
 })
+
+export const forgotPasswordValidator = vine.create({
+  email: vine.string().trim().maxLength(254).email().toLowerCase(),
+})
+
+export const resetPasswordValidator = vine.create({
+  password: newPassword(),
+})
+
+export const notificationSettingsValidator = vine.create({
+  optional_mail: vine.boolean().optional(),
+})

@@ -3,6 +3,8 @@ import db from '@adonisjs/lucid/services/db'
 import type { PostgreConfig } from '@adonisjs/lucid/types/database'
 import { freePort } from '#infra/net'
 import { withStripeUnreachable } from '#tests/helpers/stripe'
+import { truncateAllTables } from '#tests/helpers/database'
+import { enqueue } from '#services/queue'
 
 test.group('Health', () => {
   test('reports the app version and a reachable database', async ({ client, assert }) => {
@@ -14,6 +16,24 @@ test.group('Health', () => {
     assert.equal(body.app.version, '0.1.0')
     assert.isTrue(body.database.ok)
     assert.deepInclude(body.stripe, { ok: true, mode: 'sandbox' })
+    assert.isTrue(body.healthy)
+  })
+
+  test('reports the worker heartbeat and the queue backlog; no worker is not unhealthy', async ({
+    client,
+    assert,
+  }) => {
+    await truncateAllTables()
+    await enqueue('ensure_stripe_customers', {})
+
+    const response = await client.get('/health')
+
+    response.assertStatus(200)
+    const body = response.body()
+    // The test process is no worker (tests/functional/webhook_jobs.spec.ts starts real ones)
+    assert.deepEqual(body.worker, { ok: false, instances: 0, last_heartbeat_at: null })
+    assert.include(body.queue, { ok: true, backlog: 1, failed: 0 })
+    assert.isAtLeast(body.queue.oldest_queued_seconds, 0)
     assert.isTrue(body.healthy)
   })
 

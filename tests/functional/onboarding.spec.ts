@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import type Stripe from 'stripe'
 import User from '#models/user'
 import StripeEvent from '#models/stripe_event'
+import { runJobs } from '#tests/helpers/jobs'
 import { stripe } from '#stripe/client'
 import { truncateAllTables } from '#tests/helpers/database'
 import { followRedirect } from '#tests/helpers/http'
@@ -26,7 +27,7 @@ const contractorSignup = {
 test.group('Onboarding: the Connect account', (group) => {
   group.each.setup(() => truncateAllTables())
 
-  test('signup creates a Custom account that requests card payments and transfers', async ({
+  test('signup queues a Custom account that requests card payments and transfers', async ({
     client,
     assert,
   }) => {
@@ -37,6 +38,7 @@ test.group('Onboarding: the Connect account', (group) => {
       .redirects(0)
 
     response.assertStatus(302)
+    await runJobs(['provision_stripe_identity'])
     const user = await User.findByOrFail('email', 'carla@example.com')
     const profile = await profileOf(user)
     assert.match(profile.stripeId!, /^acct_/)
@@ -377,6 +379,7 @@ test.group('Onboarding: status', (group) => {
       .json(JSON.parse(payload))
 
     response.assertStatus(200)
+    await runJobs(['apply_stripe_event'])
     const profile = await profileOf(contractor)
     assert.isTrue(profile.chargesEnabled)
     assert.isTrue(profile.payoutsEnabled)

@@ -4,6 +4,7 @@ import { stripe } from '#stripe/client'
 import { truncateAllTables } from '#tests/helpers/database'
 import { profileOf, withStripeUnreachable } from '#tests/helpers/stripe'
 import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
+import { runJobs, runJobsOnce } from '#tests/helpers/jobs'
 
 const signup = {
   full_name: 'Erin Employer',
@@ -15,9 +16,17 @@ const signup = {
 test.group('Signup and Stripe', (group) => {
   group.each.setup(() => truncateAllTables())
 
-  test('an employer gets a Stripe customer at signup', async ({ client, assert }) => {
+  test('an employer gets a Stripe customer from the job signup queues', async ({
+    client,
+    assert,
+  }) => {
     await client.post('/signup').withCsrfToken().form(signup).redirects(0)
+    const user0 = await User.findByOrFail('email', 'erin@example.com')
+    const pending = await profileOf(user0)
+    assert.isNull(pending.stripeId, 'signup itself never waits for Stripe')
 
+    const result = await runJobs(['provision_stripe_identity'])
+    assert.equal(result.ran, 1)
     const user = await User.findByOrFail('email', 'erin@example.com')
     const profile = await profileOf(user)
     assert.match(profile.stripeId!, /^cus_/)
@@ -47,11 +56,15 @@ test.group('Signup and Stripe', (group) => {
     const before = await profileOf(user)
     assert.isNull(before.stripeId)
 
-    // Next time it is needed, the same idempotency key: one customer however often
+    // The queued job fails while Stripe is away and is retried; next time the
+    // customer is needed, the same idempotency key: one customer however often
+    const offline = await withStripeUnreachable(() => runJobsOnce(['provision_stripe_identity']))
+    assert.isAtLeast(offline.failed, 1)
     const [first, second] = await Promise.all([
       ensureStripeCustomer(user),
       ensureStripeCustomer(user),
     ])
+    await runJobs(['provision_stripe_identity'])
     assert.equal(first, second)
     const profile = await profileOf(user)
     assert.equal(profile.stripeId, first)

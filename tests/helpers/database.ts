@@ -3,8 +3,9 @@ import db from '@adonisjs/lucid/services/db'
 let tables: string[] | null = null
 
 /**
- * Empties every application table. Functional tests use this rather than a
- * global transaction: concurrent requests and row locks must be real.
+ * Empties every application table, and the job queue (pgboss.job) once it
+ * exists. Functional tests use this rather than a global transaction:
+ * concurrent requests and row locks must be real.
  */
 export async function truncateAllTables() {
   if (!tables) {
@@ -14,7 +15,9 @@ export async function truncateAllTables() {
     )
     tables = result.rows.map((row: { tablename: string }) => `"${row.tablename}"`)
   }
-  if (tables!.length) {
-    await db.rawQuery(`TRUNCATE TABLE ${tables!.join(', ')} RESTART IDENTITY CASCADE`)
+  const queue = await db.rawQuery(`SELECT to_regclass('pgboss.job') AS job`)
+  const all = queue.rows[0]?.job ? [...tables!, 'pgboss.job'] : tables!
+  if (all.length) {
+    await db.rawQuery(`TRUNCATE TABLE ${all.join(', ')} RESTART IDENTITY CASCADE`)
   }
 }

@@ -1,18 +1,34 @@
 import { DateTime } from 'luxon'
 import type Stripe from 'stripe'
+import db from '@adonisjs/lucid/services/db'
 import UserProfile from '#models/user_profile'
+import { notifyAccountChanges, snapshotOf } from '#actions/onboarding/account_notifications'
 
 /**
  * Copies what Stripe says about a contractor's Connect account into their
  * profile (the verification snapshot the onboarding page and /services use).
  * Called from account.updated webhooks and when the onboarding page refreshes.
  * Returns the profile, or null when the account is not one of ours.
+ * A change the contractor must hear about is mailed (account_notifications).
  */
 export async function syncAccountSnapshot(account: Stripe.Account) {
-  const profile = await UserProfile.findBy('stripeId', account.id)
-  if (!profile) {
-    return null
-  }
+  return db.transaction(async (trx) => {
+    const profile = await UserProfile.query({ client: trx })
+      .where('stripeId', account.id)
+      .forUpdate()
+      .first()
+    if (!profile) {
+      return null
+    }
+    const before = snapshotOf(profile)
+    copyAccount(profile, account)
+    await profile.save()
+    await notifyAccountChanges(trx, profile, before, snapshotOf(profile))
+    return profile
+  })
+}
+
+function copyAccount(profile: UserProfile, account: Stripe.Account) {
   const requirements = account.requirements
   const banks = (account.external_accounts?.data ?? []).filter(
     (item): item is Stripe.BankAccount => item.object === 'bank_account'
@@ -46,6 +62,4 @@ export async function syncAccountSnapshot(account: Stripe.Account) {
   if (account.tos_acceptance?.date && !profile.tosAcceptedAt) {
     profile.tosAcceptedAt = DateTime.fromSeconds(account.tos_acceptance.date)
   }
-  await profile.save()
-  return profile
 }

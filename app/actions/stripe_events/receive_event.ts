@@ -4,8 +4,22 @@ import db from '@adonisjs/lucid/services/db'
 import { stripe, stripeConfig } from '#stripe/client'
 import StripeEvent from '#models/stripe_event'
 import { applyStripeEvent } from '#actions/stripe_events/apply_event'
+import { enqueue } from '#services/queue'
+import { storableJson } from '#services/storable_json'
+import {
+  webhookEventsApplied,
+  webhookEventsFailed,
+  webhookEventsReceived,
+  webhookLag,
+} from '#services/metrics'
 
 export class InvalidSignatureError extends Error {}
+
+/**
+ * How long one applier holds an event before another may take it over (a
+ * worker that died mid-way). Longer than any Stripe call with its retries.
+ */
+export const APPLY_LEASE_SECONDS = 300
 
 /**
  * Verifies the signature against the platform and Connect signing secrets.
@@ -26,54 +40,114 @@ export function verifyStripeEvent(rawBody: string, signature: string | undefined
 }
 
 /**
- * Stores the raw event once (the unique event id makes a replay a no-op),
- * then applies it. A failure to apply is recorded on the row and does not
- * fail the delivery: the event is kept and `stripe:reconcile` applies it later.
+ * Stores the event once (the unique event id makes a replay a no-op) and
+ * queues its application in the same transaction; the caller answers Stripe
+ * at once. The event is kept exactly as sent (`raw_payload`, text) and as
+ * queryable JSON (`payload`, with the characters jsonb refuses replaced), so
+ * an event carrying a NUL byte is stored and applied like any other.
  */
-export async function receiveStripeEvent(event: Stripe.Event) {
-  const inserted = await db
-    .table('stripe_events')
-    .insert({
-      stripe_event_id: event.id,
-      type: event.type,
-      account: event.account ?? null,
-      livemode: event.livemode,
-      payload: storableJson(event),
-      received_at: new Date(),
-      attempts: 0,
-    })
-    .onConflict('stripe_event_id')
-    .ignore()
-    .returning('id')
-
-  if (inserted.length === 0) {
-    return { duplicate: true }
-  }
-  const stored = await StripeEvent.findOrFail(inserted[0].id)
-  await processStoredEvent(stored)
-  return { duplicate: false }
+export async function receiveStripeEvent(event: Stripe.Event, rawBody?: string) {
+  const result = await db.transaction(async (trx) => {
+    const inserted = await trx
+      .table('stripe_events')
+      .insert({
+        stripe_event_id: event.id,
+        type: event.type,
+        account: event.account ?? null,
+        livemode: event.livemode,
+        payload: JSON.stringify(storableJson(event)),
+        raw_payload: rawBody ?? JSON.stringify(event),
+        received_at: new Date(),
+        attempts: 0,
+      })
+      .onConflict('stripe_event_id')
+      .ignore()
+      .returning('id')
+    if (inserted.length === 0) {
+      return { duplicate: true, id: null }
+    }
+    const id = inserted[0].id as number
+    await enqueue('apply_stripe_event', { eventId: id }, { trx })
+    return { duplicate: false, id }
+  })
+  webhookEventsReceived.inc({ type: event.type, duplicate: String(result.duplicate) })
+  return result
 }
 
 /**
- * The event as JSON PostgreSQL's jsonb accepts: it refuses NUL (\u0000), which
- * Stripe keeps in text it was given (a name typed elsewhere, or before
- * Crewpay refused control characters). Refused, every later event of that
- * account would fail to store; NUL becomes U+FFFD instead.
+ * Applies a stored event and records the outcome on its row (the entry point
+ * of the job, `webhooks:retry` and `stripe:reconcile --fix`). Takes the
+ * event's lease first: an event already applied, or being applied elsewhere,
+ * is left alone (`applied: false`, nothing recorded).
  */
-function storableJson(event: Stripe.Event) {
-  return JSON.stringify(event, (_key, value) =>
-    typeof value === 'string' ? value.replaceAll('\u0000', '\uFFFD') : value
-  )
+export async function processStoredEvent(stored: StripeEvent) {
+  const now = DateTime.now()
+  const claimed = await db
+    .from('stripe_events')
+    .where('id', stored.id)
+    .whereNull('processed_at')
+    .where((query) =>
+      query
+        .whereNull('processing_started_at')
+        .orWhere(
+          'processing_started_at',
+          '<',
+          now.minus({ seconds: APPLY_LEASE_SECONDS }).toJSDate()
+        )
+    )
+    .update({ processing_started_at: now.toJSDate() })
+    .returning('id')
+  if (claimed.length === 0) {
+    await stored.refresh()
+    return { applied: false }
+  }
+  await stored.refresh()
+
+  const event = stored.event
+  let failure: string | null = null
+  try {
+    await applyStripeEvent(event)
+  } catch (error) {
+    failure = storableJson(error instanceof Error ? error.message : String(error))
+  }
+  stored.merge({
+    attempts: stored.attempts + 1,
+    processingStartedAt: null,
+    ...(failure === null
+      ? { processedAt: DateTime.now(), processingError: null }
+      : { processingError: failure }),
+  })
+  await stored.save()
+
+  if (failure === null) {
+    webhookEventsApplied.inc({ type: event.type })
+    if (typeof event.created === 'number') {
+      webhookLag.observe({ type: event.type }, Math.max(0, Date.now() / 1000 - event.created))
+    }
+  } else {
+    webhookEventsFailed.inc({ type: event.type })
+  }
+  return { applied: failure === null }
 }
 
-/** Applies a stored event and records the outcome on its row */
-export async function processStoredEvent(stored: StripeEvent) {
-  try {
-    await applyStripeEvent(stored.payload as Stripe.Event)
-    stored.merge({ processedAt: DateTime.now(), processingError: null })
-  } catch (error) {
-    stored.processingError = error instanceof Error ? error.message : String(error)
+export class EventNotAppliedError extends Error {}
+
+/**
+ * The apply_stripe_event job: applies the event, or throws so that pg-boss
+ * retries it (it failed, or another applier holds it right now).
+ */
+export async function applyStoredEventOrThrow(eventId: number) {
+  const stored = await StripeEvent.find(eventId)
+  if (!stored || stored.processedAt) {
+    return
   }
-  stored.attempts += 1
-  await stored.save()
+  await processStoredEvent(stored)
+  if (stored.processedAt) {
+    return
+  }
+  throw new EventNotAppliedError(
+    stored.processingError
+      ? `${stored.type} ${stored.stripeEventId}: ${stored.processingError}`
+      : `${stored.type} ${stored.stripeEventId} is being applied by another process`
+  )
 }

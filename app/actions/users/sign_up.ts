@@ -2,6 +2,8 @@ import db from '@adonisjs/lucid/services/db'
 import User, { type Role } from '#models/user'
 import UserProfile from '#models/user_profile'
 import { errors as vineErrors } from '@vinejs/vine'
+import { notify } from '#mails/notify'
+import { enqueue } from '#services/queue'
 
 export interface SignUpInput {
   full_name: string
@@ -13,7 +15,9 @@ export interface SignUpInput {
 /**
  * Creates the user and their profile in one transaction. The validator
  * already refused a taken email; the unique index settles the race of two
- * simultaneous signups with the same address the same way.
+ * simultaneous signups with the same address the same way. The welcome mail
+ * and the user's Stripe identity (provision_stripe_identity) are queued in
+ * the same transaction: signup never waits for Stripe or for mail.
  */
 export async function signUp(input: SignUpInput): Promise<User> {
   try {
@@ -28,6 +32,15 @@ export async function signUp(input: SignUpInput): Promise<User> {
         { client: trx }
       )
       await UserProfile.create({ userId: user.id }, { client: trx })
+      if (user.role !== 'admin') {
+        await enqueue('provision_stripe_identity', { userId: user.id }, { trx })
+      }
+      await notify(trx, {
+        key: `user:${user.id}:welcome`,
+        to: { userId: user.id },
+        message: 'welcome',
+        data: { role: user.role },
+      })
       return user
     })
   } catch (error) {

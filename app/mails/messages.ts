@@ -1,0 +1,277 @@
+import { DateTime } from 'luxon'
+import encryption from '@adonisjs/core/services/encryption'
+import { formatAmount } from '#money/amounts'
+
+/*
+|--------------------------------------------------------------------------
+| Every email the app sends
+|--------------------------------------------------------------------------
+|
+| One entry per message: its category, subject, the Edge views it renders
+| (resources/views/emails/<view>.edge for HTML, <view>_text.edge for text) and
+| the page it links to. Each has a typed data interface: what the caller of
+| notify() passes (JSON: numbers, strings, ISO dates). Amounts are integers in
+| minor units with their currency; templates format them with formatAmount.
+| No message carries a secret, a card or a bank number (at most a last 4).
+|
+| Categories: "security" and "transactional" mail is always sent; "optional"
+| mail is not sent to a user who turned it off (/settings/notifications).
+|
+*/
+
+export type MessageCategory = 'security' | 'transactional' | 'optional'
+
+/** What every order message names: the order, its amount in its currency, its page */
+export interface OrderRef {
+  orderId: number
+  /** What was ordered ("Kitchen repaint", or "3 services") */
+  title: string
+  /** Minor units */
+  amount: number
+  currency: string
+}
+
+export interface WelcomeData {
+  role: 'employer' | 'contractor' | 'admin'
+}
+
+export interface PasswordResetData {
+  /** The reset token, encrypted with the app key: the outbox never holds it in clear */
+  encryptedToken: string | null
+  /** ISO time */
+  expiresAt: string
+}
+
+export interface PasswordChangedData {
+  /** ISO time */
+  changedAt: string
+  ip: string | null
+}
+
+/** account.updated: Stripe needs something from the contractor */
+export interface AccountActionNeededData {
+  /** Plain descriptions of what is needed ("Your date of birth") */
+  items: string[]
+  /** ISO time by which Stripe needs it, when it said */
+  deadline: string | null
+  /** Why payments or payouts are paused, in plain words, when they are */
+  pausedBecause: string | null
+}
+
+/** account.updated: the contractor's account can take orders and be paid */
+export type AccountEnabledData = Record<string, never>
+
+/** To the contractor: a new order */
+export interface OrderRequestedData extends OrderRef {
+  employerName: string
+  note: string | null
+}
+
+/** To the contractor: the employer canceled before acceptance */
+export interface OrderCanceledData extends OrderRef {
+  employerName: string
+}
+
+/** To the contractor: the work was approved and paid */
+export interface OrderPaidData extends OrderRef {
+  /** Platform fee, minor units */
+  fee: number
+  /** What the contractor receives (amount − fee), minor units */
+  net: number
+}
+
+/** To the contractor: a refund took back part of what they were paid */
+export interface RefundReversedData extends OrderRef {
+  /** Taken back from the contractor, minor units */
+  reversed: number
+}
+
+/** To the contractor: an account debit */
+export interface ContractorDebitedData {
+  debitId: number
+  /** The order it concerns, when it concerns one */
+  orderId: number | null
+  title: string | null
+  amount: number
+  currency: string
+  reason: string
+}
+
+/** To the employer: the contractor accepted */
+export interface OrderAcceptedData extends OrderRef {
+  contractorName: string
+}
+
+/** To the employer: the contractor declined (the hold is released) */
+export interface OrderDeclinedData extends OrderRef {
+  contractorName: string
+  /** The contractor's words, when they gave a reason */
+  reason: string | null
+}
+
+/** To the employer: delivered; approve by a date or the policy applies */
+export interface OrderDeliveredData extends OrderRef {
+  contractorName: string
+  /** ISO time of the automatic settlement */
+  approveBy: string
+  /** What happens then: the contractor is paid, or the hold is released */
+  policy: 'capture' | 'release'
+}
+
+/** To the employer: a day before the hold is settled */
+export type ApprovalReminderData = OrderDeliveredData
+
+/** To the employer: the card was charged */
+export interface PaymentReceiptData extends OrderRef {
+  /** ISO time */
+  capturedAt: string
+  /** "Visa ending in 4242": brand and last 4 only */
+  paymentMethod: string | null
+}
+
+/** To the employer: money refunded */
+export interface RefundIssuedData extends OrderRef {
+  refunded: number
+  /** All refunds of the order so far, this one included */
+  refundedTotal: number
+  reason: string | null
+}
+
+export interface MessageDefinition<Data> {
+  category: MessageCategory
+  subject(data: Data): string
+  /** resources/views/emails/<view>.edge and <view>_text.edge */
+  view: string
+  /** Path (on APP_URL) of the page the message links to */
+  link(data: Data): string
+  /** Keys of data wiped from the outbox once sent */
+  scrubAfterSend?: (keyof Data)[]
+}
+
+function define<Data>(definition: MessageDefinition<Data>) {
+  return definition
+}
+
+const money = (amount: number, currency: string) => formatAmount(amount, currency)
+const order = (data: OrderRef) => `order #${data.orderId} (${data.title})`
+const orderPage = (data: { orderId: number }) => `/orders/${data.orderId}`
+
+export function formatWhen(iso: string) {
+  return DateTime.fromISO(iso).toUTC().toFormat("LLL d, yyyy, HH:mm 'UTC'")
+}
+
+export const messages = {
+  welcome: define<WelcomeData>({
+    category: 'optional',
+    subject: () => 'Welcome to Crewpay',
+    view: 'welcome',
+    link: (data) =>
+      data.role === 'contractor' ? '/onboarding' : data.role === 'employer' ? '/services' : '/',
+  }),
+  password_reset: define<PasswordResetData>({
+    category: 'security',
+    subject: () => 'Reset your Crewpay password',
+    view: 'password_reset',
+    link: (data) => {
+      const token = data.encryptedToken
+        ? encryption.decrypt<string>(data.encryptedToken, 'password_reset')
+        : null
+      return token ? `/reset-password/${token}` : '/forgot-password'
+    },
+    scrubAfterSend: ['encryptedToken'],
+  }),
+  password_changed: define<PasswordChangedData>({
+    category: 'security',
+    subject: () => 'Your Crewpay password was changed',
+    view: 'password_changed',
+    link: () => '/forgot-password',
+  }),
+  account_action_needed: define<AccountActionNeededData>({
+    category: 'transactional',
+    subject: () => 'Stripe needs more information to pay you',
+    view: 'account_action_needed',
+    link: () => '/onboarding',
+  }),
+  account_enabled: define<AccountEnabledData>({
+    category: 'transactional',
+    subject: () => 'Your account is verified: you can take orders',
+    view: 'account_enabled',
+    link: () => '/my/services',
+  }),
+  order_requested: define<OrderRequestedData>({
+    category: 'transactional',
+    subject: (data) =>
+      `New order #${data.orderId}: ${data.title} (${money(data.amount, data.currency)})`,
+    view: 'order_requested',
+    link: orderPage,
+  }),
+  order_canceled: define<OrderCanceledData>({
+    category: 'transactional',
+    subject: (data) => `Order #${data.orderId} was canceled by ${data.employerName}`,
+    view: 'order_canceled',
+    link: orderPage,
+  }),
+  order_paid: define<OrderPaidData>({
+    category: 'transactional',
+    subject: (data) => `You were paid ${money(data.net, data.currency)} for ${order(data)}`,
+    view: 'order_paid',
+    link: orderPage,
+  }),
+  refund_reversed: define<RefundReversedData>({
+    category: 'transactional',
+    subject: (data) =>
+      `${money(data.reversed, data.currency)} was taken back for a refund of ${order(data)}`,
+    view: 'refund_reversed',
+    link: orderPage,
+  }),
+  contractor_debited: define<ContractorDebitedData>({
+    category: 'transactional',
+    subject: (data) =>
+      `${money(data.amount, data.currency)} was debited from your balance` +
+      (data.orderId ? ` (order #${data.orderId})` : ''),
+    view: 'contractor_debited',
+    link: (data) => (data.orderId ? `/orders/${data.orderId}` : '/balance'),
+  }),
+  order_accepted: define<OrderAcceptedData>({
+    category: 'optional',
+    subject: (data) => `${data.contractorName} accepted ${order(data)}`,
+    view: 'order_accepted',
+    link: orderPage,
+  }),
+  order_declined: define<OrderDeclinedData>({
+    category: 'transactional',
+    subject: (data) => `${data.contractorName} declined ${order(data)}`,
+    view: 'order_declined',
+    link: orderPage,
+  }),
+  order_delivered: define<OrderDeliveredData>({
+    category: 'transactional',
+    subject: (data) =>
+      `Order #${data.orderId} was delivered: approve by ${formatWhen(data.approveBy)}`,
+    view: 'order_delivered',
+    link: orderPage,
+  }),
+  approval_reminder: define<ApprovalReminderData>({
+    category: 'optional',
+    subject: (data) =>
+      `Reminder: order #${data.orderId} is settled automatically on ${formatWhen(data.approveBy)}`,
+    view: 'approval_reminder',
+    link: orderPage,
+  }),
+  payment_receipt: define<PaymentReceiptData>({
+    category: 'transactional',
+    subject: (data) => `Receipt: ${money(data.amount, data.currency)} for ${order(data)}`,
+    view: 'payment_receipt',
+    link: orderPage,
+  }),
+  refund_issued: define<RefundIssuedData>({
+    category: 'transactional',
+    subject: (data) => `Refund of ${money(data.refunded, data.currency)} for ${order(data)}`,
+    view: 'refund_issued',
+    link: orderPage,
+  }),
+}
+
+export type MessageName = keyof typeof messages
+export type MessageData<Name extends MessageName> =
+  (typeof messages)[Name] extends MessageDefinition<infer Data> ? Data : never

@@ -1,0 +1,114 @@
+import { test } from '@japa/runner'
+import ace from '@adonisjs/core/services/ace'
+import { DateTime } from 'luxon'
+import Payment from '#models/payment'
+import JobsStatus from '#commands/jobs_status'
+import { enqueue, queue, startWorker, stopQueue } from '#services/queue'
+import { truncateAllTables } from '#tests/helpers/database'
+import { runJobs, runJobsOnce } from '#tests/helpers/jobs'
+import { createUser } from '#tests/helpers/users'
+import {
+  createActiveContractor,
+  createEmployer,
+  profileOf,
+  withStripeUnreachable,
+} from '#tests/helpers/stripe'
+import { createService, placeTestOrder, stateOf } from '#tests/helpers/orders'
+import { outputOf, runCommand } from '#tests/functional/console_helpers'
+
+test.group('Jobs', (group) => {
+  group.each.setup(async () => {
+    await truncateAllTables()
+    ace.ui.switchMode('raw')
+    return () => ace.ui.switchMode('normal')
+  })
+
+  test('a worker registers the scheduled jobs', async ({ assert }) => {
+    await startWorker()
+    try {
+      const started = await queue()
+      const schedules = await started.getSchedules()
+      assert.deepEqual(
+        Object.fromEntries(schedules.map((schedule) => [schedule.name, schedule.cron])),
+        {
+          ensure_stripe_customers: '7 * * * *',
+          reconcile: '*/15 * * * *',
+          settle_holds: '*/10 * * * *',
+        }
+      )
+      assert.isTrue(schedules.every((schedule) => schedule.timezone === 'UTC'))
+    } finally {
+      await stopQueue()
+    }
+  })
+
+  test('ensure_stripe_customers gives every employer without one a Stripe customer', async ({
+    assert,
+  }) => {
+    const employers = [await createUser(), await createUser()]
+    const contractor = await createUser({ role: 'contractor' })
+
+    await enqueue('ensure_stripe_customers', {})
+    const result = await runJobs(['ensure_stripe_customers'])
+
+    assert.deepEqual([result.ran, result.failed], [1, 0])
+    for (const employer of employers) {
+      const profile = await profileOf(employer)
+      assert.match(profile.stripeId!, /^cus_/)
+    }
+    const untouched = await profileOf(contractor)
+    assert.isNull(untouched.stripeId)
+  })
+
+  test('settle_holds settles the holds that are due, like holds:expire', async ({ assert }) => {
+    const contractor = await createActiveContractor()
+    const employer = await createEmployer()
+    const service = await createService(contractor, { price: 7000 })
+    const due = await placeTestOrder(employer, service)
+    const recent = await placeTestOrder(employer, service)
+    await Payment.query()
+      .where('orderId', due.id)
+      .update({ captureBefore: DateTime.now().plus({ hours: 23 }).toJSDate() })
+
+    await enqueue('settle_holds', {})
+    const result = await runJobs(['settle_holds'])
+
+    assert.deepEqual([result.ran, result.failed], [1, 0])
+    const [settled, untouched] = [await stateOf(due), await stateOf(recent)]
+    assert.equal(settled.payment.status, 'canceled')
+    assert.equal(settled.line.status, 'canceled')
+    assert.equal(untouched.payment.status, 'authorized')
+  })
+
+  test('jobs:status lists queues, schedules, backlog, last run and last failure', async ({
+    assert,
+  }) => {
+    const contractor = await createUser({ role: 'contractor' })
+    await enqueue('provision_stripe_identity', { userId: contractor.id })
+    await withStripeUnreachable(() => runJobsOnce(['provision_stripe_identity']))
+    await enqueue('ensure_stripe_customers', {})
+    await runJobs(['ensure_stripe_customers'])
+    await enqueue('settle_holds', {})
+
+    const command = await runCommand(JobsStatus, ['--json'])
+    command.assertSucceeded()
+    const status = JSON.parse(outputOf(command).join('\n'))
+    const byName = Object.fromEntries(
+      status.queues.map((row: { queue: string }) => [row.queue, row])
+    )
+    assert.include(byName.settle_holds, { queued: 1, schedule: '*/10 * * * *' })
+    assert.include(byName.ensure_stripe_customers, { completed: 1, failed: 0 })
+    assert.isNotNull(byName.ensure_stripe_customers.lastCompletedAt)
+    assert.include(byName.provision_stripe_identity, { queued: 1 })
+    assert.match(byName.provision_stripe_identity.lastError, /connection to Stripe/)
+    assert.deepEqual(status.workers, [])
+    assert.deepEqual(status.webhookEvents, { pending: 0, failed: 0 })
+
+    const table = await runCommand(JobsStatus, [])
+    table.assertSucceeded()
+    const printed = outputOf(table).join('\n')
+    assert.include(printed, 'settle_holds')
+    assert.include(printed, 'No live worker')
+    assert.include(printed, 'Mail outbox: 0 queued')
+  })
+})

@@ -1,0 +1,80 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import { truncateAllTables } from '#tests/helpers/database'
+import { createUser } from '#tests/helpers/users'
+import { Browser, useDatabaseSessions } from '#tests/helpers/sessions'
+
+test.group('Sessions in the database', (group) => {
+  let restore: () => void
+  group.each.setup(async () => {
+    await truncateAllTables()
+    restore = await useDatabaseSessions()
+    return () => restore()
+  })
+
+  test('logging out deletes the session: a copied cookie stops working', async ({ assert }) => {
+    const user = await createUser({ email: 'ada@example.com', password: 'password-1234' })
+    const browser = new Browser()
+    await browser.logIn('ada@example.com', 'password-1234')
+    const rows = await db.from('sessions').where('user_id', String(user.id))
+    assert.lengthOf(rows, 1)
+    assert.notInclude(rows[0].data, 'password-1234')
+
+    const thief = browser.copy()
+    const stolen = await thief.get('/settings/notifications')
+    assert.equal(stolen.status, 200)
+
+    const out = await browser.submit('/settings/notifications', '/logout', {})
+    assert.equal(out.location, '/login')
+    assert.lengthOf(await db.from('sessions').where('id', rows[0].id), 0)
+
+    const stale = await thief.get('/settings/notifications')
+    assert.equal(stale.status, 302)
+    assert.equal(stale.location, '/login')
+    const again = await browser.get('/settings/notifications')
+    assert.equal(again.location, '/login')
+  })
+
+  test('"log out of other sessions" ends them all but this one', async ({ assert }) => {
+    await createUser({ email: 'ada@example.com', password: 'password-1234' })
+    const other = await createUser({ email: 'bob@example.com', password: 'password-1234' })
+    const laptop = new Browser()
+    await laptop.logIn('ada@example.com', 'password-1234')
+    const phone = new Browser()
+    await phone.logIn('ada@example.com', 'password-1234')
+    const tablet = new Browser()
+    await tablet.logIn('ada@example.com', 'password-1234')
+    const bob = new Browser()
+    await bob.logIn('bob@example.com', 'password-1234')
+
+    const settings = await laptop.get('/settings/notifications')
+    assert.include(settings.text, 'data-other-sessions="2"')
+
+    const done = await laptop.submit(
+      '/settings/notifications',
+      '/settings/sessions/logout-others',
+      {}
+    )
+    assert.equal(done.location, '/settings/notifications')
+    const after = await laptop.get('/settings/notifications')
+    assert.equal(after.status, 200)
+    assert.include(after.text, 'Logged out of 2 other session(s).')
+    assert.include(after.text, 'data-other-sessions="0"')
+
+    for (const browser of [phone, tablet]) {
+      const ended = await browser.get('/settings/notifications')
+      assert.equal(ended.location, '/login')
+    }
+    // Someone else's session is not touched
+    const bobs = await bob.get('/settings/notifications')
+    assert.equal(bobs.status, 200)
+    assert.lengthOf(await db.from('sessions').where('user_id', String(other.id)), 1)
+  })
+
+  test('the logout-others form needs a logged-in user and a CSRF token', async ({ assert }) => {
+    const guest = new Browser()
+    const refused = await guest.request('POST', '/settings/sessions/logout-others', {})
+    assert.equal(refused.status, 302)
+    assert.notEqual(refused.location, '/settings/notifications')
+  })
+})
