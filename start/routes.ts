@@ -102,9 +102,15 @@ router
     router.post('/orders/:id/approve', [OrdersController, 'approve']).as('orders.approve')
     router.post('/orders/:id/cancel', [OrdersController, 'cancel']).as('orders.cancel')
     router.post('/orders/:id/lines/:line/accept', [OrdersController, 'accept']).as('lines.accept')
-    router.post('/orders/:id/lines/:line/decline', [OrdersController, 'decline']).as('lines.decline')
-    router.post('/orders/:id/lines/:line/deliver', [OrdersController, 'deliver']).as('lines.deliver')
-    router.post('/orders/:id/lines/:line/approve', [OrdersController, 'approve']).as('lines.approve')
+    router
+      .post('/orders/:id/lines/:line/decline', [OrdersController, 'decline'])
+      .as('lines.decline')
+    router
+      .post('/orders/:id/lines/:line/deliver', [OrdersController, 'deliver'])
+      .as('lines.deliver')
+    router
+      .post('/orders/:id/lines/:line/approve', [OrdersController, 'approve'])
+      .as('lines.approve')
     router.post('/orders/:id/lines/:line/cancel', [OrdersController, 'cancel']).as('lines.cancel')
   })
   .where('id', router.matchers.number())

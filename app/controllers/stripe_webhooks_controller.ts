@@ -1,13 +1,14 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import {
   InvalidSignatureError,
+  malformedEvent,
   receiveStripeEvent,
   verifyStripeEvent,
 } from '#actions/stripe_events/receive_event'
 
 /**
  * POST /stripe/webhook: platform and Connect events. Verified by signature
- * (no CSRF), stored once, applied, answered.
+ * (no CSRF), checked for shape, stored once, applied, answered.
  */
 export default class StripeWebhooksController {
   async store({ request, response }: HttpContext) {
@@ -20,6 +21,11 @@ export default class StripeWebhooksController {
         return response.badRequest({ error: error.message })
       }
       return response.badRequest({ error: 'Malformed event' })
+    }
+    // Signed but unusable (no id, no object): refused, nothing stored
+    const malformed = malformedEvent(event)
+    if (malformed) {
+      return response.badRequest({ error: `Malformed event: ${malformed}` })
     }
     const { duplicate } = await receiveStripeEvent(event)
     return response.ok({ received: true, duplicate })

@@ -75,9 +75,7 @@ function outcomeUnknown(error: unknown, described: DescribedStripeError) {
   // 409: the same key is being answered for another process right now;
   // idempotency_error: the key was used with other parameters (a re-run of
   // an edited row): only a look on Stripe tells what happened
-  return (
-    isStripeError(error) && (error.statusCode === 409 || error.rawType === 'idempotency_error')
-  )
+  return isStripeError(error) && (error.statusCode === 409 || error.rawType === 'idempotency_error')
 }
 
 export async function sendToStripe<Row, Answer>(
