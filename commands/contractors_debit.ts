@@ -1,7 +1,7 @@
 import { args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import ContractorDebit from '#models/contractor_debit'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { ConsoleCommand } from '#services/console_command'
 import {
   debitValidator,
@@ -126,18 +126,17 @@ export default class ContractorsDebit extends ConsoleCommand {
   private async collectOwed() {
     const id = /^\d{1,9}$/.test(String(this.collect).trim()) ? Number(this.collect) : null
     if (id === null) {
-      throw new ActionError('--collect needs the id of an owed debit, e.g. --collect=7.', 422)
+      throw DomainError.invalid('--collect needs the id of an owed debit, e.g. --collect=7.')
     }
     if (this.amount !== undefined || this.currency !== undefined) {
-      throw new ActionError(
-        '--collect takes the amount and currency from the owed debit: leave out --amount and --currency.',
-        422
+      throw DomainError.invalid(
+        '--collect takes the amount and currency from the owed debit: leave out --amount and --currency.'
       )
     }
     const contractor = await findContractorArg(this.contractor)
     const debit = await ContractorDebit.find(id)
     if (!debit || debit.contractorId !== contractor.id) {
-      throw new ActionError(`${contractor.email} has no debit #${id}.`, 404)
+      throw DomainError.notFound(`${contractor.email} has no debit #${id}.`)
     }
     const money = (value: number) => formatAmount(value, debit.currency)
     if (debit.status === 'succeeded') {

@@ -60,7 +60,9 @@ export default class ContractorsFee extends ConsoleCommand {
     const current = feePlanOf(profile)
     const example = (plan: typeof current) =>
       `on a ${formatAmount(10000, currency)} line the fee is ${formatAmount(platformFee(10000, plan), currency)}`
-    const setting = [this.percent, this.fixed, this.min, this.max].some((value) => value !== undefined)
+    const setting = [this.percent, this.fixed, this.min, this.max].some(
+      (value) => value !== undefined
+    )
 
     if (this.show || (!setting && !this.reset)) {
       this.logger.info(
@@ -85,7 +87,11 @@ export default class ContractorsFee extends ConsoleCommand {
         throw new ConsoleRefusal(`--percent: ${(error as Error).message}.`)
       }
       const money = (flag: string, value: string | undefined) =>
-        value === undefined ? null : value.trim() === '0' ? 0 : parseAmountFlag(value, currency, flag)
+        value === undefined
+          ? null
+          : value.trim() === '0'
+            ? 0
+            : parseAmountFlag(value, currency, flag)
       plan = {
         basisPoints,
         fixed: money('--fixed', this.fixed) ?? 0,

@@ -72,7 +72,9 @@ export default class OrdersCancel extends ConsoleCommand {
       summary: [
         `Order #${order.id} of ${employer.email} (payment ${payment.status.replaceAll('_', ' ')}, ` +
           `${payment.stripePaymentIntentId ?? 'no PaymentIntent yet'}): ` +
-          chosen.map((line) => `#${line.id} “${line.title}” ${money(line.amount)} (${line.status})`).join(', ') +
+          chosen
+            .map((line) => `#${line.id} “${line.title}” ${money(line.amount)} (${line.status})`)
+            .join(', ') +
           '.',
         hold
           ? `Release the ${money(amount)} hold (nothing is charged), reason: ${reason}.`

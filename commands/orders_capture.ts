@@ -57,7 +57,9 @@ export default class OrdersCapture extends ConsoleCommand {
         `Order #${order.id} (${line.status}): ${money(payment.amount)} held on ` +
           `${employer.email}'s card for ${contractor.email} (${payment.stripePaymentIntentId}).`,
         `Capture ${money(amount)}` +
-          (amount < payment.amount ? ` and release the other ${money(payment.amount - amount)}` : '') +
+          (amount < payment.amount
+            ? ` and release the other ${money(payment.amount - amount)}`
+            : '') +
           `: platform fee ${money(fee)}, the contractor receives ${money(amount - fee)}.`,
       ],
       question: `Capture ${money(amount)} on order #${order.id}?`,

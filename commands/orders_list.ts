@@ -53,17 +53,17 @@ export default class OrdersList extends ConsoleCommand {
     const orders = await Order.query()
       .if(employer, (query) => query.where('employerId', employer!.id))
       .if(contractor, (query) =>
-        query.whereIn('id', OrderLine.query().where('contractorId', contractor!.id).select('orderId'))
+        query.whereIn(
+          'id',
+          OrderLine.query().where('contractorId', contractor!.id).select('orderId')
+        )
       )
       .if(statuses.length, (query) =>
         query.where((inner) =>
           inner
             .whereIn(
               'id',
-              Payment.query()
-                .whereIn('status', statuses)
-                .whereNotNull('orderId')
-                .select('orderId')
+              Payment.query().whereIn('status', statuses).whereNotNull('orderId').select('orderId')
             )
             .orWhereIn('id', OrderLine.query().whereIn('status', statuses).select('orderId'))
         )

@@ -50,10 +50,17 @@ export default class OrdersRefund extends ConsoleCommand {
     "that would be more than this refund's share: it is refused, or made",
     'platform-covered with --platform-covers (the contractor owes their share).',
     '',
-    'Never more than what is left: captured - refunded - refunds still pending.',
+    'Orders of several lines (one charge on the platform, a transfer per line):',
+    'name the line with --line=<id> (see orders:show). The contractor gives back',
+    "their share of that line's transfer (in proportion; the refund of the rest",
+    'of the line settles the cents) and the platform pays the rest of the',
+    'refund. --keep-fee, --no-reverse-transfer and --platform-covers work as above.',
+    '',
+    'Never more than what is left: captured - refunded - refunds still pending',
+    '(for a line: its amount - its refunds).',
     '',
     'Re-runs: a pending or succeeded refund of the same amount on the same order',
-    'is taken to be this command run again: a pending one is completed (never',
+    '(and line) is taken to be this command run again: a pending one is completed (never',
     'sent twice), a succeeded one is reported and nothing is done. To refund the',
     'same amount a second time on purpose, add --repeat.',
   ]
@@ -143,11 +150,21 @@ export default class OrdersRefund extends ConsoleCommand {
     const employer = await User.findOrFail(order.employerId)
     const lines = await linesOf(order.id)
     const line = preview.kind === 'new' ? preview.line : null
-    const contractorIds = line ? [line.contractorId] : lines.map((candidate) => candidate.contractorId)
+    const contractorIds = line
+      ? [line.contractorId]
+      : lines.map((candidate) => candidate.contractorId)
     const contractors = await User.query().whereIn('id', contractorIds)
-    const what = line && payment.flow === 'charge' ? `line #${line.id} “${line.title}” of order #${order.id}` : `Order #${order.id}`
+    const what =
+      line && payment.flow === 'charge'
+        ? `line #${line.id} “${line.title}” of order #${order.id}`
+        : `Order #${order.id}`
+    // A line's figures are its own: its price out of what the payment captured
+    const captured =
+      line && payment.flow === 'charge'
+        ? `${money(line.amount)} of the ${money(payment.amountCaptured)}`
+        : money(payment.amountCaptured)
     const out = [
-      `${what} (payment ${payment.status.replaceAll('_', ' ')}): ${money(payment.amountCaptured)} captured from ` +
+      `${what} (payment ${payment.status.replaceAll('_', ' ')}): ${captured} captured from ` +
         `${employer.email} for ${contractors.map((user) => user.email).join(', ')}, ` +
         `${money(preview.refunded)} refunded` +
         (preview.pending ? `, ${money(preview.pending)} pending` : '') +

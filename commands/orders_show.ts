@@ -21,7 +21,8 @@ function when(value: DateTime | null) {
 /** Everything about one order: lines, payments, transfers, refunds, debits, timeline */
 export default class OrdersShow extends ConsoleCommand {
   static commandName = 'orders:show'
-  static description = 'Show one order: lines, payments, transfers, refunds, debits and its timeline'
+  static description =
+    'Show one order: lines, payments, transfers, refunds, debits and its timeline'
 
   static options: CommandOptions = { startApp: true }
 
@@ -189,7 +190,10 @@ export default class OrdersShow extends ConsoleCommand {
 
     for (const payment of payments) {
       const table = this.ui.table()
-      table.head([`Payment #${payment.id}`, `${payment.status} (${payment.flow}, ${payment.methodType})`])
+      table.head([
+        `Payment #${payment.id}`,
+        `${payment.status} (${payment.flow}, ${payment.methodType})`,
+      ])
       const rows: [string, string][] = [
         ['Amount', money(payment.amount)],
         ['Captured', money(payment.amountCaptured)],
@@ -197,7 +201,8 @@ export default class OrdersShow extends ConsoleCommand {
         ['PaymentIntent', payment.stripePaymentIntentId ?? ''],
         ['Charge', payment.stripeChargeId ?? ''],
       ]
-      if (payment.applicationFeeAmount !== null) rows.push(['Platform fee', money(payment.applicationFeeAmount)])
+      if (payment.applicationFeeAmount !== null)
+        rows.push(['Platform fee', money(payment.applicationFeeAmount)])
       if (payment.stripeFee !== null) rows.push(["Stripe's fee", money(payment.stripeFee)])
       if (payment.status === 'authorized') rows.push(['Held until', when(payment.captureBefore)])
       if (payment.status === 'processing') rows.push(['Expected', when(payment.expectedAt)])

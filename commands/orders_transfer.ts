@@ -36,7 +36,9 @@ export default class OrdersTransfer extends ConsoleCommand {
         )
         return
       case 'failed':
-        throw DomainError.conflict(`Stripe refused transfer #${transfer.id}: ${transfer.failureMessage}`)
+        throw DomainError.conflict(
+          `Stripe refused transfer #${transfer.id}: ${transfer.failureMessage}`
+        )
       default:
         throw DomainError.unavailable(
           `Stripe did not answer: transfer #${transfer.id} of ${money} stays pending. Run the same command again (same key).`

@@ -18,13 +18,13 @@ export default class StripeReconcile extends ConsoleCommand {
     'and refunded amounts, fee and charge against its PaymentIntent; its lines',
     'against its status; its refunds; its transfers (amount, reversals,',
     'destination); contractor debits; webhook events stored but never applied;',
-    'PaymentIntents no record of ours owns. Each difference is listed with what',
-    '--fix does about it:',
-    '  - stored events are applied, first;',
+    'live PaymentIntents of our employers that no payment owns. Each difference',
+    'is listed with what --fix does about it:',
+    '  - stored events are applied, first (a malformed one is set aside);',
     '  - payments move forward to match their PaymentIntent (never backwards),',
     "    and their lines follow; refunded totals and missing ids follow Stripe's;",
     "    refunds made on Stripe's Dashboard are recorded;",
-    '  - captures, releases, transfers and canceled lines\' refunds the app had',
+    "  - captures, releases, transfers and canceled lines' refunds the app had",
     '    decided but got no answer for are sent again with their own keys;',
     '  - pending payments, admin refunds and debits (Stripe answered, or not, and',
     '    the answer was never recorded) are looked up on Stripe: found, their',
@@ -92,10 +92,17 @@ export default class StripeReconcile extends ConsoleCommand {
       this.printJson(report)
       return
     }
-    const { payments, refunds, transfers, debits, events } = report.checked
+    const {
+      payments,
+      refunds,
+      transfers,
+      debits,
+      events,
+      payment_intents: intents,
+    } = report.checked
     const checked =
       `${payments} payment(s), ${refunds} refund(s), ${transfers} transfer(s), ${debits} ` +
-      `debit(s), ${events} stored event(s) checked`
+      `debit(s), ${events} stored event(s), ${intents} PaymentIntent(s) checked`
     for (const note of report.notes) {
       this.logger.info(note)
     }

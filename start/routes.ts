@@ -42,7 +42,9 @@ router
     router
       .post('/reset-password/:token', [PasswordResetController, 'update'])
       .as('password_reset.update')
-      .formPage(({ params }: { params: Record<string, string> }) => `/reset-password/${params.token}`)
+      .formPage(
+        ({ params }: { params: Record<string, string> }) => `/reset-password/${params.token}`
+      )
   })
   .use(middleware.guest())
 

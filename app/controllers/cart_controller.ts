@@ -25,7 +25,8 @@ export default class CartController {
           throw error
         }
         reportStripeError(error, { userId: employer.id, operation: 'list_cards' })
-        cardsProblem = 'Your saved cards could not be loaded right now. Please try again in a moment.'
+        cardsProblem =
+          'Your saved cards could not be loaded right now. Please try again in a moment.'
       }
     }
     return view.render('pages/cart/show', { cart, cards, cardsProblem, formToken: randomUUID() })
@@ -61,7 +62,10 @@ export default class CartController {
     const money = formatAmount(payment.amount, payment.currency)
     switch (payment.status) {
       case 'failed':
-        session.flash('error', `${payment.failureMessage ?? 'The payment failed.'} Your cart is kept: try another payment method.`)
+        session.flash(
+          'error',
+          `${payment.failureMessage ?? 'The payment failed.'} Your cart is kept: try another payment method.`
+        )
         return response.redirect('/cart')
       case 'pending':
         session.flash(
@@ -70,13 +74,22 @@ export default class CartController {
         )
         break
       case 'authorized':
-        session.flash('success', `Your card is authorized for ${money}. You will be charged when you approve the work.`)
+        session.flash(
+          'success',
+          `Your card is authorized for ${money}. You will be charged when you approve the work.`
+        )
         break
       case 'processing':
-        session.flash('success', `Your bank payment of ${money} is processing: it usually takes 4 business days.`)
+        session.flash(
+          'success',
+          `Your bank payment of ${money} is processing: it usually takes 4 business days.`
+        )
         break
       default:
-        session.flash('success', `You paid ${money}. Each contractor is paid when you approve their work.`)
+        session.flash(
+          'success',
+          `You paid ${money}. Each contractor is paid when you approve their work.`
+        )
     }
     return response.redirect(`/orders/${order.id}`)
   }

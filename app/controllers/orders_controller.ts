@@ -62,7 +62,9 @@ export default class OrdersController {
     const orders = found.slice(0, PER_PAGE)
     const ids = orders.map((order) => order.id)
     const [lines, payments] = await Promise.all([
-      ids.length ? OrderLine.query().whereIn('orderId', ids).preload('contractor').orderBy('id') : [],
+      ids.length
+        ? OrderLine.query().whereIn('orderId', ids).preload('contractor').orderBy('id')
+        : [],
       ids.length ? Payment.query().whereIn('orderId', ids).orderBy('id') : [],
     ])
     const transfers = payments.length
@@ -73,7 +75,10 @@ export default class OrdersController {
       : []
     const rows = orders.map((order) => {
       const orderLines = lines.filter((line) => line.orderId === order.id)
-      const mine = viewer === 'employer' ? orderLines : orderLines.filter((line) => line.contractorId === user.id)
+      const mine =
+        viewer === 'employer'
+          ? orderLines
+          : orderLines.filter((line) => line.contractorId === user.id)
       const orderPayments = payments.filter((payment) => payment.orderId === order.id)
       const payment =
         orderPayments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ??
@@ -86,7 +91,8 @@ export default class OrdersController {
           viewer === 'employer'
             ? [...new Set(mine.map((line) => line.contractor.fullName))].join(', ')
             : order.employer.fullName,
-        amount: viewer === 'employer' ? order.total : mine.reduce((sum, line) => sum + line.amount, 0),
+        amount:
+          viewer === 'employer' ? order.total : mine.reduce((sum, line) => sum + line.amount, 0),
         status: orderStatus(orderLines, payment, viewer, user.id, transfers),
       }
     })
@@ -138,7 +144,9 @@ export default class OrdersController {
     }
     const payment = await livePaymentOf(order.id)
     if (!payment || payment.status !== 'pending') {
-      throw DomainError.conflict(`Cannot retry the payment: order #${order.id} is not waiting for one.`)
+      throw DomainError.conflict(
+        `Cannot retry the payment: order #${order.id} is not waiting for one.`
+      )
     }
     const placement = await authorizeOrderPayment(order, payment, { retry: true })
     this.#flashPlacement(ctx, placement)
@@ -212,7 +220,11 @@ export default class OrdersController {
     if (order.employerId !== user.id) {
       throw DomainError.forbidden(`Only the employer of order #${order.id} can approve the work.`)
     }
-    const approval = await approveLines(order.id, lineIdOf(ctx.params), actors.party('employer', user.id))
+    const approval = await approveLines(
+      order.id,
+      lineIdOf(ctx.params),
+      actors.party('employer', user.id)
+    )
     const payment = await livePaymentOf(order.id)
     if (unansweredOf(approval.driven)) {
       ctx.session.flash(
@@ -243,7 +255,11 @@ export default class OrdersController {
     if (order.employerId !== user.id) {
       throw DomainError.forbidden(`Only the employer of order #${order.id} can cancel it.`)
     }
-    const { driven } = await cancelLines(order.id, lineIdOf(ctx.params), actors.party('employer', user.id))
+    const { driven } = await cancelLines(
+      order.id,
+      lineIdOf(ctx.params),
+      actors.party('employer', user.id)
+    )
     const payment = await livePaymentOf(order.id)
     if (unansweredOf(driven)) {
       ctx.session.flash(

@@ -1,14 +1,15 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import {
   InvalidSignatureError,
+  malformedEvent,
   receiveStripeEvent,
   verifyStripeEvent,
 } from '#actions/stripe_events/receive_event'
 
 /**
  * POST /stripe/webhook: platform and Connect events. Verified by signature
- * (no CSRF), stored once with a job to apply it, answered at once: Stripe
- * never waits for (or retries because of) our own processing.
+ * (no CSRF), checked for shape, stored once with a job to apply it, answered
+ * at once: Stripe never waits for (or retries because of) our own processing.
  */
 export default class StripeWebhooksController {
   async store({ request, response }: HttpContext) {
@@ -21,6 +22,11 @@ export default class StripeWebhooksController {
         return response.badRequest({ error: error.message })
       }
       return response.badRequest({ error: 'Malformed event' })
+    }
+    // Signed but unusable (no id, no object): refused, nothing stored
+    const malformed = malformedEvent(event)
+    if (malformed) {
+      return response.badRequest({ error: `Malformed event: ${malformed}` })
     }
     const { duplicate } = await receiveStripeEvent(event, rawBody)
     return response.ok({ received: true, duplicate })

@@ -39,7 +39,12 @@ function turn(viewer: Viewer, actor: NextActor): Tone {
   return actor === viewer ? 'your_turn' : 'waiting'
 }
 
-function view(label: string, tone: Tone, next: NextActor, detail: string | null = null): StatusView {
+function view(
+  label: string,
+  tone: Tone,
+  next: NextActor,
+  detail: string | null = null
+): StatusView {
   return { label, tone, next, detail }
 }
 
@@ -77,7 +82,9 @@ export function paymentStatus(payment: Payment, viewer: Viewer, amounts = true):
       )
     case 'requires_action':
       return view(
-        viewer === 'employer' ? 'Authenticate your payment' : 'Waiting for the employer to authenticate',
+        viewer === 'employer'
+          ? 'Authenticate your payment'
+          : 'Waiting for the employer to authenticate',
         turn(viewer, 'employer'),
         'employer',
         'The bank asks the cardholder to confirm this payment.'
@@ -138,7 +145,8 @@ export function lineStatus(
   const money = payment ? (value: number) => formatAmount(value, payment.currency) : String
   const paymentDead = payment ? DEAD_STATUSES.includes(payment.status) : false
   const paymentConfirmed =
-    payment !== null && ['authorized', 'processing', 'succeeded', 'partially_refunded'].includes(payment.status)
+    payment !== null &&
+    ['authorized', 'processing', 'succeeded', 'partially_refunded'].includes(payment.status)
 
   switch (line.status) {
     case 'requested':
@@ -167,10 +175,22 @@ export function lineStatus(
       )
     case 'approved':
       if (payment?.flow === 'hold' || transfer?.status === 'paid') {
-        return view('Paid', 'done', null, transfer ? `${money(line.amount - line.feeAmount - transfer.stripeFeeShare)} to the contractor` : null)
+        return view(
+          'Paid',
+          'done',
+          null,
+          transfer
+            ? `${money(line.amount - line.feeAmount - transfer.stripeFeeShare)} to the contractor`
+            : null
+        )
       }
       if (transfer?.status === 'failed') {
-        return view('Approved: payment to the contractor failed', 'problem', 'admin', transfer.failureMessage)
+        return view(
+          'Approved: payment to the contractor failed',
+          'problem',
+          'admin',
+          transfer.failureMessage
+        )
       }
       if (payment?.status === 'processing') {
         return view(
@@ -189,7 +209,11 @@ export function lineStatus(
         line.declineReason ? `Reason: ${line.declineReason}` : null
       )
     case 'canceled':
-      return view(paymentDead && payment?.status === 'failed' ? 'Canceled: payment failed' : 'Canceled', 'done', null)
+      return view(
+        paymentDead && payment?.status === 'failed' ? 'Canceled: payment failed' : 'Canceled',
+        'done',
+        null
+      )
   }
 }
 
@@ -242,7 +266,9 @@ export function orderStatus(
   }
   if (mine.every((line) => line.status === 'declined' || line.status === 'canceled')) {
     return view(
-      ['automatic', 'abandoned'].includes(payment.cancellationReason ?? '') ? 'Expired' : 'Canceled',
+      ['automatic', 'abandoned'].includes(payment.cancellationReason ?? '')
+        ? 'Expired'
+        : 'Canceled',
       'done',
       null,
       payment.isCaptured ? 'The money was refunded.' : 'Nothing was charged.'

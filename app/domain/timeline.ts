@@ -39,7 +39,6 @@ const INTERNAL = new Set([
   'payment.cancel_requested',
   'refund.requested',
   'refund.pending',
-  'refund.platform_covers',
   'transfer.requested',
   'transfer.reversal_failed',
   'contractor_debit.requested',

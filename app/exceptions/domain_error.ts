@@ -14,12 +14,7 @@ import { Exception } from '@adonisjs/core/exceptions'
  * `retryable`: trying the same thing again later may work (and is safe).
  */
 export type DomainErrorKind =
-  | 'not_found'
-  | 'forbidden'
-  | 'conflict'
-  | 'invalid'
-  | 'declined'
-  | 'unavailable'
+  'not_found' | 'forbidden' | 'conflict' | 'invalid' | 'declined' | 'unavailable'
 
 const HTTP_STATUS: Record<DomainErrorKind, number> = {
   not_found: 404,

@@ -13,7 +13,13 @@ export default defineJob({
     const failed = settlements.filter((settlement) => settlement.outcome === 'failed')
     if (settlements.length > 0) {
       logger.info(
-        { settlements: settlements.map(({ lineId, action, outcome }) => ({ lineId, action, outcome })) },
+        {
+          settlements: settlements.map(({ lineId, action, outcome }) => ({
+            lineId,
+            action,
+            outcome,
+          })),
+        },
         `Settled ${settlements.length - failed.length} of ${settlements.length} due line(s)`
       )
     }

@@ -51,9 +51,17 @@ export class StateMachine<S extends string, V extends string> {
     if (this.statuses.some((status) => this.can(status, verb, who))) {
       throw DomainError.conflict(`Cannot ${verb} ${label}: it ${this.describe(from)}.`)
     }
-    const allowed = [...new Set(this.allowed().filter((row) => row.verb === verb).map((row) => row.who))]
+    const allowed = [
+      ...new Set(
+        this.allowed()
+          .filter((row) => row.verb === verb)
+          .map((row) => row.who)
+      ),
+    ]
     throw DomainError.forbidden(
-      allowed.length ? `Only ${list(allowed)} can ${verb} ${label}.` : `Nobody can ${verb} ${label}.`
+      allowed.length
+        ? `Only ${list(allowed)} can ${verb} ${label}.`
+        : `Nobody can ${verb} ${label}.`
     )
   }
 

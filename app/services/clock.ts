@@ -20,7 +20,11 @@ export async function clockOffsetSeconds(): Promise<number> {
     return cached.offsetSeconds
   }
   try {
-    const clock = (await stripe().rawRequest('GET', '/v1/test_helpers/sandbox/clock', {})) as unknown as {
+    const clock = (await stripe().rawRequest(
+      'GET',
+      '/v1/test_helpers/sandbox/clock',
+      {}
+    )) as unknown as {
       offset: number
     }
     cached = { offsetSeconds: Number(clock.offset) || 0, readAt: Date.now() }

@@ -1,8 +1,9 @@
-import { DateTime } from 'luxon'
+import type { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { describeStripeError, isStripeError, type DescribedStripeError } from '#stripe/errors'
+import { businessNow } from '#services/clock'
 
 /*
 |--------------------------------------------------------------------------
@@ -75,9 +76,7 @@ function outcomeUnknown(error: unknown, described: DescribedStripeError) {
   // 409: the same key is being answered for another process right now;
   // idempotency_error: the key was used with other parameters (a re-run of
   // an edited row): only a look on Stripe tells what happened
-  return (
-    isStripeError(error) && (error.statusCode === 409 || error.rawType === 'idempotency_error')
-  )
+  return isStripeError(error) && (error.statusCode === 409 || error.rawType === 'idempotency_error')
 }
 
 export async function sendToStripe<Row, Answer>(
@@ -86,9 +85,11 @@ export async function sendToStripe<Row, Answer>(
   options: SendOptions = {}
 ): Promise<WriteOutcome<Row>> {
   const key = write.key(row)
+  // Stripe's day, not ours: the sandbox's clock can be ahead
+  const stripeNow = await businessNow()
   const stale =
     options.writtenAt !== undefined &&
-    options.writtenAt < DateTime.now().minus({ hours: KEY_LIFETIME_HOURS })
+    options.writtenAt < stripeNow.minus({ hours: KEY_LIFETIME_HOURS })
 
   let answer: Answer | null = null
   try {

@@ -39,12 +39,7 @@ export default class extends BaseSchema {
     this.schema.createTable('order_lines', (table) => {
       table.increments('id')
       table.uuid('reference').notNullable().unique().defaultTo(this.raw('gen_random_uuid()'))
-      table
-        .integer('order_id')
-        .notNullable()
-        .references('id')
-        .inTable('orders')
-        .onDelete('CASCADE')
+      table.integer('order_id').notNullable().references('id').inTable('orders').onDelete('CASCADE')
       table.integer('contractor_id').notNullable().references('id').inTable('users')
       // Kept when the service is deleted later: the title and price are snapshots
       table
@@ -81,12 +76,7 @@ export default class extends BaseSchema {
     this.schema.createTable('payments', (table) => {
       table.increments('id')
       table.uuid('reference').notNullable().unique().defaultTo(this.raw('gen_random_uuid()'))
-      table
-        .integer('order_id')
-        .nullable()
-        .references('id')
-        .inTable('orders')
-        .onDelete('CASCADE')
+      table.integer('order_id').nullable().references('id').inTable('orders').onDelete('CASCADE')
       table.integer('employer_id').notNullable().references('id').inTable('users')
       table.string('method_type', 20).notNullable()
       table.string('payment_method_id', 64).nullable()

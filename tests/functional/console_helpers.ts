@@ -2,7 +2,7 @@ import ace from '@adonisjs/core/services/ace'
 import type { BaseCommand } from '@adonisjs/core/ace'
 import type Stripe from 'stripe'
 import type User from '#models/user'
-import type Order from '#models/order'
+import type Payment from '#models/payment'
 import type Refund from '#models/refund'
 import type ContractorDebit from '#models/contractor_debit'
 import UserProfile from '#models/user_profile'
@@ -34,6 +34,11 @@ export async function runCommand<T extends BaseCommand>(
 /** What the command printed, one entry per line, colours as function names */
 export function outputOf(command: BaseCommand) {
   return command.logger.getLogs().map((log) => log.message)
+}
+
+/** A regex matching `text` literally (a sentence's key part, figures included) */
+export function literally(text: string) {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
 }
 
 /** The error lines a command printed */
@@ -93,22 +98,48 @@ export async function stripeRefundsOf(paymentIntentId: string) {
  * the key made from the row, as a re-run would: Stripe answers with the
  * refund it made the first time (a new id means the key changed)
  */
-export async function replayRefund(order: Order, refund: Refund) {
+export async function replayRefund(payment: Payment, refund: Refund) {
   return stripe().refunds.create(
     {
-      payment_intent: order.stripePaymentIntentId!,
+      payment_intent: payment.stripePaymentIntentId!,
       amount: refund.amount,
       ...(refund.reason ? { reason: refund.reason as Stripe.RefundCreateParams.Reason } : {}),
-      reverse_transfer: refund.reverseTransfer,
-      refund_application_fee: refund.refundApplicationFee,
+      ...(payment.flow === 'hold'
+        ? {
+            reverse_transfer: refund.reverseTransfer,
+            refund_application_fee: refund.refundApplicationFee,
+          }
+        : {}),
       metadata: {
         crewpay_refund: refund.reference,
         refund_id: String(refund.id),
-        order_id: String(order.id),
+        ...(refund.orderId ? { order_id: String(refund.orderId) } : {}),
+        ...(refund.orderLineId ? { order_line_id: String(refund.orderLineId) } : {}),
       },
     },
     { idempotencyKey: idempotencyKey('refund', refund, 'create') }
   )
+}
+
+/**
+ * The writes (POST requests) the app's Stripe client sent while `work` ran,
+ * as "POST /v1/charges": to assert that something was refused before Stripe
+ * was asked
+ */
+export async function stripeWritesDuring<T>(work: () => Promise<T>) {
+  const writes: string[] = []
+  const listener = (event: { method: string; path: string }) => {
+    if (event.method === 'POST') {
+      writes.push(`${event.method} ${event.path}`)
+    }
+  }
+  stripe().on('request', listener)
+  try {
+    const result = await work()
+    return { result, writes }
+  } finally {
+    stripe().off('request', listener)
+  }
 }
 
 /** The same for a debit's request (`attempt`: the nth collection of an owed debit) */

@@ -142,7 +142,7 @@ test.group('orders:capture', (group) => {
       '[ red(error) ] Stripe did not answer, so the capture may or may not have happened. Run ' +
         'the same command again: it happens once, however many times it is tried.',
     ])
-    const pending = (await stateOf(order)).payment
+    const { payment: pending } = await stateOf(order)
     assert.equal(pending.status, 'authorized')
     assert.equal(pending.pendingAction, 'capture')
 
@@ -162,7 +162,7 @@ test.group('orders:capture', (group) => {
     })
     declined.assertExitCode(1)
     assert.deepEqual(errorsOf(declined), ['[ red(error) ] Not confirmed: nothing was done.'])
-    const untouched = (await stateOf(order)).payment
+    const { payment: untouched } = await stateOf(order)
     assert.equal(untouched.status, 'authorized')
     assert.isNull(untouched.pendingAction)
     const held = await stripe().paymentIntents.retrieve(untouched.stripePaymentIntentId!)
@@ -172,7 +172,8 @@ test.group('orders:capture', (group) => {
       command.prompt.trap(`Capture $120.00 on order #${order.id}?`).accept()
     })
     accepted.assertSucceeded()
-    assert.equal((await stateOf(order)).payment.status, 'succeeded')
+    const { payment: captured } = await stateOf(order)
+    assert.equal(captured.status, 'succeeded')
   })
 
   test('without a terminal and without --force it refuses in one line', async ({ assert }) => {
@@ -362,7 +363,10 @@ test.group('orders:list and orders:show', (group) => {
     json.assertSucceeded()
     const listed = JSON.parse(outputOf(json)[0])
     assert.deepEqual(
-      listed.map((row: { id: number; payment: { status: string } }) => [row.id, row.payment.status]),
+      listed.map((row: { id: number; payment: { status: string } }) => [
+        row.id,
+        row.payment.status,
+      ]),
       [
         [third.id, 'authorized'],
         [second.id, 'succeeded'],
@@ -395,7 +399,10 @@ test.group('orders:list and orders:show', (group) => {
 
   test('refuses bad filters in one line', async ({ assert }) => {
     const cases: [string[], RegExp][] = [
-      [['--status=paid'], /^--status must be one of: pending, .*requested, .*approved.* \(several: comma-separated\)\.$/],
+      [
+        ['--status=paid'],
+        /^--status must be one of: pending, .*requested, .*approved.* \(several: comma-separated\)\.$/,
+      ],
       [['--limit=0'], /^--limit must be a whole number from 1 to 1000\.$/],
       [['--limit=abc'], /^--limit must be a whole number from 1 to 1000\.$/],
       [['--employer=nobody@example.com'], /^No user has the email nobody@example\.com\.$/],
@@ -430,14 +437,21 @@ test.group('orders:list and orders:show', (group) => {
       `#${transfers[0].id} (destination)|#${line.id}|$120.00|$0.00|paid|${transfers[0].stripeTransferId}`,
     ])
     assert.isTrue(
-      rows.some((row) => row.includes(`|payment.succeeded|authorized → succeeded|$120.00|${ACTOR}|`))
+      rows.some((row) =>
+        row.includes(`|payment.succeeded|authorized → succeeded|$120.00|${ACTOR}|`)
+      )
     )
 
     const json = await runCommand(OrdersShow, [String(order.id), '--json'])
     const shown = JSON.parse(outputOf(json)[0])
     assert.equal(shown.payments[0].amount_captured, 12000)
     assert.equal(shown.transfers[0].stripe_transfer_id, transfers[0].stripeTransferId)
-    assert.deepEqual(shown.lines[0].fee_plan, { basisPoints: 1000, fixed: 0, minimum: null, maximum: null })
+    assert.deepEqual(shown.lines[0].fee_plan, {
+      basisPoints: 1000,
+      fixed: 0,
+      minimum: null,
+      maximum: null,
+    })
     assert.deepEqual(
       shown.timeline.map((event: { type: string }) => event.type),
       [

@@ -31,16 +31,18 @@ test.group('Admin commands in a real process', (group) => {
     assert.deepEqual(lines(refused.stderr), [
       '[ error ] No terminal to confirm on: nothing was done. Re-run with --force to capture.',
     ])
-    assert.equal((await stateOf(order)).payment.status, 'authorized')
+    const { payment: held } = await stateOf(order)
+    assert.equal(held.status, 'authorized')
 
     const done = await ace('orders:capture', String(order.id), '--force')
     assert.equal(done.code, 0, done.stderr)
     assert.include(
       done.stdout,
       `[ success ] Order #${order.id} captured: $120.00 charged, platform fee $12.00, ` +
-        `the contractor receives $108.00 (${(await stateOf(order)).payment.stripePaymentIntentId}).`
+        `the contractor receives $108.00 (${held.stripePaymentIntentId}).`
     )
-    assert.equal((await stateOf(order)).payment.status, 'succeeded')
+    const { payment: settled } = await stateOf(order)
+    assert.equal(settled.status, 'succeeded')
     const captured = await PaymentEvent.query()
       .where('orderId', order.id)
       .where('type', 'payment.succeeded')
@@ -55,7 +57,8 @@ test.group('Admin commands in a real process', (group) => {
     assert.equal(badAmount.code, 1)
     assert.deepEqual(lines(badAmount.stderr), ['[ error ] USD amounts have at most 2 decimals.'])
     assert.notInclude(badAmount.stdout + badAmount.stderr, '    at ')
-    assert.equal((await stateOf(order)).payment.amountRefunded, 0)
+    const { payment: unrefunded } = await stateOf(order)
+    assert.equal(unrefunded.amountRefunded, 0)
   }).timeout(120_000)
 
   test('node ace list shows every admin command', async ({ assert }) => {

@@ -32,6 +32,8 @@ test.group('Jobs', (group) => {
         Object.fromEntries(schedules.map((schedule) => [schedule.name, schedule.cron])),
         {
           ensure_stripe_customers: '7 * * * *',
+          settle_lines: '*/10 * * * *',
+          send_pending_writes: '*/5 * * * *',
           reconcile: '*/15 * * * *',
           settle_holds: '*/10 * * * *',
         }

@@ -94,8 +94,22 @@ test.group('Migration 0400: the payments core upgrades a first-stage database', 
     const [employer, contractor] = await scratchDb
       .table('users')
       .insert([
-        { email: 'erin@example.com', password: 'x', full_name: 'Erin', role: 'employer', created_at: now, updated_at: now },
-        { email: 'carla@example.com', password: 'x', full_name: 'Carla', role: 'contractor', created_at: now, updated_at: now },
+        {
+          email: 'erin@example.com',
+          password: 'x',
+          full_name: 'Erin',
+          role: 'employer',
+          created_at: now,
+          updated_at: now,
+        },
+        {
+          email: 'carla@example.com',
+          password: 'x',
+          full_name: 'Carla',
+          role: 'contractor',
+          created_at: now,
+          updated_at: now,
+        },
       ])
       .returning('id')
     await scratchDb.table('user_profiles').insert([
@@ -204,14 +218,12 @@ test.group('Migration 0400: the payments core upgrades a first-stage database', 
       }
     }
     // The first stage's migrations, as the real folder's, so the next run only adds the new ones
-    await scratchDb
-      .from('adonis_schema')
-      .update({
-        name: scratchDb.raw('replace(name, ?, ?)', [
-          relative(app.makePath(), folder),
-          'database/migrations',
-        ]),
-      })
+    await scratchDb.from('adonis_schema').update({
+      name: scratchDb.raw('replace(name, ?, ?)', [
+        relative(app.makePath(), folder),
+        'database/migrations',
+      ]),
+    })
     const before = {
       orders: await scratchDb.from('orders').orderBy('id'),
       refunds: await scratchDb.from('refunds').orderBy('id'),
@@ -236,7 +248,13 @@ test.group('Migration 0400: the payments core upgrades a first-stage database', 
       const label = `${spec.status} (${index})`
       assert.deepInclude(
         order,
-        { id: old.id, reference: old.reference, employer_id: employer.id, total: 12000, note: old.note },
+        {
+          id: old.id,
+          reference: old.reference,
+          employer_id: employer.id,
+          total: 12000,
+          note: old.note,
+        },
         label
       )
       assert.deepInclude(
@@ -277,9 +295,17 @@ test.group('Migration 0400: the payments core upgrades a first-stage database', 
     }
     // The destination transfers: one per captured order, Stripe's amount (the whole charge)
     assert.deepEqual(
-      transfers.map((row) => [row.stripe_transfer_id, row.kind, row.amount, row.destination, row.status]),
+      transfers.map((row) => [
+        row.stripe_transfer_id,
+        row.kind,
+        row.amount,
+        row.destination,
+        row.status,
+      ]),
       ORDERS.flatMap((spec, index) =>
-        spec.line === 'approved' ? [[`tr_first_${index}`, 'destination', 12000, 'acct_first', 'paid']] : []
+        spec.line === 'approved'
+          ? [[`tr_first_${index}`, 'destination', 12000, 'acct_first', 'paid']]
+          : []
       )
     )
     const refunds = await scratchDb.from('refunds').orderBy('id')

@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import { businessNow } from '#services/clock'
 import ace from '@adonisjs/core/services/ace'
 import app from '@adonisjs/core/services/app'
 import type User from '#models/user'
@@ -34,14 +36,19 @@ async function balanceOf(contractor: User) {
     { stripeAccount: await stripeIdOf(contractor) }
   )
   const usd = (entries: { amount: number; currency: string }[]) =>
-    entries.filter((entry) => entry.currency === 'usd').reduce((sum, entry) => sum + entry.amount, 0)
+    entries
+      .filter((entry) => entry.currency === 'usd')
+      .reduce((sum, entry) => sum + entry.amount, 0)
   return usd(balance.available) + usd(balance.pending)
 }
 
 /** Three contractors, one service each ($120.00, $85.00, $160.00), and an employer */
 async function marketplace() {
   const ada = await createActiveContractor({ fullName: 'Ada Painter', email: 'ada@example.com' })
-  const grace = await createActiveContractor({ fullName: 'Grace Plumber', email: 'grace@example.com' })
+  const grace = await createActiveContractor({
+    fullName: 'Grace Plumber',
+    email: 'grace@example.com',
+  })
   const linus = await createActiveContractor({ fullName: 'Linus Webb', email: 'linus@example.com' })
   const employer = await createEmployer({ fullName: 'Erin Employer' })
   const services = [
@@ -119,7 +126,8 @@ test.group('Orders with several contractors', (group) => {
     assert.equal(paymentIntent.capture_method, 'automatic')
     assert.equal(paymentIntent.transfer_group, `order_${order.id}`)
     assert.isNull(paymentIntent.transfer_data ?? null)
-    assert.lengthOf((await client.get('/cart').loginAs(employer)).text().match(/Remove/g) ?? [], 0)
+    const emptied = await client.get('/cart').loginAs(employer)
+    assert.lengthOf(emptied.text().match(/Remove/g) ?? [], 0)
 
     // Nobody is paid before their own approval
     assert.deepEqual(await Promise.all(contractors.map(balanceOf)), [0, 0, 0])
@@ -217,7 +225,8 @@ test.group('Orders with several contractors', (group) => {
         .withCsrfToken()
       response.assertStatus(404)
     }
-    assert.equal((await lineFor(order, services[0])).status, 'requested')
+    const untouched = await lineFor(order, services[0])
+    assert.equal(untouched.status, 'requested')
     // The one-line shorthand needs a one-line order for the viewer: grace has one here
     const list = await client.get('/orders').loginAs(grace)
     list.assertTextIncludes('Fix a leaking tap')
@@ -245,7 +254,9 @@ test.group('Orders with several contractors', (group) => {
     const onStripe = await stripe().transfers.list({ destination: await stripeIdOf(ada) })
     assert.lengthOf(onStripe.data, 1)
     assert.equal(await balanceOf(ada), 10800)
-    const approvals = await PaymentEvent.query().where('orderLineId', line.id).where('type', 'line.approved')
+    const approvals = await PaymentEvent.query()
+      .where('orderLineId', line.id)
+      .where('type', 'line.approved')
     assert.lengthOf(approvals, 1)
   })
 
@@ -278,7 +289,8 @@ test.group('Orders with several contractors', (group) => {
     const again = await runCommand(OrdersTransfer, [String(order.id), `--line=${line.id}`])
     again.assertExitCode(1)
     assert.match(errorsOf(again)[0], /already paid/)
-    assert.lengthOf((await stripe().transfers.list({ destination: account })).data, 1)
+    const sent = await stripe().transfers.list({ destination: account })
+    assert.lengthOf(sent.data, 1)
   })
 
   test("with STRIPE_FEE_PASSTHROUGH each transfer also bears its share of Stripe's fee, shares adding up to it", async ({
@@ -298,7 +310,10 @@ test.group('Orders with several contractors', (group) => {
     })
     const stripeFee = (charge.balance_transaction as { fee: number }).fee
     assert.equal(payment.stripeFee, stripeFee)
-    const shares = allocate(stripeFee, lines.map((line) => line.amount))
+    const shares = allocate(
+      stripeFee,
+      lines.map((line) => line.amount)
+    )
     const transfers = await Transfer.query().orderBy('orderLineId')
     assert.deepEqual(
       transfers.map((transfer) => [transfer.amount, transfer.stripeFeeShare]),
@@ -323,9 +338,16 @@ test.group('Orders with several contractors', (group) => {
     const adaLine = await deliver(order, services[0], ada)
     const graceLine = await lineFor(order, services[1])
 
-    assert.lengthOf(await settleLines(), 0)
-    await advanceSandboxClock(7 * DAY + 60)
-    const first = await settleLines()
+    // Crewpay's clock is the sandbox's: moving it moves the deadlines
+    const before = await businessNow()
+    await advanceSandboxClock(DAY)
+    const after = await businessNow()
+    assert.isAtLeast(after.diff(before, 'seconds').seconds, DAY)
+
+    // Other tests move the shared clock too: deadlines are checked at chosen moments
+    const placedAt = DateTime.now()
+    assert.lengthOf(await settleLines({ now: placedAt.plus({ days: 6 }) }), 0)
+    const first = await settleLines({ now: placedAt.plus({ days: 7, minutes: 1 }) })
     assert.deepEqual(
       first.map((settlement) => [settlement.lineId, settlement.action, settlement.outcome]),
       [[graceLine.id, 'cancel', 'done']]
@@ -336,8 +358,7 @@ test.group('Orders with several contractors', (group) => {
     assert.equal(state.lines.find((line) => line.id === adaLine.id)!.status, 'delivered')
     assert.equal(await balanceOf(grace), 0)
 
-    await advanceSandboxClock(7 * DAY)
-    const second = await settleLines()
+    const second = await settleLines({ now: placedAt.plus({ days: 14, minutes: 2 }) })
     assert.deepEqual(
       second.map((settlement) => [settlement.lineId, settlement.action, settlement.outcome]),
       [[adaLine.id, 'approve', 'done']]
@@ -345,7 +366,7 @@ test.group('Orders with several contractors', (group) => {
     state = await stateOf(order)
     assert.equal(state.lines.find((line) => line.id === adaLine.id)!.status, 'approved')
     assert.equal(await balanceOf(ada), 10800)
-    assert.lengthOf(await settleLines(), 0)
+    assert.lengthOf(await settleLines({ now: placedAt.plus({ days: 30 }) }), 0)
 
     const page = await client.get(`/orders/${order.id}`).loginAs(employer)
     page.assertTextIncludes('Not accepted within 7 days')
@@ -362,7 +383,11 @@ test.group('The cart', (group) => {
   }) => {
     const { employer, services } = await marketplace()
     for (const service of services.slice(0, 2)) {
-      await client.post('/cart/items').loginAs(employer).withCsrfToken().form({ service_id: service.id })
+      await client
+        .post('/cart/items')
+        .loginAs(employer)
+        .withCsrfToken()
+        .form({ service_id: service.id })
     }
     services[1].active = false
     await services[1].save()
@@ -388,7 +413,11 @@ test.group('The cart', (group) => {
     const { employer, services, ada } = await marketplace()
     const euros = await createService(ada, { title: 'Paint a door', price: 9000, currency: 'eur' })
     for (const service of [services[0], euros]) {
-      await client.post('/cart/items').loginAs(employer).withCsrfToken().form({ service_id: service.id })
+      await client
+        .post('/cart/items')
+        .loginAs(employer)
+        .withCsrfToken()
+        .form({ service_id: service.id })
     }
     const cart = await client.get('/cart').loginAs(employer)
     cart.assertTextIncludes('USD and EUR')
@@ -409,7 +438,11 @@ test.group('The cart', (group) => {
     const { employer, services } = await marketplace()
     const other = await createEmployer()
     for (let round = 0; round < 2; round += 1) {
-      await client.post('/cart/items').loginAs(employer).withCsrfToken().form({ service_id: services[0].id })
+      await client
+        .post('/cart/items')
+        .loginAs(employer)
+        .withCsrfToken()
+        .form({ service_id: services[0].id })
     }
     await client.post('/logout').loginAs(employer).withCsrfToken()
     const cart = await client.get('/cart').loginAs(employer)
@@ -439,7 +472,11 @@ test.group('The cart', (group) => {
   }) => {
     const { employer, services } = await marketplace()
     for (const service of services) {
-      await client.post('/cart/items').loginAs(employer).withCsrfToken().form({ service_id: service.id })
+      await client
+        .post('/cart/items')
+        .loginAs(employer)
+        .withCsrfToken()
+        .form({ service_id: service.id })
     }
     const form = { form_token: '4f1d3c8e-8d1f-4c49-9a8e-2f7a4b1c0d9e' }
     const responses = await Promise.all(

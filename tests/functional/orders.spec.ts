@@ -36,7 +36,8 @@ test.group('Placing an order', (group) => {
       .form({ service_id: service.id, note: 'Blue walls please' })
       .redirects(0)
 
-    const { order, line, payment } = await stateOf((await Order.firstOrFail()).id)
+    const placed = await Order.firstOrFail()
+    const { order, line, payment } = await stateOf(placed)
     response.assertStatus(302)
     response.assertHeader('location', `/orders/${order.id}`)
     assert.equal(order.total, 12000)
@@ -89,7 +90,8 @@ test.group('Placing an order', (group) => {
       .form({ service_id: service.id })
       .redirects(0)
 
-    const { line, payment } = await stateOf((await Order.firstOrFail()).id)
+    const failed = await Order.firstOrFail()
+    const { line, payment } = await stateOf(failed)
     assert.equal(payment.status, 'failed')
     assert.equal(payment.failureMessage, 'Your card was declined.')
     assert.equal(line.status, 'canceled')
@@ -115,7 +117,8 @@ test.group('Placing an order', (group) => {
     )
     const order = await Order.firstOrFail()
     response.assertHeader('location', `/orders/${order.id}`)
-    assert.equal((await stateOf(order)).payment.status, 'pending')
+    const { payment: unanswered } = await stateOf(order)
+    assert.equal(unanswered.status, 'pending')
     assert.equal(response.flashMessage('error'), AUTHORIZATION_UNKNOWN)
     const page = await followRedirect(client, response)
     page.assertTextIncludes('we do not know yet whether your payment went')
@@ -150,7 +153,7 @@ test.group('Placing an order', (group) => {
       client.post('/orders').loginAs(employer).withCsrfToken().form({ service_id: service.id })
     )
     const order = await Order.firstOrFail()
-    const pending = (await stateOf(order)).payment
+    const { payment: pending } = await stateOf(order)
     assert.equal(pending.status, 'pending')
     // As if the first request had reached Stripe and only its answer was lost
     const made = await stripe().paymentIntents.create({
@@ -195,7 +198,8 @@ test.group('Placing an order', (group) => {
     for (const response of responses) {
       response.assertHeader('location', `/orders/${orders[0].id}`)
     }
-    assert.equal((await stateOf(orders[0])).payment.status, 'authorized')
+    const { payment: held } = await stateOf(orders[0])
+    assert.equal(held.status, 'authorized')
     assert.lengthOf(await Payment.all(), 1)
     const intents = await stripe().paymentIntents.list({ customer: await stripeIdOf(employer) })
     assert.lengthOf(intents.data, 1)
@@ -437,7 +441,8 @@ test.group('Order lifecycle', (group) => {
     const order = await placeTestOrder(employer, service)
     await client.post(`/orders/${order.id}/accept`).loginAs(contractor).withCsrfToken()
     await client.post(`/orders/${order.id}/deliver`).loginAs(contractor).withCsrfToken()
-    await stripe().paymentIntents.capture((await stateOf(order)).payment.stripePaymentIntentId!)
+    const { payment: held } = await stateOf(order)
+    await stripe().paymentIntents.capture(held.stripePaymentIntentId!)
 
     const response = await client
       .post(`/orders/${order.id}/approve`)

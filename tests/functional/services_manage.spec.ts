@@ -423,7 +423,8 @@ test.group('My services: edit and delete', (group) => {
     const employer = await createEmployer()
     const service = await makeService(contractor, { title: 'Logo design', price: 12000 })
     const order = await placeTestOrder(employer, service)
-    assert.equal((await stateOf(order)).line.status, 'requested')
+    const { line } = await stateOf(order)
+    assert.equal(line.status, 'requested')
 
     const refused = await post(client, contractor, `/my/services/${service.id}/delete`)
     refused.assertStatus(302)
@@ -444,7 +445,10 @@ test.group('My services: edit and delete', (group) => {
     assert.isNotNull(service.deletedAt)
     assert.isFalse(service.active)
     // The closed order still shows what was ordered
-    const closed = await OrderLine.query().where('orderId', order.id).preload('service').firstOrFail()
+    const closed = await OrderLine.query()
+      .where('orderId', order.id)
+      .preload('service')
+      .firstOrFail()
     assert.equal(closed.title, 'Logo design')
     assert.equal(closed.service.title, 'Logo design')
 

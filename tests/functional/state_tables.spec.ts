@@ -78,7 +78,9 @@ const REQUEST_RULES: [string, PaymentRequest, string, ActorKind[]][] = [
 ]
 
 function expand<V extends string>(rules: [string, V, string, ActorKind[]][]) {
-  return rules.flatMap(([from, verb, to, who]) => who.map((kind) => ({ from, verb, to, who: kind })))
+  return rules.flatMap(([from, verb, to, who]) =>
+    who.map((kind) => ({ from, verb, to, who: kind }))
+  )
 }
 
 function rule<V extends string>(
@@ -112,7 +114,9 @@ test.group('State tables say exactly the rules', () => {
           if (rule(LINE_RULES, from, verb, who)) {
             continue
           }
-          const mayElsewhere = LINE_RULES.some((entry) => entry[1] === verb && entry[3].includes(who))
+          const mayElsewhere = LINE_RULES.some(
+            (entry) => entry[1] === verb && entry[3].includes(who)
+          )
           try {
             LINE_STATES.next(from, verb, who)
             assert.fail(`${who} ${verb} from ${from} was allowed`)
@@ -163,7 +167,9 @@ test.group('Every status change goes through its table', (group) => {
         for (const who of ACTORS) {
           await db.from('order_lines').where('id', line.id).update({ status: from })
           await line.refresh()
-          const before = await PaymentEvent.query().where('orderLineId', line.id).count('* as total')
+          const before = await PaymentEvent.query()
+            .where('orderLineId', line.id)
+            .count('* as total')
           const allowed = rule(LINE_RULES, from, verb, who)
           const label = `${who} ${verb} from ${from}`
           if (allowed) {
@@ -177,12 +183,15 @@ test.group('Every status change goes through its table', (group) => {
             assert.deepEqual([event.fromStatus, event.toStatus], [from, allowed[2]], label)
           } else {
             await assert.rejects(
-              () => db.transaction((trx) => moveLine(trx, line, verb, { kind: who, label: 'test' })),
+              () =>
+                db.transaction((trx) => moveLine(trx, line, verb, { kind: who, label: 'test' })),
               DomainError
             )
             await line.refresh()
             assert.equal(line.status, from, label)
-            const after = await PaymentEvent.query().where('orderLineId', line.id).count('* as total')
+            const after = await PaymentEvent.query()
+              .where('orderLineId', line.id)
+              .count('* as total')
             assert.equal(after[0].$extras.total, before[0].$extras.total, label)
           }
         }

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { testDatabaseUrl, testSandboxUrl } from '#tests/helpers/ace_process'
 import { execFile, type ChildProcess } from 'node:child_process'
 import ace from '@adonisjs/core/services/ace'
 import app from '@adonisjs/core/services/app'
@@ -9,7 +10,7 @@ import StripeEvent from '#models/stripe_event'
 import PaymentEvent from '#models/payment_event'
 import type { StripeConfig } from '#config/stripe'
 import { freePort } from '#infra/net'
-import { stripe, stripeConfig } from '#stripe/client'
+import { stripe } from '#stripe/client'
 import { queueSnapshot } from '#services/queue'
 import WebhooksList from '#commands/webhooks_list'
 import WebhooksRetry from '#commands/webhooks_retry'
@@ -58,7 +59,8 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     const contractor = await createActiveContractor()
     const employer = await createEmployer()
     const order = await placeTestOrder(employer, await createService(contractor, { price: 5000 }))
-    await stripe().paymentIntents.cancel((await stateOf(order)).payment.stripePaymentIntentId!)
+    const { payment: held } = await stateOf(order)
+    await stripe().paymentIntents.cancel(held.stripePaymentIntentId!)
     const events = await stripe().events.list({ type: 'payment_intent.canceled', limit: 10 })
     const event = events.data[0]
     const { payload, signature } = signedWebhook(event as never)
@@ -71,13 +73,15 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     assert.equal(stored.state, 'pending')
     assert.equal(stored.attempts, 0)
     assert.equal(await applyJobsQueued(), 1)
-    assert.equal((await stateOf(order)).payment.status, 'authorized', 'not applied inside the request')
+    const { payment: before } = await stateOf(order)
+    assert.equal(before.status, 'authorized', 'not applied inside the request')
 
     await runJobs()
     await stored.refresh()
     assert.equal(stored.state, 'applied')
     assert.equal(stored.attempts, 1)
-    assert.equal((await stateOf(order)).payment.status, 'canceled')
+    const { payment: after } = await stateOf(order)
+    assert.equal(after.status, 'canceled')
     assert.equal(await applyJobsQueued(), 0)
   })
 
@@ -88,7 +92,8 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     const contractor = await createActiveContractor()
     const employer = await createEmployer()
     const order = await placeTestOrder(employer, await createService(contractor, { price: 5000 }))
-    await stripe().paymentIntents.cancel((await stateOf(order)).payment.stripePaymentIntentId!)
+    const { payment: held } = await stateOf(order)
+    await stripe().paymentIntents.cancel(held.stripePaymentIntentId!)
     const listed = await stripe().events.list({ type: 'payment_intent.canceled', limit: 1 })
     const [event] = listed.data
     const { payload, signature } = signedWebhook(event as never)
@@ -113,7 +118,7 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     assert.equal(stored[0].attempts, 1)
     const cancellations = await PaymentEvent.query()
       .where('orderId', order.id)
-      .where('type', 'order.canceled')
+      .where('type', 'payment.canceled')
     assert.lengthOf(cancellations, 1)
   })
 
@@ -323,17 +328,8 @@ test.group('Webhooks: a NUL byte in a connected account', (group) => {
 
 /** `node ace jobs:work` in a real process on this test run's database and sandbox */
 function startWorkerProcess(smtpPort: number) {
-  const connection = app.config.get<{
-    host: string
-    port: number
-    user: string
-    password?: string
-    database: string
-  }>('database.connections.postgres.connection')
-  const api = stripeConfig().api!
   const inherited = { ...process.env }
   delete inherited.APP_KEY
-  const credentials = `${encodeURIComponent(connection.user)}:${encodeURIComponent(connection.password ?? '')}`
   return new Promise<{ child: ChildProcess; exited: Promise<number | null> }>((resolve) => {
     const child = execFile(process.execPath, ['ace', 'jobs:work'], {
       cwd: app.makePath(),
@@ -341,8 +337,8 @@ function startWorkerProcess(smtpPort: number) {
         ...inherited,
         NODE_ENV: 'test',
         FORCE_COLOR: '0',
-        TEST_DATABASE_URL: `postgres://${credentials}@${connection.host}:${connection.port}/${connection.database}`,
-        STRIPE_SANDBOX_URL: `${api.protocol}://${api.host}:${api.port}`,
+        TEST_DATABASE_URL: testDatabaseUrl(),
+        STRIPE_SANDBOX_URL: testSandboxUrl(),
         // Mail configured (nowhere): no mail catcher in the child
         SMTP_HOST: '127.0.0.1',
         SMTP_PORT: String(smtpPort),

@@ -62,6 +62,8 @@ test.group('Job registry', () => {
         settle_holds: '*/10 * * * *',
         reconcile: '*/15 * * * *',
         ensure_stripe_customers: '7 * * * *',
+        settle_lines: '*/10 * * * *',
+        send_pending_writes: '*/5 * * * *',
       }
     )
   })

@@ -78,7 +78,12 @@ test.group('contractorShareOfRefund (charge flow)', () => {
   test('a refund takes the contractor share of the line in proportion', ({ assert }) => {
     // $120.00 line, $108.00 paid out; refunding $40.00 takes back $36.00
     assert.equal(
-      contractorShareOfRefund({ lineAmount: 12000, paidOut: 10800, refundedBefore: 0, amount: 4000 }),
+      contractorShareOfRefund({
+        lineAmount: 12000,
+        paidOut: 10800,
+        refundedBefore: 0,
+        amount: 4000,
+      }),
       3600
     )
   })
@@ -96,7 +101,12 @@ test.group('contractorShareOfRefund (charge flow)', () => {
       let taken = 0
       while (refunded < lineAmount) {
         const amount = Math.min(step, lineAmount - refunded)
-        const share = contractorShareOfRefund({ lineAmount, paidOut, refundedBefore: refunded, amount })
+        const share = contractorShareOfRefund({
+          lineAmount,
+          paidOut,
+          refundedBefore: refunded,
+          amount,
+        })
         assert.isAtLeast(share, 0)
         assert.isAtMost(share, amount)
         taken += share
@@ -120,7 +130,13 @@ test.group('destinationRefundShare (hold flow, as Stripe computes it)', () => {
 
   test('a partial refund reverses the transfer and refunds the fee in proportion', ({ assert }) => {
     const share = destinationRefundShare(charge, 3333, true)
-    assert.deepEqual(share, { reversal: 3333, feeRefund: 333, owed: 3000, last: false, overreach: null })
+    assert.deepEqual(share, {
+      reversal: 3333,
+      feeRefund: 333,
+      owed: 3000,
+      last: false,
+      overreach: null,
+    })
   })
 
   test('the refund of everything left settles the remainders', ({ assert }) => {
@@ -132,7 +148,13 @@ test.group('destinationRefundShare (hold flow, as Stripe computes it)', () => {
       refunds: 1,
     }
     const share = destinationRefundShare(after, 8667, true)
-    assert.deepEqual(share, { reversal: 8667, feeRefund: 867, owed: 7800, last: true, overreach: null })
+    assert.deepEqual(share, {
+      reversal: 8667,
+      feeRefund: 867,
+      owed: 7800,
+      last: true,
+      overreach: null,
+    })
   })
 
   test('after refunds that took no share, the last one would overreach: the fair share is given', ({
@@ -150,8 +172,16 @@ test.group('destinationRefundShare (hold flow, as Stripe computes it)', () => {
     })
   })
 
-  test('keeping the fee: the contractor gives back the whole share, nothing of the fee', ({ assert }) => {
+  test('keeping the fee: the contractor gives back the whole share, nothing of the fee', ({
+    assert,
+  }) => {
     const share = destinationRefundShare(charge, 6000, false)
-    assert.deepEqual(share, { reversal: 6000, feeRefund: 0, owed: 6000, last: false, overreach: null })
+    assert.deepEqual(share, {
+      reversal: 6000,
+      feeRefund: 0,
+      owed: 6000,
+      last: false,
+      overreach: null,
+    })
   })
 })

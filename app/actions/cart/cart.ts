@@ -83,7 +83,8 @@ export async function loadCart(employer: User): Promise<Cart> {
     problem =
       `An order is paid in one currency, and your cart has ${currencies
         .map((code) => code.toUpperCase())
-        .join(' and ')} services: ` + 'remove the ones in the other currency (order them separately).'
+        .join(' and ')} services: ` +
+      'remove the ones in the other currency (order them separately).'
   }
   return { groups, lines, totals, problem }
 }

@@ -10,13 +10,9 @@ import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
 import { getCurrency, isSupportedCurrency } from '#money/currencies'
 import { sendToStripe } from '#stripe/write'
-import {
-  connectedBalance,
-  lockContractor,
-  sendDebit,
-} from '#actions/contractors/debit_records'
+import { connectedBalance, lockContractor, sendDebit } from '#actions/contractors/debit_records'
 
-export { connectedBalance } from '#actions/contractors/debit_records'
+export { connectedBalance, debitTransferGroup } from '#actions/contractors/debit_records'
 
 /*
 |--------------------------------------------------------------------------
@@ -60,7 +56,8 @@ export interface DebitResult {
 
 /**
  * The debit an earlier run of the same request made: same contractor, amount,
- * currency and order, pending (first) or succeeded
+ * currency and order, pending (first) or succeeded. Debits a covered refund
+ * recorded (collected with --collect) are not such runs.
  */
 export function findSameDebit(
   input: Pick<DebitInput, 'contractor' | 'amount' | 'currency' | 'orderId'>,
@@ -68,6 +65,7 @@ export function findSameDebit(
 ) {
   return ContractorDebit.query(trx ? { client: trx } : {})
     .where('contractorId', input.contractor.id)
+    .whereNull('refundId')
     .where('amount', input.amount)
     .where('currency', input.currency.toLowerCase())
     .whereIn('status', ['pending', 'succeeded'])
@@ -125,7 +123,9 @@ export async function assertDebitable(
       .where('contractorId', input.contractor.id)
       .first()
     if (!line) {
-      throw DomainError.invalid(`Order #${order.id} is not one of ${input.contractor.email}'s orders.`)
+      throw DomainError.invalid(
+        `Order #${order.id} is not one of ${input.contractor.email}'s orders.`
+      )
     }
   }
   return accountProfile
@@ -143,9 +143,18 @@ async function assertBalanceCovers(profile: UserProfile, amount: number, currenc
   }
 }
 
-async function sendAndReport(debit: ContractorDebit, resumed: boolean): Promise<DebitResult> {
+/**
+ * Sends a pending debit and reports Stripe's answer. `resumed`: it was left
+ * pending by an earlier run; `lookFirst`: an earlier attempt may have reached
+ * Stripe, so it is looked up there before it is sent.
+ */
+async function sendAndReport(
+  debit: ContractorDebit,
+  resumed: boolean,
+  lookFirst = resumed
+): Promise<DebitResult> {
   const outcome = await sendToStripe(sendDebit, debit, {
-    lookFirst: resumed,
+    lookFirst,
     writtenAt: debit.updatedAt,
   })
   const row = await ContractorDebit.findOrFail(debit.id)
@@ -185,8 +194,15 @@ export async function debitContractor(input: DebitInput): Promise<DebitResult> {
   }
   await assertBalanceCovers(profile, input.amount, currency)
 
-  const debit = await db.transaction(async (trx) => {
+  const opened = await db.transaction(async (trx) => {
     await lockContractor(trx, input.contractor.id)
+    if (!input.repeat) {
+      // The same command run twice at once: the second finds the first's row
+      const earlier = await findSameDebit(input, trx)
+      if (earlier) {
+        return { debit: earlier, existing: true }
+      }
+    }
     const line = input.orderId
       ? await OrderLine.query({ client: trx })
           .where('orderId', input.orderId)
@@ -217,9 +233,12 @@ export async function debitContractor(input: DebitInput): Promise<DebitResult> {
       currency,
       message: row.reason,
     })
-    return row
+    return { debit: row, existing: false }
   })
-  return sendAndReport(debit, false)
+  if (opened.existing && opened.debit.status === 'succeeded') {
+    return { outcome: 'already_done', resumed: false, debit: opened.debit }
+  }
+  return sendAndReport(opened.debit, opened.existing)
 }
 
 /**
@@ -238,7 +257,13 @@ export async function collectOwedDebit(
     throw DomainError.notFound(`${contractor.email} has no debit #${debitId}.`)
   }
   if (found.status === 'owed') {
-    const profile = await assertDebitable({ ...found, contractor, orderId: null })
+    // (A model's columns are getters: spreading it would lose them)
+    const profile = await assertDebitable({
+      contractor,
+      amount: found.amount,
+      currency: found.currency,
+      orderId: null,
+    })
     await assertBalanceCovers(profile, found.amount, found.currency)
   }
   const opened = await db.transaction(async (trx) => {
@@ -278,5 +303,5 @@ export async function collectOwedDebit(
     return { outcome: 'already_done', resumed: false, debit: opened.debit }
   }
   // Looked up first: an earlier attempt whose answer was lost may have gone through
-  return sendAndReport(opened.debit, true)
+  return sendAndReport(opened.debit, opened.existing, true)
 }

@@ -26,10 +26,17 @@ export async function lockContractor(trx: TransactionClientContract, contractorI
   return UserProfile.query({ client: trx }).where('userId', contractorId).forUpdate().first()
 }
 
-/** A connected account's Stripe balance in a currency (null when Stripe does not say) */
+/**
+ * A connected account's Stripe balance in a currency (null when Stripe does
+ * not say). Only a check before a write, or figures for a message: not
+ * retried (when Stripe does not answer, the write itself gets Stripe's word)
+ */
 export async function connectedBalance(accountId: string, currency: string) {
   try {
-    const balance = await stripe().balance.retrieve({}, { stripeAccount: accountId })
+    const balance = await stripe().balance.retrieve(
+      {},
+      { stripeAccount: accountId, maxNetworkRetries: 0 }
+    )
     const inCurrency = (entries: { amount: number; currency: string }[]) =>
       entries
         .filter((entry) => entry.currency === currency)

@@ -19,7 +19,13 @@ export async function setFeePlan(contractor: User, plan: FeePlan | null, actor: 
     if (plan.fixed < 0 || (plan.minimum ?? 0) < 0 || (plan.maximum ?? 0) < 0) {
       throw DomainError.invalid('Fee amounts cannot be negative.')
     }
-    if (plan.minimum != null && plan.maximum != null && plan.minimum > plan.maximum) {
+    if (
+      plan.minimum !== null &&
+      plan.minimum !== undefined &&
+      plan.maximum !== null &&
+      plan.maximum !== undefined &&
+      plan.minimum > plan.maximum
+    ) {
       throw DomainError.invalid('The minimum fee cannot be above the maximum.')
     }
   }

@@ -107,13 +107,13 @@ export async function seedDemoMarketplace(log: (line: string) => void = () => {}
   }
 
   const employerActor = actors.party('employer', employer.id)
-  const place = async (...chosen: Service[]) =>
-    (
-      await placeOrder(employer, {
-        serviceIds: chosen.map((service) => service.id),
-        note: 'Demo order',
-      })
-    ).order
+  const place = async (...chosen: Service[]) => {
+    const placement = await placeOrder(employer, {
+      serviceIds: chosen.map((service) => service.id),
+      note: 'Demo order',
+    })
+    return placement.order
+  }
   const contractorOf = (service: Service) => User.findOrFail(service.contractorId)
 
   // One order in each state along the lifecycle

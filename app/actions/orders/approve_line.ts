@@ -1,6 +1,7 @@
 import type { Actor } from '#domain/actor'
 import { DomainError } from '#exceptions/domain_error'
-import OrderLine, { LINE_STATES } from '#models/order_line'
+import type OrderLine from '#models/order_line'
+import { LINE_STATES } from '#models/order_line'
 import { withOrderLock } from '#actions/orders/order_lock'
 import { linesOf, requireLivePayment } from '#actions/orders/order_parts'
 import { moveLine } from '#actions/orders/move_line'
@@ -62,7 +63,8 @@ export async function approveLines(
         } else if (actor.kind === 'employer') {
           // Admins and jobs re-run on purpose: they always send it again (same key)
           inFlight =
-            (payment.pendingActionAt?.diffNow('seconds').seconds ?? -Infinity) > -FRESH_ACTION_SECONDS
+            (payment.pendingActionAt?.diffNow('seconds').seconds ?? -Infinity) >
+            -FRESH_ACTION_SECONDS
         }
       } else {
         wrote = true
@@ -82,7 +84,9 @@ export async function approveLines(
     (write) => write.operation === 'capture' && write.outcome.kind === 'refused'
   )
   if (refusal && refusal.outcome.kind === 'refused') {
-    throw DomainError.conflict(`The payment could not be captured: ${refusal.outcome.error.message}`)
+    throw DomainError.conflict(
+      `The payment could not be captured: ${refusal.outcome.error.message}`
+    )
   }
   return { lines: approved, driven }
 }

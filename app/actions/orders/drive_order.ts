@@ -40,9 +40,8 @@ export async function driveOrder(orderId: number): Promise<DrivenWrite[]> {
     })
   }
 
-  const paymentIds = (await Payment.query().where('orderId', orderId).select('id')).map(
-    (payment) => payment.id
-  )
+  const orderPayments = await Payment.query().where('orderId', orderId).select('id')
+  const paymentIds = orderPayments.map((payment) => payment.id)
   if (paymentIds.length === 0) {
     return driven
   }
@@ -72,7 +71,7 @@ export async function driveOrder(orderId: number): Promise<DrivenWrite[]> {
       continue
     }
     if (reversal?.status === 'failed' && refund.contractorOwes === null) {
-      await closeUncoveredRefund(orderId, refund)
+      await closeUncoveredRefund(orderId, refund, reversal.failureMessage)
       continue
     }
     driven.push({
@@ -100,7 +99,7 @@ export async function driveOrder(orderId: number): Promise<DrivenWrite[]> {
  * A refund whose contractor share Stripe refused to reverse, and that the
  * platform was not asked to cover: nothing is refunded
  */
-async function closeUncoveredRefund(orderId: number, refund: Refund) {
+async function closeUncoveredRefund(orderId: number, refund: Refund, why: string | null) {
   await db.transaction(async (trx) => {
     await lockForOrder(trx, orderId)
     const row = await Refund.query({ client: trx }).where('id', refund.id).forUpdate().first()
@@ -108,7 +107,7 @@ async function closeUncoveredRefund(orderId: number, refund: Refund) {
       await failRefund(
         trx,
         row,
-        "The contractor's Stripe balance could not cover giving back their share: nothing was refunded.",
+        `Stripe refused to take back the contractor's share (${why ?? 'no reason given'}): nothing was refunded.`,
         row.initiatedBy
       )
     }

@@ -33,7 +33,8 @@ export async function drivePendingWrites() {
   )
   let driven = 0
   for (const { order_id: orderId } of rows.rows) {
-    driven += (await driveOrder(orderId)).length
+    const sent = await driveOrder(orderId)
+    driven += sent.length
   }
   const unanswered = await Payment.query()
     .where('status', 'pending')

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import OrderLine, { LINE_ENTERED_AT, LINE_STATES, type LineVerb } from '#models/order_line'
+import type OrderLine from '#models/order_line'
+import { LINE_ENTERED_AT, LINE_STATES, type LineVerb } from '#models/order_line'
 import type { Actor } from '#domain/actor'
 import { recordPaymentEvent } from '#services/payment_events'
 

@@ -89,7 +89,9 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
     Payment.query().where('orderId', order.id).orderBy('id'),
   ])
   const payment =
-    payments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ?? payments.at(-1) ?? null
+    payments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ??
+    payments.at(-1) ??
+    null
   const paymentIds = payments.map((candidate) => candidate.id)
   const [transfers, refunds] = await Promise.all([
     paymentIds.length ? Transfer.query().whereIn('paymentId', paymentIds) : [],
@@ -107,10 +109,12 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
       .filter(
         (refund) =>
           refund.status === 'succeeded' &&
-          (refund.orderLineId === line.id || (payment?.flow === 'hold' && refund.orderLineId === null))
+          (refund.orderLineId === line.id ||
+            (payment?.flow === 'hold' && refund.orderLineId === null))
       )
       .reduce((sum, refund) => sum + refund.amount, 0)
-    const open = payment !== null && !DEAD_STATUSES.includes(payment.status) && !payment.pendingAction
+    const open =
+      payment !== null && !DEAD_STATUSES.includes(payment.status) && !payment.pendingAction
     const can = (verb: Parameters<typeof LINE_STATES.can>[1]) =>
       open && LINE_STATES.can(line.status, verb, viewer)
     return {
@@ -156,7 +160,11 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
   }
 }
 
-function breakdownOf(payment: Payment, lines: OrderLine[], transfers: Transfer[]): MoneyBreakdown | null {
+function breakdownOf(
+  payment: Payment,
+  lines: OrderLine[],
+  transfers: Transfer[]
+): MoneyBreakdown | null {
   if (!payment.isCaptured) {
     return null
   }

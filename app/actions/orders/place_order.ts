@@ -192,12 +192,14 @@ export async function placeOrder(employer: User, input: PlaceOrderInput): Promis
     if (!isFormTokenTwin(error)) {
       throw error
     }
-    // The same form submitted again: that order, not a second one
+    // The same form submitted again: that order, not a second one. Its
+    // payment is being sent by the first submit: that one records the answer
     const order = await Order.query()
       .where('employerId', employer.id)
       .where('formToken', input.formToken!)
       .firstOrFail()
-    placed = { order, payment: (await livePaymentOf(order.id))! }
+    const payment = await livePaymentOf(order.id)
+    return { order, payment: payment!, outcome: 'recorded' }
   }
 
   return authorizeOrderPayment(placed.order, placed.payment, {})

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import Payment, {
+import type Payment from '#models/payment'
+import {
   PAYMENT_ENTERED_AT,
   PAYMENT_STATES,
   type PaymentStatus,

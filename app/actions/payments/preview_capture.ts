@@ -24,8 +24,12 @@ export async function previewCapture(order: Order, amount?: number) {
   PAYMENT_REQUESTS.next(payment.status, 'capture', 'admin', `order #${order.id}`)
   if (payment.pendingAction === 'capture') {
     // An earlier run's capture, not answered: this run sends it again, as it was asked
-    const amount = payment.pendingActionAmount ?? payment.amount
-    return { payment, line, amount, fee: payment.pendingActionFee ?? payment.applicationFeeAmount ?? line.feeAmount }
+    return {
+      payment,
+      line,
+      amount: payment.pendingActionAmount ?? payment.amount,
+      fee: payment.pendingActionFee ?? payment.applicationFeeAmount ?? line.feeAmount,
+    }
   }
   if (payment.pendingAction) {
     throw DomainError.conflict(

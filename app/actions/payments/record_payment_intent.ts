@@ -264,16 +264,13 @@ export async function followPayment(
       // Another payment now pays for these lines
       return
     }
-    const paidOut = new Set(
-      (
-        await Transfer.query({ client: trx })
-          .whereIn(
-            'orderLineId',
-            lines.map((line) => line.id)
-          )
-          .select('orderLineId')
-      ).map((transfer) => transfer.orderLineId)
-    )
+    const transfers = await Transfer.query({ client: trx })
+      .whereIn(
+        'orderLineId',
+        lines.map((line) => line.id)
+      )
+      .select('orderLineId')
+    const paidOut = new Set(transfers.map((transfer) => transfer.orderLineId))
     const why =
       payment.status === 'failed'
         ? `The payment failed${payment.failureMessage ? `: ${payment.failureMessage}` : ''}`

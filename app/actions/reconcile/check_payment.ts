@@ -75,7 +75,10 @@ function agreeingStatuses(paymentIntent: Stripe.PaymentIntent): PaymentStatus[] 
 
 async function allRefundsOf(paymentIntentId: string) {
   const refunds: Stripe.Refund[] = []
-  for await (const refund of stripe().refunds.list({ payment_intent: paymentIntentId, limit: 100 })) {
+  for await (const refund of stripe().refunds.list({
+    payment_intent: paymentIntentId,
+    limit: 100,
+  })) {
     refunds.push(refund)
   }
   return refunds
@@ -95,7 +98,9 @@ export class PaymentCheck {
   }
 
   static subjectOf(payment: Payment) {
-    return payment.orderId ? `payment #${payment.id} (order #${payment.orderId})` : `payment #${payment.id}`
+    return payment.orderId
+      ? `payment #${payment.id} (order #${payment.orderId})`
+      : `payment #${payment.id}`
   }
 
   private get reading() {
@@ -127,6 +132,9 @@ export class PaymentCheck {
     const succeeded = paymentIntent.status === 'succeeded'
     const capturedHere = succeeded && payment.isCaptured
     const forward = this.movesForward(paymentIntent)
+    const agreeing = agreeingStatuses(paymentIntent)
+    const statusAgrees = !agreeing || agreeing.includes(payment.status)
+    const refundedAsRead = payment.amountRefunded
 
     await this.status(paymentIntent, forward)
     await this.pendingAction(paymentIntent)
@@ -134,9 +142,14 @@ export class PaymentCheck {
       await this.captured(paymentIntent)
     }
     if (succeeded && charge?.captured && (capturedHere || forward)) {
-      await this.refunds(charge)
+      await this.refunds(charge, refundedAsRead)
     }
-    await this.lines(paymentIntent)
+    // Lines follow a status Stripe agrees with: one moved forward above took
+    // its lines along; one Stripe contradicts (a person must look) must not
+    // pay out or close its lines on its own say-so
+    if (statusAgrees) {
+      await this.lines(paymentIntent)
+    }
     await this.transfers()
   }
 
@@ -263,7 +276,11 @@ export class PaymentCheck {
       )
     }
     const fee = paymentIntent.application_fee_amount
-    if (payment.flow === 'hold' && typeof fee === 'number' && fee !== payment.applicationFeeAmount) {
+    if (
+      payment.flow === 'hold' &&
+      typeof fee === 'number' &&
+      fee !== payment.applicationFeeAmount
+    ) {
       await expect(
         'platform fee',
         this.money(payment.applicationFeeAmount ?? 0),
@@ -274,9 +291,15 @@ export class PaymentCheck {
     }
     const charge = chargeOf(paymentIntent)
     if (charge && payment.stripeChargeId !== charge.id) {
-      await expect('charge id', payment.stripeChargeId ?? 'none', charge.id, !payment.stripeChargeId, {
-        stripeChargeId: charge.id,
-      })
+      await expect(
+        'charge id',
+        payment.stripeChargeId ?? 'none',
+        charge.id,
+        !payment.stripeChargeId,
+        {
+          stripeChargeId: charge.id,
+        }
+      )
     }
     if (this.trx && problems.length > 0) {
       payment.useTransaction(this.trx)
@@ -350,7 +373,7 @@ export class PaymentCheck {
   }
 
   /** Refund rows against Stripe's refunds, then the payment's refunded total */
-  private async refunds(charge: Stripe.Charge) {
+  private async refunds(charge: Stripe.Charge, refundedAsRead: number) {
     const payment = this.payment
     const onStripe = await allRefundsOf(payment.stripePaymentIntentId!)
     const rows = await Refund.query(this.reading).where('paymentId', payment.id).orderBy('id')
@@ -387,7 +410,10 @@ export class PaymentCheck {
               stripe: 'no refund',
               fix: 'send it (its own key)',
             },
-            async () => (await sendToStripe(sendRefund, row)).kind !== 'unknown'
+            async () => {
+              const outcome = await sendToStripe(sendRefund, row)
+              return outcome.kind !== 'unknown'
+            }
           )
         } else if (!row.stripeRefundId && !pastGrace(row)) {
           this.list.note(youngNote(subject, row))
@@ -413,7 +439,10 @@ export class PaymentCheck {
                 .first()
               if (reversal) {
                 reversal.useTransaction(trx)
-                reversal.merge({ status: 'failed', failureMessage: 'Its refund never reached Stripe.' })
+                reversal.merge({
+                  status: 'failed',
+                  failureMessage: 'Its refund never reached Stripe.',
+                })
                 await reversal.save()
               }
             }
@@ -490,14 +519,16 @@ export class PaymentCheck {
       )
     }
 
+    // Against the total as read: a status fix above may have taken Stripe's
+    // total already (the same fix, reported once the report listed it)
     const refunded = capturedAmountRefunded(charge)
-    if (refunded !== payment.amountRefunded) {
+    if (refunded !== refundedAsRead) {
       await this.list.add(
         {
           problem: 'refunded amount',
-          local: this.money(payment.amountRefunded),
+          local: this.money(refundedAsRead),
           stripe: this.money(refunded),
-          fix: refunded > payment.amountRefunded ? 'take Stripe’s total (as charge.refunded does)' : null,
+          fix: refunded > refundedAsRead ? 'take Stripe’s total (as charge.refunded does)' : null,
         },
         (trx) => syncRefundedTotal(trx, payment, refunded, this.actor, charge.id)
       )
@@ -555,14 +586,20 @@ export class PaymentCheck {
           await this.list.add(
             {
               subject,
-              problem: row.status === 'pending' ? 'outcome not recorded' : 'failed locally, exists on Stripe',
+              problem:
+                row.status === 'pending'
+                  ? 'outcome not recorded'
+                  : 'failed locally, exists on Stripe',
               local: `${row.status} ${amount}`,
               stripe: `${onStripe.id} ${formatAmount(onStripe.amount, onStripe.currency)}`,
               fix: "record Stripe's transfer",
             },
             async (trx) => {
               await lockForOrder(trx, payment.orderId)
-              const locked = await Transfer.query({ client: trx }).where('id', row.id).forUpdate().firstOrFail()
+              const locked = await Transfer.query({ client: trx })
+                .where('id', row.id)
+                .forUpdate()
+                .firstOrFail()
               locked.merge({ status: 'pending' })
               await sendTransfer.record(trx, locked, onStripe)
             }
@@ -576,7 +613,10 @@ export class PaymentCheck {
               stripe: 'no transfer',
               fix: 'send it (its own key)',
             },
-            async () => (await sendToStripe(sendTransfer, row, { writtenAt: row.createdAt })).kind !== 'unknown'
+            async () => {
+              const outcome = await sendToStripe(sendTransfer, row, { writtenAt: row.createdAt })
+              return outcome.kind !== 'unknown'
+            }
           )
         } else {
           await this.list.add({
@@ -629,9 +669,24 @@ export class PaymentCheck {
             fix: onStripe.amount_reversed > row.amountReversed ? "take Stripe's total" : null,
           },
           async (trx) => {
+            const before = row.amountReversed
             row.useTransaction(trx)
             row.amountReversed = onStripe.amount_reversed
             await row.save()
+            await recordPaymentEvent(trx, {
+              orderId: payment.orderId,
+              orderLineId: row.orderLineId,
+              paymentId: payment.id,
+              transferId: row.id,
+              actor: this.options.actor,
+              type: 'transfer.reversed',
+              amount: onStripe.amount_reversed - before,
+              currency: row.currency,
+              stripeId: onStripe.id,
+              message:
+                `Reversed on Stripe outside Crewpay: ${formatAmount(onStripe.amount_reversed, row.currency)} ` +
+                'in total (recorded by reconciliation)',
+            })
           }
         )
       }
@@ -668,7 +723,10 @@ export class PaymentCheck {
             stripe: 'no reversal',
             fix: 'send it (its own key), then its refund',
           },
-          async () => (await sendToStripe(sendTransferReversal, row)).kind !== 'unknown'
+          async () => {
+            const outcome = await sendToStripe(sendTransferReversal, row)
+            return outcome.kind !== 'unknown'
+          }
         )
       }
     }
@@ -686,9 +744,12 @@ export async function checkPayment(paymentId: number, options: ReconcileOptions)
     return check(await Payment.findOrFail(paymentId), null)
   }
   const found = await db.transaction(async (trx) => {
-    const orderId = (await Payment.findOrFail(paymentId, { client: trx })).orderId
+    const { orderId } = await Payment.findOrFail(paymentId, { client: trx })
     await lockForOrder(trx, orderId)
-    const payment = await Payment.query({ client: trx }).where('id', paymentId).forUpdate().firstOrFail()
+    const payment = await Payment.query({ client: trx })
+      .where('id', paymentId)
+      .forUpdate()
+      .firstOrFail()
     return check(payment, trx)
   })
   for (const work of found.list.later) {
@@ -696,4 +757,3 @@ export async function checkPayment(paymentId: number, options: ReconcileOptions)
   }
   return found
 }
-

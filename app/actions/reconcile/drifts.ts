@@ -80,7 +80,10 @@ export class DriftList {
   }
 
   /** A drift whose fix is a Stripe write: sent after the lock is released */
-  addLater(drift: Omit<Drift, 'fixed' | 'subject'> & { subject?: string }, work: () => Promise<boolean>) {
+  addLater(
+    drift: Omit<Drift, 'fixed' | 'subject'> & { subject?: string },
+    work: () => Promise<boolean>
+  ) {
     const entry: Drift = { subject: this.subject, ...drift, fixed: false }
     this.drifts.push(entry)
     if (this.trx && entry.fix) {

@@ -4,11 +4,12 @@ import ContractorDebit from '#models/contractor_debit'
 import StripeEvent from '#models/stripe_event'
 import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
-import { processStoredEvent } from '#actions/stripe_events/receive_event'
+import UserProfile from '#models/user_profile'
+import { malformedEvent, processStoredEvent } from '#actions/stripe_events/receive_event'
 import { checkPayment } from '#actions/reconcile/check_payment'
 import { checkDebit } from '#actions/reconcile/check_debit'
 import {
-  DriftList,
+  type DriftList,
   problemText,
   type Drift,
   type ReconcileOptions,
@@ -37,9 +38,10 @@ export { PENDING_GRACE_MINUTES } from '#actions/reconcile/drifts'
 |    own keys. Admin refunds and debits Stripe never saw, older than
 |    PENDING_GRACE_MINUTES, are closed (the admin re-runs the command).
 | 3. Contractor debits (`check_debit.ts`).
-| 4. PaymentIntents on Stripe that no payment of ours owns (a lost
-|    answer's hold): a live hold is canceled with --fix, a collected payment
-|    needs a person.
+| 4. Our employers' PaymentIntents on Stripe that no payment of ours owns
+|    (a hold made for a row that is gone, a second hold for one payment): a
+|    live hold is canceled with --fix, a collected payment needs a person.
+|    A pending payment's own PaymentIntent is step 2's to settle.
 |
 */
 
@@ -77,12 +79,14 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     .orderBy('id')
   report.checked.events = events.length
   for (const event of events) {
+    const malformed = malformedEvent(event.payload)
     const drift: Drift = {
       subject: `event ${event.stripeEventId}`,
       problem: `${event.type} stored, not applied`,
       local: event.processingError ? `failed: ${event.processingError}` : 'not processed',
       stripe: event.account ? `on ${event.account}` : 'platform',
-      fix: 'apply it',
+      // One that can never apply is set aside, not reported on every run
+      fix: malformed ? `set it aside (malformed: ${malformed})` : 'apply it',
       fixed: false,
     }
     report.drifts.push(drift)
@@ -133,20 +137,51 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   return report
 }
 
+/**
+ * Live PaymentIntents of our employers that no payment owns: a hold placed
+ * for a row that is gone, or a second one for the same payment. A pending
+ * payment's own PaymentIntent (its metadata names it, its answer not
+ * recorded yet) is the payment check's to settle, not an orphan: canceling
+ * it could release a hold that is being placed right now.
+ */
 async function orphanPaymentIntents(report: ReconcileReport, options: ReconcileOptions) {
-  const known = new Set(
-    (await Payment.query().whereNotNull('stripePaymentIntentId').select('stripePaymentIntentId')).map(
-      (payment) => payment.stripePaymentIntentId
-    )
+  const payments = await Payment.query().select('id', 'orderId', 'status', 'stripePaymentIntentId')
+  const known = new Set(payments.map((payment) => payment.stripePaymentIntentId).filter(Boolean))
+  // A payment closed without one (never reached Stripe) owns none: a request landing late is an orphan
+  const awaited = payments.filter(
+    (payment) => payment.status === 'pending' && !payment.stripePaymentIntentId
   )
+  const awaitedIds = new Set(awaited.map((payment) => String(payment.id)))
+  const awaitedOrders = new Set(awaited.map((payment) => String(payment.orderId)))
+  const owned = (paymentIntent: Stripe.PaymentIntent) => {
+    const metadata = paymentIntent.metadata ?? {}
+    return (
+      known.has(paymentIntent.id) ||
+      (metadata.payment_id !== undefined && awaitedIds.has(metadata.payment_id)) ||
+      // First-stage PaymentIntents carry only the order
+      (metadata.payment_id === undefined &&
+        metadata.order_id !== undefined &&
+        awaitedOrders.has(metadata.order_id))
+    )
+  }
+  // Only our employers' PaymentIntents: others on the account are not Crewpay's to judge
+  const employers = await UserProfile.query().where('stripeId', 'like', 'cus_%').select('stripeId')
+  const customers = new Set(employers.map((profile) => profile.stripeId))
   const since = options.since ? Math.floor(options.since.toSeconds()) : undefined
   try {
     for await (const paymentIntent of stripe().paymentIntents.list({
       limit: 100,
       ...(since ? { created: { gte: since } } : {}),
     })) {
+      const customer =
+        typeof paymentIntent.customer === 'string'
+          ? paymentIntent.customer
+          : (paymentIntent.customer?.id ?? null)
+      if (!customer || !customers.has(customer)) {
+        continue
+      }
       report.checked.payment_intents += 1
-      if (known.has(paymentIntent.id) || !isLive(paymentIntent)) {
+      if (owned(paymentIntent) || !isLive(paymentIntent)) {
         continue
       }
       const held = paymentIntent.status === 'requires_capture'
@@ -162,12 +197,16 @@ async function orphanPaymentIntents(report: ReconcileReport, options: ReconcileO
       }
       report.drifts.push(drift)
       if (options.fix && held) {
-        await stripe().paymentIntents.cancel(
-          paymentIntent.id,
-          { cancellation_reason: 'abandoned' },
-          { idempotencyKey: `orphan:${paymentIntent.id}:cancel` }
-        )
-        drift.fixed = true
+        try {
+          const canceled = await stripe().paymentIntents.cancel(
+            paymentIntent.id,
+            { cancellation_reason: 'abandoned' },
+            { idempotencyKey: `orphan:${paymentIntent.id}:cancel` }
+          )
+          drift.fixed = canceled.status === 'canceled'
+        } catch (error) {
+          drift.stripe += ` (cancel failed: ${problemText(error)})`
+        }
       }
     }
   } catch (error) {
@@ -188,4 +227,3 @@ function isLive(paymentIntent: Stripe.PaymentIntent) {
     paymentIntent.status
   )
 }
-

@@ -26,6 +26,7 @@ import { driveOrder } from '#actions/orders/drive_order'
 import { connectedBalance } from '#actions/contractors/debit_contractor'
 import {
   CONTRACTOR_BALANCE_SHORT,
+  STRIPE_HAS_LESS_LEFT,
   describeRefundSplit,
   type RefundReason,
 } from '#actions/refunds/refund_records'
@@ -216,6 +217,21 @@ export async function loadChargeState(payment: Payment): Promise<DestinationChar
   }
 }
 
+/** What is left of a charge-flow payment's charge on Stripe (no transfer or fee of its own) */
+async function platformChargeState(payment: Payment): Promise<DestinationChargeState> {
+  if (!payment.stripeChargeId) {
+    throw DomainError.conflict(`Payment #${payment.id} has no charge on Stripe to refund.`)
+  }
+  const charge = await stripe().charges.retrieve(payment.stripeChargeId)
+  return {
+    captured: charge.amount_captured,
+    refundable: charge.amount_captured - capturedAmountRefunded(charge),
+    transfer: null,
+    fee: null,
+    refunds: 0,
+  }
+}
+
 /** The hold flow's contractor share of refunding `amount`, as Stripe's charge is now */
 export async function destinationShareOf(
   payment: Payment,
@@ -262,7 +278,11 @@ interface Scope {
 }
 
 /** The payment (and line) a request refunds, read with `client` (the locking transaction) */
-async function scopeOf(order: Order, request: Request, trx?: TransactionClientContract): Promise<Scope> {
+async function scopeOf(
+  order: Order,
+  request: Request,
+  trx?: TransactionClientContract
+): Promise<Scope> {
   const client = trx ? { client: trx } : {}
   const payment = await livePaymentOf(order.id, trx)
   if (!payment) {
@@ -317,7 +337,10 @@ function planRefund(scope: Scope, request: Request) {
   const left = lineTotals
     ? Math.max(0, Math.min(line!.amount - refunded - pending, paymentLeft.left))
     : paymentLeft.left
-  const subject = line && payment.flow === 'charge' ? `line #${line.id} of order #${order.id}` : `order #${order.id}`
+  const subject =
+    line && payment.flow === 'charge'
+      ? `line #${line.id} of order #${order.id}`
+      : `order #${order.id}`
 
   if (!request.repeat && !request.refused) {
     const earlier = findSameRefund(scope.refunds, request.amount, left)
@@ -326,11 +349,19 @@ function planRefund(scope: Scope, request: Request) {
     }
     const unfinished = scope.paymentRefunds.find((refund) => refund.status === 'pending')
     if (unfinished) {
+      // Only an admin's refund is completed by running it again (with its line, charge flow)
+      const lineFlag =
+        payment.flow === 'charge' && unfinished.orderLineId
+          ? `--line=${unfinished.orderLineId} `
+          : ''
+      const rerun =
+        unfinished.cause === 'admin'
+          ? `re-run it (${lineFlag}--amount=${toDecimalText(unfinished.amount, order.currency)}) or `
+          : ''
       throw DomainError.conflict(
         `Refund #${unfinished.id} of ${formatAmount(unfinished.amount, order.currency)} on order ` +
           `#${order.id} (by ${unfinished.initiatedBy}) is still pending: its outcome on Stripe is ` +
-          `not known yet. Complete it first: re-run it (--amount=` +
-          `${toDecimalText(unfinished.amount, order.currency)}) or run stripe:reconcile --fix.`
+          `not known yet. Complete it first: ${rerun}run stripe:reconcile --fix.`
       )
     }
   }
@@ -368,6 +399,25 @@ function planRefund(scope: Scope, request: Request) {
   return { kind: 'new' as const, amount, left, refunded, pending }
 }
 
+/**
+ * The charge flow: a line whose transfer is not on Stripe (still being sent,
+ * or refused) has nothing to take the contractor's share back from yet, and
+ * would pay them in full later: refused until it is settled
+ */
+function assertTransferSettled(scope: Scope, request: Request) {
+  const { line, transfer } = scope
+  if (!line || !transfer || !request.reverseTransfer || transfer.status === 'paid') {
+    return
+  }
+  throw DomainError.conflict(
+    transfer.status === 'pending'
+      ? `The contractor's transfer for line #${line.id} is not confirmed by Stripe yet: nothing ` +
+          'was refunded. Run stripe:reconcile --fix (or wait for it), then refund again.'
+      : `The contractor's transfer for line #${line.id} failed (${transfer.failureMessage ?? 'no reason given'}): ` +
+          'nothing was refunded. Refund with --no-reverse-transfer if the platform pays it all.'
+  )
+}
+
 /** The charge flow's contractor share of refunding `amount` of a line */
 function lineShare(scope: Scope, amount: number, request: Request) {
   const { line, transfer } = scope
@@ -398,22 +448,35 @@ function lineShare(scope: Scope, amount: number, request: Request) {
  * charge (hold flow; null when not asked): the same refund from an earlier
  * run, or a new one with who pays what. Throws when it cannot be made.
  */
-function decideRefund(scope: Scope, request: Request, charge: DestinationChargeState | null): RefundDecision {
+function decideRefund(
+  scope: Scope,
+  request: Request,
+  charge: DestinationChargeState | null
+): RefundDecision {
   const plan = planRefund(scope, request)
   if (plan.kind === 'existing') {
     return plan
   }
   if (scope.payment.flow === 'charge') {
+    assertTransferSettled(scope, request)
+    if (charge && plan.amount > charge.refundable) {
+      // The reversal is sent before the refund: a refund Stripe would refuse
+      // must not take the contractor's share back first
+      throw DomainError.conflict(`${STRIPE_HAS_LESS_LEFT} Nothing was refunded.`)
+    }
     const share = lineShare(scope, plan.amount, request)
+    // After Stripe refused the reversal for the contractor's balance: the
+    // platform refunds alone, the contractor owes what the reversal was
+    const covered = request.refused && share ? ('refused' as const) : null
     return {
       ...plan,
-      reverseTransfer: Boolean(share),
+      reverseTransfer: Boolean(share) && !covered,
       refundApplicationFee: request.refundApplicationFee,
       share: share ? { reversal: share, feeRefund: 0, owed: share } : null,
-      covered: null,
-      contractorOwes: null,
+      covered,
+      contractorOwes: covered ? share : null,
       line: scope.line,
-      transfer: scope.transfer,
+      transfer: covered ? null : scope.transfer,
     }
   }
   const share =
@@ -431,7 +494,9 @@ function decideRefund(scope: Scope, request: Request, charge: DestinationChargeS
     ...plan,
     reverseTransfer: covered ? false : request.reverseTransfer,
     refundApplicationFee: covered ? false : request.refundApplicationFee,
-    share: share ? { reversal: share.reversal, feeRefund: share.feeRefund, owed: share.owed } : null,
+    share: share
+      ? { reversal: share.reversal, feeRefund: share.feeRefund, owed: share.owed }
+      : null,
     covered,
     contractorOwes: covered && share && share.owed > 0 ? share.owed : null,
     line: scope.line,
@@ -439,27 +504,47 @@ function decideRefund(scope: Scope, request: Request, charge: DestinationChargeS
   }
 }
 
-/** Stripe's charge, for a hold-flow decision that cannot be made without it */
+/**
+ * Stripe's charge, for a decision that cannot be made without it: the hold
+ * flow's shares; in the charge flow, what Stripe has left to refund (a
+ * contractor's share is reversed before the refund is sent)
+ */
 async function chargeStateFor(payment: Payment, request: Request) {
-  if (payment.flow !== 'hold' || !request.reverseTransfer || !payment.isCaptured) {
+  if (!request.reverseTransfer || !payment.isCaptured) {
     return null
   }
   try {
-    return await loadChargeState(payment)
+    return payment.flow === 'hold'
+      ? await loadChargeState(payment)
+      : await platformChargeState(payment)
   } catch (error) {
     if (describeStripeError(error).isTransient) {
-      throw DomainError.unavailable('Stripe did not answer: nothing was done. Run the same command again.')
+      throw DomainError.unavailable(
+        'Stripe did not answer: nothing was done. Run the same command again.'
+      )
     }
     throw error
   }
 }
 
-/** What `refundOrder` would do, read without locking or writing (for confirmations) */
-export async function previewRefund(orderId: number, options: RefundOptions): Promise<RefundPreview> {
+/**
+ * What `refundOrder` would do, read without locking or writing (for
+ * confirmations). Stripe not answering is said at once: the refund could not
+ * be decided either.
+ */
+export async function previewRefund(
+  orderId: number,
+  options: RefundOptions
+): Promise<RefundPreview> {
   const order = await Order.findOrFail(orderId)
   const request = requestOf(options)
   const scope = await scopeOf(order, request)
-  const charge = await chargeStateFor(scope.payment, request).catch(() => null)
+  const earlier = decideRefund(scope, request, null)
+  if (earlier.kind === 'existing') {
+    // A re-run: decided without Stripe's charge
+    return { ...earlier, order, payment: scope.payment }
+  }
+  const charge = await chargeStateFor(scope.payment, request)
   return { ...decideRefund(scope, request, charge), order, payment: scope.payment }
 }
 
@@ -582,43 +667,24 @@ export async function refundOrder(orderId: number, options: RefundOptions): Prom
  * refund (hold flow), or the reversal it waits for (charge flow)
  */
 async function balanceRefusal(refund: Refund) {
-  if (refund.status === 'failed' && refund.reverseTransfer) {
-    return refund.failureMessage === CONTRACTOR_BALANCE_SHORT
+  if (refund.status !== 'failed' || !refund.reverseTransfer) {
+    return false
   }
   const reversal = await TransferReversal.findBy('refundId', refund.id)
-  return reversal?.status === 'failed' && reversal.failureMessage === CONTRACTOR_BALANCE_SHORT
+  if (reversal) {
+    // Charge flow: the refund was closed because its reversal was refused
+    return reversal.status === 'failed' && reversal.failureMessage === CONTRACTOR_BALANCE_SHORT
+  }
+  return refund.failureMessage === CONTRACTOR_BALANCE_SHORT
 }
 
 /**
- * The platform-covers fallback after Stripe refused the contractor's share:
- * hold flow, a new refund without reversal or fee refund (the refused one
- * stays failed); charge flow, the same refund goes on without its reversal.
- * Either way the contractor owes their share as a debit once it succeeds.
+ * The platform-covers fallback after Stripe refused the contractor's share
+ * (the whole refund, hold flow; its reversal, charge flow): the refused
+ * refund stays failed and a new one is made without reversal or fee refund.
+ * The contractor owes their share as a debit once it succeeds.
  */
 async function coverRefused(orderId: number, refused: Refund, request: Request, actor: string) {
-  const reversal = await TransferReversal.findBy('refundId', refused.id)
-  if (reversal) {
-    return withOrderLock(orderId, async (trx) => {
-      const row = await Refund.query({ client: trx }).where('id', refused.id).forUpdate().firstOrFail()
-      if (row.status === 'pending' && row.contractorOwes === null) {
-        row.useTransaction(trx)
-        row.merge({ contractorOwes: reversal.amount, reverseTransfer: false })
-        await row.save()
-        await recordPaymentEvent(trx, {
-          orderId,
-          orderLineId: row.orderLineId,
-          paymentId: row.paymentId,
-          refundId: row.id,
-          actor,
-          type: 'refund.platform_covers',
-          amount: reversal.amount,
-          currency: row.currency,
-          message: `The contractor's balance could not cover their share: the platform refunds, the contractor owes ${formatAmount(reversal.amount, row.currency)}`,
-        })
-      }
-      return row
-    })
-  }
   const opened = await openRefund(
     orderId,
     {
@@ -683,7 +749,9 @@ async function insufficientBalanceMessage(orderId: number, refused: Refund) {
         .then((found) => found.owed)
         .catch(() => null)
   const profile = line ? await UserProfile.findBy('userId', line.contractorId) : null
-  const balance = profile?.stripeId ? await connectedBalance(profile.stripeId, payment.currency) : null
+  const balance = profile?.stripeId
+    ? await connectedBalance(profile.stripeId, payment.currency)
+    : null
   const owed = share === null ? null : formatAmount(share, payment.currency)
   return (
     `The contractor's Stripe balance` +

@@ -35,16 +35,18 @@ export const FAILURE_MESSAGE_LENGTH = 255
 export const CONTRACTOR_BALANCE_SHORT =
   "The contractor's Stripe balance cannot cover the reversal of their share."
 
+/** Why Stripe refused a refund it has less left for than our records say */
+export const STRIPE_HAS_LESS_LEFT =
+  'Stripe has less left to refund on this charge than Crewpay knows (a refund made ' +
+  'outside Crewpay?); run stripe:reconcile.'
+
 /** A refusal's message: the contractor's balance said as such, the rest as Stripe's */
 export function refusalMessage(error: DescribedStripeError, reversesTransfer: boolean) {
   if (error.code === 'balance_insufficient' && reversesTransfer) {
     return CONTRACTOR_BALANCE_SHORT
   }
   if (error.code === 'amount_too_large') {
-    return (
-      'Stripe has less left to refund on this charge than Crewpay knows (a refund made ' +
-      'outside Crewpay?); run stripe:reconcile.'
-    )
+    return STRIPE_HAS_LESS_LEFT
   }
   return error.message
 }

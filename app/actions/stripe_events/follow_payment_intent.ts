@@ -19,7 +19,10 @@ export async function followPaymentIntent(payment: Payment, paymentIntentId: str
   })
   await db.transaction(async (trx) => {
     await lockForOrder(trx, payment.orderId)
-    const locked = await Payment.query({ client: trx }).where('id', payment.id).forUpdate().firstOrFail()
+    const locked = await Payment.query({ client: trx })
+      .where('id', payment.id)
+      .forUpdate()
+      .firstOrFail()
     await recordPaymentIntent(trx, locked, paymentIntent, actor)
   })
   if (payment.orderId !== null) {

@@ -8,14 +8,17 @@ import { recordPaymentEvent } from '#services/payment_events'
 /** charge.dispute.created: the payment is flagged for the admins */
 export default async function onDisputeCreated(event: Stripe.Event, actor: string) {
   const dispute = event.data.object as Stripe.Dispute
-  const chargeId = typeof dispute.charge === 'string' ? dispute.charge : dispute.charge.id
-  const payment = await findPaymentForCharge(chargeId, dispute.payment_intent)
+  const chargeId = typeof dispute.charge === 'string' ? dispute.charge : dispute.charge?.id
+  const payment = chargeId ? await findPaymentForCharge(chargeId, dispute.payment_intent) : null
   if (!payment) {
     return
   }
   await db.transaction(async (trx) => {
     await lockForOrder(trx, payment.orderId)
-    const locked = await Payment.query({ client: trx }).where('id', payment.id).forUpdate().firstOrFail()
+    const locked = await Payment.query({ client: trx })
+      .where('id', payment.id)
+      .forUpdate()
+      .firstOrFail()
     if (locked.disputed) {
       return
     }

@@ -3,7 +3,7 @@ import type Stripe from 'stripe'
 import db from '@adonisjs/lucid/services/db'
 import { stripe, stripeConfig } from '#stripe/client'
 import StripeEvent from '#models/stripe_event'
-import { applyStripeEvent } from '#actions/stripe_events/apply_event'
+import { applyStripeEvent, handlesEventType } from '#actions/stripe_events/apply_event'
 import { enqueue } from '#services/queue'
 import { storableJson } from '#services/storable_json'
 import {
@@ -14,6 +14,46 @@ import {
 } from '#services/metrics'
 
 export class InvalidSignatureError extends Error {}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isText(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxLength
+}
+
+/**
+ * What is wrong with a (signed) event's shape, or null when it can be
+ * stored and applied: an id and a type that fit their columns, a data.object,
+ * and for the types Crewpay handles, that object's id. Stripe never sends
+ * such an event; one that gets here would fail on every attempt, so it is
+ * refused at the door (and one stored earlier is set aside).
+ */
+export function malformedEvent(event: unknown): string | null {
+  if (!isRecord(event)) {
+    return 'the event is not an object'
+  }
+  if (!isText(event.id, 64)) {
+    return 'the event has no valid id'
+  }
+  if (!isText(event.type, 80)) {
+    return 'the event has no valid type'
+  }
+  if (event.account !== undefined && event.account !== null && !isText(event.account, 64)) {
+    return 'the event has an invalid account'
+  }
+  if (event.livemode !== undefined && typeof event.livemode !== 'boolean') {
+    return 'the event has an invalid livemode'
+  }
+  if (!isRecord(event.data) || !isRecord(event.data.object)) {
+    return 'the event has no data.object'
+  }
+  if (handlesEventType(event.type) && !isText(event.data.object.id, 255)) {
+    return `the ${event.type} event's object has no id`
+  }
+  return null
+}
 
 /**
  * How long one applier holds an event before another may take it over (a
@@ -104,9 +144,14 @@ export async function processStoredEvent(stored: StripeEvent) {
   await stored.refresh()
 
   const event = stored.event
+  // One that can never be applied (stored before the webhook refused such
+  // events) is set aside, processed with the reason, rather than retried forever
+  const malformed = malformedEvent(event)
   let failure: string | null = null
   try {
-    await applyStripeEvent(event)
+    if (!malformed) {
+      await applyStripeEvent(event)
+    }
   } catch (error) {
     failure = storableJson(error instanceof Error ? error.message : String(error))
   }
@@ -114,7 +159,10 @@ export async function processStoredEvent(stored: StripeEvent) {
     attempts: stored.attempts + 1,
     processingStartedAt: null,
     ...(failure === null
-      ? { processedAt: DateTime.now(), processingError: null }
+      ? {
+          processedAt: DateTime.now(),
+          processingError: malformed ? `Malformed: ${malformed}` : null,
+        }
       : { processingError: failure }),
   })
   await stored.save()

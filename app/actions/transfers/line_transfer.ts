@@ -31,7 +31,10 @@ import { lockForOrder, orderIdOfPayment } from '#actions/orders/order_lock'
 
 /** Each line's share of Stripe's fee on the charge: in proportion to the line amounts */
 export function stripeFeeShares(stripeFee: number, lines: Pick<OrderLine, 'id' | 'amount'>[]) {
-  const shares = allocate(stripeFee, lines.map((line) => line.amount))
+  const shares = allocate(
+    stripeFee,
+    lines.map((line) => line.amount)
+  )
   return new Map(lines.map((line, index) => [line.id, shares[index]]))
 }
 

@@ -14,7 +14,10 @@ import { driveOrder } from '#actions/orders/drive_order'
 export async function retryTransfer(orderId: number, lineId: number | null, actor: string) {
   const transfer = await withOrderLock(orderId, async (trx, order) => {
     const line = await lineOf(trx, order, lineId)
-    const row = await Transfer.query({ client: trx }).where('orderLineId', line.id).forUpdate().first()
+    const row = await Transfer.query({ client: trx })
+      .where('orderLineId', line.id)
+      .forUpdate()
+      .first()
     if (!row) {
       throw DomainError.conflict(
         line.status === 'approved'
