@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import ContractorDebit from '#models/contractor_debit'
 import UserProfile from '#models/user_profile'
 import { recordPaymentEvent } from '#services/payment_events'
+import { mailDebit } from '#actions/orders/order_mail'
 import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
@@ -129,6 +130,9 @@ export async function applyStripeDebit(
       stripeId: charge.id,
       message: debit.reason,
     })
+  }
+  if (status === 'succeeded' && from !== 'succeeded') {
+    await mailDebit(trx, debit)
   }
   return status
 }

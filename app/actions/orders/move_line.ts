@@ -4,6 +4,7 @@ import type OrderLine from '#models/order_line'
 import { LINE_ENTERED_AT, LINE_STATES, type LineVerb } from '#models/order_line'
 import type { Actor } from '#domain/actor'
 import { recordPaymentEvent } from '#services/payment_events'
+import { mailLineChange } from '#actions/orders/order_mail'
 
 export interface LineChange {
   set?: Partial<OrderLine>
@@ -43,5 +44,6 @@ export async function moveLine(
     currency: change.amount === undefined || change.amount === null ? null : change.currency,
     message: change.message ?? null,
   })
+  await mailLineChange(trx, line, to, actor)
   return line
 }

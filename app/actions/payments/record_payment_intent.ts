@@ -25,6 +25,7 @@ import {
   stripeFeeOf,
 } from '#stripe/payment_intents'
 import { formatAmount } from '#money/amounts'
+import { mailPaymentChange } from '#actions/orders/order_mail'
 
 /*
 |--------------------------------------------------------------------------
@@ -136,6 +137,7 @@ export async function recordPaymentIntent(
     await syncRefundedTotal(trx, payment, capturedAmountRefunded(charge), actor, charge.id)
   }
   await followPayment(trx, payment, actor, paymentIntent)
+  await mailPaymentChange(trx, payment, paymentIntent)
   return moved
 }
 

@@ -15,6 +15,7 @@ import type { StripeWrite } from '#stripe/write'
 import type { DescribedStripeError } from '#stripe/errors'
 import { lockForOrder } from '#actions/orders/order_lock'
 import { syncRefundedTotal } from '#actions/payments/record_payment_intent'
+import { mailRefund } from '#actions/orders/order_mail'
 
 /*
 |--------------------------------------------------------------------------
@@ -189,7 +190,8 @@ export async function recordStripeRefund(
   refund: Refund,
   stripeRefund: Stripe.Refund,
   charge: Stripe.Charge | null,
-  actor: string
+  actor: string,
+  taken: { contractorNet: number | null } = { contractorNet: null }
 ) {
   const before = { status: refund.status, stripeRefundId: refund.stripeRefundId }
   const status = localRefundStatus(stripeRefund)
@@ -241,6 +243,15 @@ export async function recordStripeRefund(
       debit = await recordOwedDebit(trx, refund, payment, actor)
     }
   }
+  if (status === 'succeeded' && before.status !== 'succeeded') {
+    // What the contractor gave back: their reversal (charge flow), or what
+    // Stripe took from their destination transfer net of the fee returned
+    const reversal = await TransferReversal.query({ client: trx })
+      .where('refundId', refund.id)
+      .where('status', 'succeeded')
+      .first()
+    await mailRefund(trx, refund, reversal?.amount ?? taken.contractorNet ?? 0)
+  }
   return { status, debit, payment }
 }
 
@@ -289,6 +300,33 @@ async function recordOwedDebit(
 export interface RefundAnswer {
   refund: Stripe.Refund
   charge: Stripe.Charge | null
+  /**
+   * What a destination charge's refund took from the contractor: its
+   * transfer reversal less the fee given back with it (null when unknown)
+   */
+  contractorNet?: number | null
+}
+
+/** The reversal and fee refund a destination charge's refund made, read back from Stripe */
+async function contractorNetOf(stripeRefund: Stripe.Refund, charge: Stripe.Charge | null) {
+  const reversalId =
+    typeof stripeRefund.transfer_reversal === 'string'
+      ? stripeRefund.transfer_reversal
+      : (stripeRefund.transfer_reversal?.id ?? null)
+  const transferId = typeof charge?.transfer === 'string' ? charge.transfer : charge?.transfer?.id
+  if (!reversalId || !transferId) {
+    return null
+  }
+  const reversal = await stripe().transfers.retrieveReversal(transferId, reversalId)
+  const feeId =
+    typeof charge?.application_fee === 'string'
+      ? charge.application_fee
+      : (charge?.application_fee?.id ?? null)
+  // The fee refund this refund made is the newest one (refunds of an order are one at a time)
+  const feeRefunds = feeId ? await stripe().applicationFees.listRefunds(feeId, { limit: 1 }) : null
+  const feeRefund = feeRefunds?.data[0]
+  const sameMoment = feeRefund && Math.abs(feeRefund.created - stripeRefund.created) <= 5
+  return reversal.amount - (sameMoment ? feeRefund.amount : 0)
 }
 
 async function chargeAfter(stripeRefund: Stripe.Refund) {
@@ -324,7 +362,12 @@ export const sendRefund: StripeWrite<Refund, RefundAnswer> = {
       },
       { idempotencyKey: key }
     )
-    return { refund: stripeRefund, charge: await chargeAfter(stripeRefund) }
+    const charge = await chargeAfter(stripeRefund)
+    const contractorNet =
+      payment.flow === 'hold' && refund.reverseTransfer
+        ? await contractorNetOf(stripeRefund, charge).catch(() => null)
+        : null
+    return { refund: stripeRefund, charge, contractorNet }
   },
   async find(refund) {
     const payment = await Payment.findOrFail(refund.paymentId)
@@ -337,7 +380,9 @@ export const sendRefund: StripeWrite<Refund, RefundAnswer> = {
     return row?.status === 'pending' ? row : null
   },
   async record(trx, refund, answer) {
-    await recordStripeRefund(trx, refund, answer.refund, answer.charge, refund.initiatedBy)
+    await recordStripeRefund(trx, refund, answer.refund, answer.charge, refund.initiatedBy, {
+      contractorNet: answer.contractorNet ?? null,
+    })
   },
   async refuse(trx, refund, error) {
     const payment = await Payment.findOrFail(refund.paymentId, { client: trx })

@@ -14,6 +14,7 @@ import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import type { StripeWrite } from '#stripe/write'
 import { lockForOrder, orderIdOfPayment } from '#actions/orders/order_lock'
+import { mailTransferPaid } from '#actions/orders/order_mail'
 
 /*
 |--------------------------------------------------------------------------
@@ -121,6 +122,7 @@ export async function recordDestinationTransfer(
       kind: 'destination',
       amount,
       currency: payment.currency,
+      stripeFeeShare: 0,
       status: 'paid',
       stripeTransferId,
       initiatedBy: actor.label,
@@ -140,6 +142,7 @@ export async function recordDestinationTransfer(
     stripeId: stripeTransferId,
     message: 'Sent with the captured payment, less the platform fee',
   })
+  await mailTransferPaid(trx, transfer)
   return transfer
 }
 
@@ -212,6 +215,7 @@ export const sendTransfer: StripeWrite<Transfer, Stripe.Transfer> = {
       currency: transfer.currency,
       stripeId: answer.id,
     })
+    await mailTransferPaid(trx, transfer)
   },
   async refuse(trx, transfer, error) {
     transfer.useTransaction(trx)
