@@ -21,12 +21,12 @@ import {
 async function debitDrifts(
   trx: TransactionClientContract | null,
   row: ContractorDebit,
+  onStripe: Awaited<ReturnType<typeof findDebitOnStripe>>,
   options: ReconcileOptions
 ) {
   const subject = `debit #${row.id}`
   const list = new DriftList(subject, trx)
   const amount = formatAmount(row.amount, row.currency)
-  const onStripe = await findDebitOnStripe(row)
   const owedNote = async () => {
     const contractor = await User.find(row.contractorId)
     const who = contractor?.email ?? String(row.contractorId)
@@ -127,11 +127,15 @@ async function debitDrifts(
   return list
 }
 
-/** One debit against Stripe: as read for the report, under the contractor's lock to fix */
+/**
+ * One debit against Stripe: Stripe's side read first, without any lock; the
+ * fix then made under the contractor's lock with that answer
+ */
 export async function checkDebit(debit: ContractorDebit, options: ReconcileOptions) {
   try {
+    const onStripe = await findDebitOnStripe(debit)
     if (!options.fix) {
-      return await debitDrifts(null, debit, options)
+      return await debitDrifts(null, debit, onStripe, options)
     }
     return await db.transaction(async (trx) => {
       await lockContractor(trx, debit.contractorId)
@@ -139,7 +143,7 @@ export async function checkDebit(debit: ContractorDebit, options: ReconcileOptio
         .where('id', debit.id)
         .forUpdate()
         .firstOrFail()
-      return debitDrifts(trx, row, options)
+      return debitDrifts(trx, row, onStripe, options)
     })
   } catch (error) {
     const list = new DriftList(`debit #${debit.id}`, null)

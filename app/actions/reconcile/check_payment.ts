@@ -84,6 +84,35 @@ async function allRefundsOf(paymentIntentId: string) {
   return refunds
 }
 
+/** A Stripe read asked for while fixing that the unlocked look did not make */
+class ChangedMeanwhile extends Error {}
+
+/**
+ * Stripe's side of one payment, read once: first without any lock (the
+ * report), then reused under the order's lock to fix, so no lock or
+ * connection is held while Stripe answers. A read the locked pass needs and
+ * the first did not make means the payment changed meanwhile: that payment is
+ * left for the next run.
+ */
+export class StripeReads {
+  private cache = new Map<string, Promise<unknown>>()
+  private frozen = false
+
+  read<T>(key: string, fetch: () => Promise<T>): Promise<T> {
+    if (!this.cache.has(key)) {
+      if (this.frozen) {
+        throw new ChangedMeanwhile(key)
+      }
+      this.cache.set(key, fetch())
+    }
+    return this.cache.get(key) as Promise<T>
+  }
+
+  freeze() {
+    this.frozen = true
+  }
+}
+
 export class PaymentCheck {
   list: DriftList
   refundsChecked = 0
@@ -91,8 +120,9 @@ export class PaymentCheck {
 
   constructor(
     private trx: TransactionClientContract | null,
-    private payment: Payment,
-    private options: ReconcileOptions
+    readonly payment: Payment,
+    private options: ReconcileOptions,
+    private stripeReads = new StripeReads()
   ) {
     this.list = new DriftList(PaymentCheck.subjectOf(payment), trx)
   }
@@ -123,9 +153,10 @@ export class PaymentCheck {
     if (!payment.stripePaymentIntentId) {
       return
     }
-    const paymentIntent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId, {
-      expand: PAYMENT_INTENT_EXPAND,
-    })
+    const paymentIntentId = payment.stripePaymentIntentId
+    const paymentIntent = await this.stripeReads.read(`pi:${paymentIntentId}`, () =>
+      stripe().paymentIntents.retrieve(paymentIntentId, { expand: PAYMENT_INTENT_EXPAND })
+    )
     const charge = chargeOf(paymentIntent)
     // Decided from Stripe and the payment as read, before its status is
     // fixed: the report and the fix check the same things
@@ -162,7 +193,9 @@ export class PaymentCheck {
   /** A pending payment: its authorization's outcome was never recorded */
   private async pending() {
     const payment = this.payment
-    const paymentIntent = await findPaymentIntentOf(payment)
+    const paymentIntent = await this.stripeReads.read(`pi-of:${payment.id}`, () =>
+      findPaymentIntentOf(payment)
+    )
     if (!paymentIntent) {
       if (!pastGrace(payment)) {
         this.list.note(youngNote(PaymentCheck.subjectOf(payment), payment))
@@ -375,7 +408,9 @@ export class PaymentCheck {
   /** Refund rows against Stripe's refunds, then the payment's refunded total */
   private async refunds(charge: Stripe.Charge, refundedAsRead: number) {
     const payment = this.payment
-    const onStripe = await allRefundsOf(payment.stripePaymentIntentId!)
+    const onStripe = await this.stripeReads.read(`refunds:${payment.stripePaymentIntentId}`, () =>
+      allRefundsOf(payment.stripePaymentIntentId!)
+    )
     const rows = await Refund.query(this.reading).where('paymentId', payment.id).orderBy('id')
     this.refundsChecked += rows.length
     const known = new Set<string>()
@@ -579,8 +614,10 @@ export class PaymentCheck {
       const subject = `transfer #${row.id}${payment.orderId ? ` (order #${payment.orderId})` : ''}`
       const amount = formatAmount(row.amount, row.currency)
       const onStripe = row.stripeTransferId
-        ? await stripe().transfers.retrieve(row.stripeTransferId)
-        : await sendTransfer.find!(row)
+        ? await this.stripeReads.read(`tr:${row.stripeTransferId}`, () =>
+            stripe().transfers.retrieve(row.stripeTransferId!)
+          )
+        : await this.stripeReads.read(`tr-of:${row.id}`, () => sendTransfer.find!(row))
       if (row.status === 'pending' || row.status === 'failed') {
         if (onStripe) {
           await this.list.add(
@@ -700,7 +737,9 @@ export class PaymentCheck {
       .where('status', 'pending')
     for (const row of rows) {
       const subject = `reversal #${row.id} (transfer #${transfer.id})`
-      const found = await sendTransferReversal.find!(row)
+      const found = await this.stripeReads.read(`trr-of:${row.id}`, () =>
+        sendTransferReversal.find!(row)
+      )
       if (found) {
         await this.list.add(
           {
@@ -733,25 +772,41 @@ export class PaymentCheck {
   }
 }
 
-/** One payment against Stripe: read only for the report, under its order's lock to fix */
+/**
+ * One payment against Stripe: read (Stripe included) without any lock for the
+ * report; to fix, read the same way first, then checked again under its
+ * order's lock with those answers (no Stripe call while the lock is held).
+ */
 export async function checkPayment(paymentId: number, options: ReconcileOptions) {
-  const check = async (payment: Payment, trx: TransactionClientContract | null) => {
-    const found = new PaymentCheck(trx, payment, options)
-    await found.run()
-    return found
-  }
+  const reads = new StripeReads()
+  const unlocked = new PaymentCheck(null, await Payment.findOrFail(paymentId), options, reads)
+  await unlocked.run()
   if (!options.fix) {
-    return check(await Payment.findOrFail(paymentId), null)
+    return unlocked
   }
-  const found = await db.transaction(async (trx) => {
-    const { orderId } = await Payment.findOrFail(paymentId, { client: trx })
-    await lockForOrder(trx, orderId)
-    const payment = await Payment.query({ client: trx })
-      .where('id', paymentId)
-      .forUpdate()
-      .firstOrFail()
-    return check(payment, trx)
-  })
+  reads.freeze()
+  let found: PaymentCheck
+  try {
+    found = await db.transaction(async (trx) => {
+      const { orderId } = await Payment.findOrFail(paymentId, { client: trx })
+      await lockForOrder(trx, orderId)
+      const payment = await Payment.query({ client: trx })
+        .where('id', paymentId)
+        .forUpdate()
+        .firstOrFail()
+      const locked = new PaymentCheck(trx, payment, options, reads)
+      await locked.run()
+      return locked
+    })
+  } catch (error) {
+    if (!(error instanceof ChangedMeanwhile)) {
+      throw error
+    }
+    unlocked.list.note(
+      `${PaymentCheck.subjectOf(unlocked.payment)}: changed while it was being checked; left for the next run.`
+    )
+    return unlocked
+  }
   for (const work of found.list.later) {
     await work()
   }
