@@ -36,6 +36,7 @@ test.group('Jobs', (group) => {
           send_pending_writes: '*/5 * * * *',
           reconcile: '*/15 * * * *',
           settle_holds: '*/10 * * * *',
+          follow_bank_payments: '*/15 * * * *',
         }
       )
       assert.isTrue(schedules.every((schedule) => schedule.timezone === 'UTC'))
