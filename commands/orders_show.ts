@@ -12,7 +12,8 @@ import { ConsoleCommand } from '#services/console_command'
 import { findOrderArg } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
 import { describeFeePlan } from '#actions/contractors/fee_plans'
-import { orderStatus } from '#domain/order_summary'
+import { orderStatus, paymentStatus } from '#domain/order_summary'
+import { paymentMethodLabel } from '#actions/billing/payment_methods'
 
 function when(value: DateTime | null) {
   return value ? value.toUTC().toFormat("yyyy-MM-dd HH:mm:ss 'UTC'") : ''
@@ -59,6 +60,12 @@ export default class OrdersShow extends ConsoleCommand {
     const status = orderStatus(lines, live, 'admin', undefined, transfers)
     const money = (value: number | null) =>
       value === null ? '' : formatAmount(value, order.currency)
+    // How each payment is paid: "Bank debit from STRIPE TEST BANK ···· 6789", "Card"
+    const methods = new Map(
+      await Promise.all(
+        payments.map(async (payment) => [payment.id, await paymentMethodLabel(payment)] as const)
+      )
+    )
 
     if (this.json) {
       this.printJson({
@@ -88,7 +95,9 @@ export default class OrdersShow extends ConsoleCommand {
           id: payment.id,
           flow: payment.flow,
           method_type: payment.methodType,
+          method: methods.get(payment.id),
           status: payment.status,
+          status_words: paymentStatus(payment, 'admin').label,
           pending_action: payment.pendingAction,
           amount: payment.amount,
           amount_captured: payment.amountCaptured,
@@ -195,6 +204,8 @@ export default class OrdersShow extends ConsoleCommand {
         `${payment.status} (${payment.flow}, ${payment.methodType})`,
       ])
       const rows: [string, string][] = [
+        ['Method', methods.get(payment.id) ?? payment.methodType],
+        ['Status', paymentStatus(payment, 'admin').label],
         ['Amount', money(payment.amount)],
         ['Captured', money(payment.amountCaptured)],
         ['Refunded', money(payment.amountRefunded)],
@@ -205,7 +216,8 @@ export default class OrdersShow extends ConsoleCommand {
         rows.push(['Platform fee', money(payment.applicationFeeAmount)])
       if (payment.stripeFee !== null) rows.push(["Stripe's fee", money(payment.stripeFee)])
       if (payment.status === 'authorized') rows.push(['Held until', when(payment.captureBefore)])
-      if (payment.status === 'processing') rows.push(['Expected', when(payment.expectedAt)])
+      if (payment.status === 'processing')
+        rows.push(['Expected to clear', when(payment.expectedAt) || 'in about 4 business days'])
       if (payment.pendingAction)
         rows.push(['Being sent', `${payment.pendingAction} by ${payment.pendingActionActor}`])
       if (payment.cancellationReason) rows.push(['Cancellation', payment.cancellationReason])

@@ -36,8 +36,11 @@ const loggerConfig = defineConfig({
           '*.password',
           'card',
           '*.card',
+          // Bank account numbers, wherever a form or Stripe parameters carry them
           'account_number',
           '*.account_number',
+          '*.*.account_number',
+          '*.*.*.account_number',
           'id_number',
           '*.id_number',
           'headers.authorization',

@@ -5,8 +5,14 @@ const shieldConfig = defineConfig({
     enabled: true,
     directives: {
       defaultSrc: [`'self'`],
-      scriptSrc: [`'self'`, 'https://js.stripe.com'],
-      frameSrc: [`'self'`, 'https://js.stripe.com', 'https://hooks.stripe.com'],
+      // Stripe.js and its frames (Elements; Financial Connections for bank accounts)
+      scriptSrc: [`'self'`, 'https://js.stripe.com', 'https://*.js.stripe.com'],
+      frameSrc: [
+        `'self'`,
+        'https://js.stripe.com',
+        'https://*.js.stripe.com',
+        'https://hooks.stripe.com',
+      ],
       connectSrc: [`'self'`, 'https://api.stripe.com'],
       imgSrc: [`'self'`, 'data:'],
       styleSrc: [`'self'`],

@@ -77,6 +77,46 @@ router
       .as('cards.default')
       .formPage('/cards')
     router.delete('/cards/:id', [CardsController, 'destroy']).as('cards.destroy').formPage('/cards')
+    // 3-D Secure when saving a card: to the bank's page (a link) and back
+    router
+      .get('/cards/authenticate/:setupIntent', [CardsController, 'authenticate'])
+      .as('cards.authenticate')
+    router.get('/cards/authenticated', [CardsController, 'authenticated']).as('cards.authenticated')
+  })
+  .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
+
+/*
+| Bank accounts (ACH Direct Debit): on the same payment methods page as the
+| cards. Another employer's bank account is a 404.
+*/
+const BankAccountsController = () => import('#controllers/bank_accounts_controller')
+router
+  .group(() => {
+    router.get('/bank-accounts', [BankAccountsController, 'index']).as('bank_accounts.index')
+    router
+      .post('/bank-accounts', [BankAccountsController, 'store'])
+      .as('bank_accounts.store')
+      .formPage('/bank-accounts')
+    // Real Stripe: the SetupIntent Stripe.js links the account with (JSON)
+    router
+      .post('/bank-accounts/collect', [BankAccountsController, 'collect'])
+      .as('bank_accounts.collect')
+      .formPage('/bank-accounts')
+    router
+      .post('/bank-accounts/:id/verify', [BankAccountsController, 'verify'])
+      .as('bank_accounts.verify')
+      .where('id', router.matchers.number())
+      .formPage('/bank-accounts')
+    router
+      .post('/bank-accounts/:id/default', [BankAccountsController, 'makeDefault'])
+      .as('bank_accounts.default')
+      .where('id', router.matchers.number())
+      .formPage('/bank-accounts')
+    router
+      .delete('/bank-accounts/:id', [BankAccountsController, 'destroy'])
+      .as('bank_accounts.destroy')
+      .where('id', router.matchers.number())
+      .formPage('/bank-accounts')
   })
   .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
 
@@ -167,6 +207,18 @@ router
       name: string
     ) => router.post(path, [OrdersController, action]).as(name).formPage(orderPage)
     orderAction('/orders/:id/retry', 'retry', 'orders.retry')
+    // A failed payment: the same services ordered again with another payment method
+    router
+      .post('/orders/:id/pay-again', [OrdersController, 'payAgain'])
+      .as('orders.pay_again')
+      .formPage(orderPage)
+    // 3-D Secure: to the bank's page (a link) and back from it
+    router
+      .get('/orders/:id/authenticate', [OrdersController, 'authenticate'])
+      .as('orders.authenticate')
+    router
+      .get('/orders/:id/authenticated', [OrdersController, 'authenticated'])
+      .as('orders.authenticated')
     for (const action of ['accept', 'decline', 'deliver', 'approve', 'cancel'] as const) {
       orderAction(`/orders/:id/${action}`, action, `orders.${action}`)
       orderAction(`/orders/:id/lines/:line/${action}`, action, `lines.${action}`)
@@ -201,3 +253,14 @@ router
     router.get('/balance', [BalanceController, 'show']).as('balance.show')
   })
   .use([middleware.auth(), middleware.role({ roles: ['contractor'] })])
+
+/*
+| Development only (sandbox mode, never in production): the sandbox clock
+| panel moves time forward so a person can watch a bank payment clear, a hold
+| expire or an auto-approval happen. 404 otherwise.
+*/
+const DevClockController = () => import('#controllers/dev_clock_controller')
+router
+  .post('/dev/clock', [DevClockController, 'advance'])
+  .as('dev_clock.advance')
+  .use(middleware.auth())

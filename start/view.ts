@@ -10,11 +10,15 @@ import edge from 'edge.js'
 import { DateTime } from 'luxon'
 import { formatAmount } from '#money/amounts'
 import { TONE_CLASS, nextWords, type Tone } from '#domain/order_summary'
+import { devClockNow } from '#services/dev_clock'
 
 edge.global('formatAmount', formatAmount)
 
 /** The badge class of a status's tone (your turn, waiting, done, problem) */
 edge.global('toneClass', (tone: Tone) => TONE_CLASS[tone])
+
+/** The sandbox clock's time for the development panel; null in production or with real Stripe */
+edge.global('devClockNow', devClockNow)
 
 /** Who acts next, for the viewer ("You", "the contractor") */
 edge.global('nextWords', nextWords)

@@ -1,52 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import limiter from '@adonisjs/limiter/services/main'
-import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { addCardValidator } from '#validators/cards'
-import { ensureStripeCustomer } from '#actions/billing/ensure_customer'
-import { isPaymentMethodId, listCards, type SavedCard } from '#actions/billing/list_cards'
-import { addCard } from '#actions/billing/add_card'
+import { isPaymentMethodId } from '#actions/billing/list_cards'
+import {
+  cardAuthenticationUrl,
+  cardName,
+  finishCardAuthentication,
+  setUpCard,
+  type CardSetup,
+} from '#actions/billing/add_card'
 import { setDefaultCard } from '#actions/billing/set_default_card'
 import { removeCard } from '#actions/billing/remove_card'
-import { stripeConfig } from '#stripe/client'
-import { isStripeError, reportStripeError } from '#stripe/errors'
-
-/**
- * Stripe's test PaymentMethods offered on the page in sandbox mode (no card
- * number is ever typed into Crewpay). Any other test PaymentMethod id is
- * accepted by the endpoint too.
- */
-export const TEST_CARD_CHOICES = [
-  { id: 'pm_card_visa', label: 'Visa ···· 4242', outcome: 'succeeds' },
-  { id: 'pm_card_mastercard', label: 'Mastercard ···· 4444', outcome: 'succeeds' },
-  {
-    id: 'pm_card_bypassPending',
-    label: 'Visa ···· 0077',
-    outcome: 'succeeds; the money is available at once',
-  },
-  { id: 'pm_card_visa_chargeDeclined', label: 'Visa ···· 0002', outcome: 'declined' },
-  {
-    id: 'pm_card_visa_chargeDeclinedInsufficientFunds',
-    label: 'Visa ···· 9995',
-    outcome: 'declined: insufficient funds',
-  },
-  {
-    id: 'pm_card_chargeDeclinedExpiredCard',
-    label: 'Visa ···· 0069',
-    outcome: 'declined: expired card',
-  },
-  {
-    id: 'pm_card_chargeCustomerFail',
-    label: 'Visa ···· 0341',
-    outcome: 'is saved, but every payment with it is declined',
-  },
-  {
-    id: 'pm_card_authenticationRequired',
-    label: 'Visa ···· 3184',
-    outcome: 'requires 3-D Secure authentication',
-  },
-]
+import { loadPaymentMethodsPage } from '#actions/billing/payment_methods_page'
 
 /**
  * Card testing (trying stolen cards through the add-card form) shows up as a
@@ -56,10 +24,6 @@ export const TEST_CARD_CHOICES = [
 const refusedCardsLimiter = () =>
   limiter.use({ requests: 5, duration: '1 hour', blockDuration: '1 hour' })
 
-function cardName(card: SavedCard) {
-  return `${card.brandName} ending ${card.last4}`
-}
-
 /**
  * Employers' saved cards. Stripe holds the cards; Crewpay keeps only the
  * customer id and which card is the default. Refusals (declines, Stripe
@@ -67,33 +31,7 @@ function cardName(card: SavedCard) {
  */
 export default class CardsController {
   async index({ auth, view }: HttpContext) {
-    const employer = auth.getUserOrFail()
-    let cards: SavedCard[] = []
-    let problem: string | null = null
-    try {
-      const customerId = await ensureStripeCustomer(employer)
-      const profile = await UserProfile.findByOrFail('userId', employer.id)
-      cards = await listCards(customerId, profile.defaultPaymentMethodId)
-    } catch (error) {
-      if (!isStripeError(error)) {
-        throw error
-      }
-      reportStripeError(error, { userId: employer.id, operation: 'list_cards' })
-      problem =
-        'Your saved cards cannot be shown right now: our payment provider did not answer. ' +
-        'Please try again in a moment.'
-    }
-
-    const config = stripeConfig()
-    const usesElements = config.mode === 'stripe'
-    return view.render('pages/cards/index', {
-      cards,
-      problem,
-      formToken: randomUUID(),
-      usesElements,
-      publishableKey: usesElements ? config.publishableKey : null,
-      testCards: usesElements ? [] : TEST_CARD_CHOICES,
-    })
+    return view.render('pages/cards/index', await loadPaymentMethodsPage(auth.getUserOrFail()))
   }
 
   async store({ auth, request, response, session }: HttpContext) {
@@ -120,22 +58,63 @@ export default class CardsController {
     }
 
     return this.#backToCards({ request, response, session }, async () => {
-      let card: SavedCard
+      let setup: CardSetup
       try {
-        card = await addCard(employer, input.payment_method, input.form_token ?? randomUUID())
+        setup = await setUpCard(employer, input.payment_method, input.form_token ?? randomUUID(), {
+          interactive: true,
+        })
       } catch (error) {
-        if (error instanceof ActionError && error.status === 402) {
+        if (error instanceof DomainError && error.kind === 'declined') {
           await refusals.increment(refusalsKey)
         }
         throw error
       }
-      session.flash(
-        'success',
-        card.isDefault
-          ? `${cardName(card)} saved as your default card.`
-          : `${cardName(card)} saved.`
-      )
+      this.#flashSetup(session, setup)
     })
+  }
+
+  /**
+   * "Confirm with your bank": the bank's authentication page of a card
+   * waiting for it (a link, not a form: the page is on another site)
+   */
+  async authenticate({ auth, params, response }: HttpContext) {
+    const url = await cardAuthenticationUrl(auth.getUserOrFail(), String(params.setupIntent ?? ''))
+    return response.redirect(url)
+  }
+
+  /** Back from the bank's page: Stripe says whether the card is saved */
+  async authenticated({ auth, request, response, session }: HttpContext) {
+    const employer = auth.getUserOrFail()
+    const setupIntentId = String(request.qs().setup_intent ?? '')
+    try {
+      this.#flashSetup(session, await finishCardAuthentication(employer, setupIntentId))
+    } catch (error) {
+      if (!(error instanceof DomainError) || ['not_found', 'forbidden'].includes(error.kind)) {
+        throw error
+      }
+      if (error.kind === 'declined') {
+        await refusedCardsLimiter().increment(`add_card_refusals:${employer.id}`)
+      }
+      session.flash('error', error.message)
+    }
+    return response.redirect('/cards')
+  }
+
+  #flashSetup(session: HttpContext['session'], setup: CardSetup) {
+    if (setup.kind === 'authenticate') {
+      // The page shows a link to the bank's page (a redirect from a form post
+      // to another site would be blocked by our form-action CSP)
+      session.flash('cardAuthentication', {
+        setupIntentId: setup.setupIntentId,
+        cardName: setup.cardName,
+      })
+      return
+    }
+    const card = setup.card
+    session.flash(
+      'success',
+      card.isDefault ? `${cardName(card)} saved as your default card.` : `${cardName(card)} saved.`
+    )
   }
 
   async makeDefault(ctx: HttpContext) {

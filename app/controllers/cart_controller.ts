@@ -1,35 +1,31 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
-import UserProfile from '#models/user_profile'
 import { DomainError } from '#exceptions/domain_error'
 import { addToCartValidator, checkoutValidator } from '#validators/cart'
 import { isRecordId } from '#services/record_id'
 import { addToCart, loadCart, removeFromCart } from '#actions/cart/cart'
 import { checkout } from '#actions/cart/checkout'
-import { listCards, type SavedCard } from '#actions/billing/list_cards'
+import { paymentChoicesFor } from '#actions/billing/payment_methods'
 import { formatAmount } from '#money/amounts'
-import { isStripeError, reportStripeError } from '#stripe/errors'
 
 export default class CartController {
   async show({ auth, view }: HttpContext) {
     const employer = auth.getUserOrFail()
     const cart = await loadCart(employer)
-    const profile = await UserProfile.findByOrFail('userId', employer.id)
-    let cards: SavedCard[] = []
-    let cardsProblem: string | null = null
-    if (profile.stripeId && cart.lines.length > 0) {
-      try {
-        cards = await listCards(profile.stripeId, profile.defaultPaymentMethodId)
-      } catch (error) {
-        if (!isStripeError(error)) {
-          throw error
-        }
-        reportStripeError(error, { userId: employer.id, operation: 'list_cards' })
-        cardsProblem =
-          'Your saved cards could not be loaded right now. Please try again in a moment.'
-      }
-    }
-    return view.render('pages/cart/show', { cart, cards, cardsProblem, formToken: randomUUID() })
+    // Cards, and verified bank accounts when the cart is in US dollars
+    const methods =
+      cart.lines.length > 0
+        ? await paymentChoicesFor(
+            employer,
+            cart.totals.length === 1 ? cart.totals[0].currency : null
+          )
+        : null
+    return view.render('pages/cart/show', {
+      cart,
+      methods,
+      cardsProblem: methods?.problem ?? null,
+      formToken: randomUUID(),
+    })
   }
 
   async add({ auth, request, response, session }: HttpContext) {
@@ -58,6 +54,7 @@ export default class CartController {
       paymentMethodId: input.payment_method ?? null,
       note: input.note ?? null,
       formToken: input.form_token ?? null,
+      onSession: true,
     })
     const money = formatAmount(payment.amount, payment.currency)
     switch (payment.status) {

@@ -4,9 +4,8 @@ import Order from '#models/order'
 import OrderLine from '#models/order_line'
 import Payment, { DEAD_STATUSES } from '#models/payment'
 import Transfer from '#models/transfer'
-import UserProfile from '#models/user_profile'
 import { DomainError } from '#exceptions/domain_error'
-import { placeOrderValidator, declineValidator } from '#validators/orders'
+import { placeOrderValidator, declineValidator, payAgainValidator } from '#validators/orders'
 import { pageOf } from '#validators/pagination'
 import { actors } from '#domain/actor'
 import { AUTHORIZATION_UNKNOWN, orderStatus, type Viewer } from '#domain/order_summary'
@@ -18,7 +17,13 @@ import { declineLine } from '#actions/orders/decline_line'
 import { deliverLine } from '#actions/orders/deliver_line'
 import { approveLines } from '#actions/orders/approve_line'
 import { cancelLines } from '#actions/orders/cancel_line'
-import { listCards } from '#actions/billing/list_cards'
+import { paymentChoicesFor, paymentMethodLabel } from '#actions/billing/payment_methods'
+import { payAgain, replacementOf } from '#actions/orders/pay_again'
+import {
+  finishPaymentAuthentication,
+  paymentAuthenticationUrl,
+} from '#actions/payments/authenticate_payment'
+import { followIfDue } from '#actions/payments/follow_bank_payments'
 import { formatAmount } from '#money/amounts'
 import { isRecordId } from '#services/record_id'
 import type { DrivenWrite } from '#actions/orders/drive_order'
@@ -106,15 +111,28 @@ export default class OrdersController {
   async show(ctx: HttpContext) {
     const user = ctx.auth.getUserOrFail()
     const order = await findOrderFor(user, ctx.params.id)
+    // A bank debit past its expected date: its outcome is looked up now (a
+    // webhook may be late), through the same recorder as the webhook
+    await followIfDue(order.id)
     const page = await loadOrderPage(order, user)
-    let cards: Awaited<ReturnType<typeof listCards>> = []
-    if (page.viewer === 'employer' && page.payment?.status === 'failed') {
-      const profile = await UserProfile.findByOrFail('userId', user.id)
-      cards = profile.stripeId
-        ? await listCards(profile.stripeId, profile.defaultPaymentMethodId).catch(() => [])
-        : []
-    }
-    return ctx.view.render('pages/orders/show', { ...page, cards, formToken: randomUUID() })
+    const isEmployer = page.viewer === 'employer'
+    const [methodLabel, replacement, replaces] = await Promise.all([
+      page.payment ? paymentMethodLabel(page.payment) : null,
+      replacementOf(order.id),
+      order.replacesOrderId ? Order.find(order.replacesOrderId) : null,
+    ])
+    const payAgainChoices =
+      isEmployer && page.payment?.status === 'failed' && !replacement
+        ? await paymentChoicesFor(user, order.currency)
+        : null
+    return ctx.view.render('pages/orders/show', {
+      ...page,
+      methodLabel,
+      replacement,
+      replaces: replaces && replaces.employerId === order.employerId ? replaces : null,
+      payAgain: payAgainChoices,
+      formToken: randomUUID(),
+    })
   }
 
   async store(ctx: HttpContext) {
@@ -126,9 +144,57 @@ export default class OrdersController {
       note: input.note ?? null,
       paymentMethodId: input.payment_method ?? null,
       formToken: input.form_token ?? null,
+      onSession: true,
     })
     this.#flashPlacement(ctx, placement)
     return response.redirect(`/orders/${placement.order.id}`)
+  }
+
+  /** A failed payment: the same services ordered again, paid with the method chosen now */
+  async payAgain(ctx: HttpContext) {
+    const user = ctx.auth.getUserOrFail()
+    const order = await findOrderFor(user, ctx.params.id)
+    const input = await ctx.request.validateUsing(payAgainValidator)
+    const placement = await payAgain(user, order, {
+      paymentMethodId: input.payment_method ?? null,
+      formToken: input.form_token ?? null,
+    })
+    this.#flashPlacement(ctx, placement)
+    return ctx.response.redirect(`/orders/${placement.order.id}`)
+  }
+
+  /** "Authenticate your payment": to the bank's page (3-D Secure) */
+  async authenticate(ctx: HttpContext) {
+    const user = ctx.auth.getUserOrFail()
+    const order = await findOrderFor(user, ctx.params.id)
+    if (order.employerId !== user.id) {
+      throw DomainError.forbidden(
+        `Only the employer of order #${order.id} can authenticate its payment.`
+      )
+    }
+    const url = await paymentAuthenticationUrl(order)
+    if (!url) {
+      ctx.session.flash('success', 'This payment does not need authentication any more.')
+      return ctx.response.redirect(`/orders/${order.id}`)
+    }
+    return ctx.response.redirect(url)
+  }
+
+  /** Back from the bank's page: the payment follows its PaymentIntent */
+  async authenticated(ctx: HttpContext) {
+    const user = ctx.auth.getUserOrFail()
+    const order = await findOrderFor(user, ctx.params.id)
+    if (order.employerId !== user.id) {
+      throw DomainError.forbidden(
+        `Only the employer of order #${order.id} can authenticate its payment.`
+      )
+    }
+    const payment = await finishPaymentAuthentication(
+      order,
+      String(ctx.request.qs().payment_intent ?? '')
+    )
+    this.#flashPlacement(ctx, { order, payment, outcome: 'recorded' })
+    return ctx.response.redirect(`/orders/${order.id}`)
   }
 
   /**
@@ -181,7 +247,10 @@ export default class OrdersController {
         session.flash('error', payment.failureMessage ?? 'The payment could not be made.')
         break
       case 'requires_action':
-        session.flash('error', 'Your bank asks you to authenticate this payment.')
+        session.flash(
+          'error',
+          'Your bank asks you to authenticate this payment: use “Authenticate your payment” to finish.'
+        )
         break
     }
   }

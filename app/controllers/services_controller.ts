@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
-import UserProfile from '#models/user_profile'
 import { ActionError } from '#exceptions/action_error'
 import { pageOf } from '#validators/pagination'
 import { serviceSearchValidator } from '#validators/services'
 import { visibleServicesQuery } from '#actions/services/visible_services'
 import { MAX_SERVICES_PAGE, searchServices } from '#actions/services/search_services'
 import { isRecordId } from '#services/record_id'
-import { listCards, type SavedCard } from '#actions/billing/list_cards'
+import { paymentChoicesFor } from '#actions/billing/payment_methods'
 import { serviceView } from '#actions/services/service_view'
-import { isStripeError, reportStripeError } from '#stripe/errors'
 import { toDecimalText } from '#money/amounts'
 import { CURRENCIES } from '#money/currencies'
 
@@ -109,33 +107,15 @@ export default class ServicesController {
 
     const user = auth.user
     const canOrder = user?.role === 'employer'
-    let cards: SavedCard[] = []
-    let cardsProblem: string | null = null
-    if (user && canOrder) {
-      const profile = await UserProfile.findByOrFail('userId', user.id)
-      if (profile.stripeId) {
-        try {
-          cards = await listCards(profile.stripeId, profile.defaultPaymentMethodId)
-        } catch (error) {
-          if (!isStripeError(error)) {
-            throw error
-          }
-          reportStripeError(error, { userId: user.id, operation: 'list_cards' })
-          cardsProblem =
-            'Your saved cards cannot be shown right now: our payment provider did not answer. ' +
-            'Please try again in a moment.'
-        }
-      }
-    }
+    // Cards, and verified bank accounts when the service is priced in US dollars
+    const methods = user && canOrder ? await paymentChoicesFor(user, service.currency) : null
 
     return view.render('pages/services/show', {
       formToken: randomUUID(),
       service: serviceView(service),
       canOrder,
-      cards,
-      cardsProblem,
-      // The default card, or the newest one when none is marked default
-      selectedCardId: (cards.find((card) => card.isDefault) ?? cards[0])?.id ?? null,
+      methods,
+      cardsProblem: methods?.problem ?? null,
     })
   }
 }

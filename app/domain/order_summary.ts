@@ -89,15 +89,22 @@ export function paymentStatus(payment: Payment, viewer: Viewer, amounts = true):
         'employer',
         'The bank asks the cardholder to confirm this payment.'
       )
-    case 'processing':
+    case 'processing': {
+      const around = payment.expectedAt
+        ? ` around ${payment.expectedAt.toUTC().toFormat('LLL d')}`
+        : ''
       return view(
         'Payment processing — usually 4 business days',
         'waiting',
         'stripe',
-        payment.expectedAt
-          ? `The bank debit is expected to clear around ${payment.expectedAt.toFormat('LLL d')}.`
-          : 'The bank debit has not cleared yet.'
+        viewer === 'contractor'
+          ? `The employer's bank payment has not cleared yet (expected${around || ' in about 4 business days'}). ` +
+              'You can accept and start the work; you are paid once it clears.'
+          : payment.expectedAt
+            ? `The bank debit is expected to clear${around}.`
+            : 'The bank debit has not cleared yet.'
       )
+    }
     case 'authorized':
       if (payment.pendingAction === 'capture') {
         return view('Capturing the payment', 'waiting', 'stripe')
@@ -130,9 +137,18 @@ export function paymentStatus(payment: Payment, viewer: Viewer, amounts = true):
         'Payment failed',
         viewer === 'employer' ? 'your_turn' : 'problem',
         'employer',
-        payment.failureMessage
+        viewer === 'contractor'
+          ? "The employer's payment failed: this order is canceled and nothing will be paid for it."
+          : payment.failureMessage
       )
   }
+}
+
+/** A contractor working on an order whose bank debit has not cleared is told so */
+function uncleared(payment: Payment | null, viewer: Viewer) {
+  return payment?.status === 'processing' && viewer === 'contractor'
+    ? "The employer's bank payment has not cleared yet: you are paid once it clears."
+    : null
 }
 
 /** A line's work and whether its contractor has been paid */
@@ -162,7 +178,8 @@ export function lineStatus(
       return view(
         viewer === 'contractor' ? 'In progress: deliver when done' : 'In progress',
         turn(viewer, 'contractor'),
-        'contractor'
+        'contractor',
+        uncleared(payment, viewer)
       )
     case 'delivered':
       if (payment?.pendingAction === 'capture') {
@@ -171,7 +188,8 @@ export function lineStatus(
       return view(
         viewer === 'employer' ? 'Ready for your approval' : 'Delivered: waiting for approval',
         turn(viewer, 'employer'),
-        'employer'
+        'employer',
+        uncleared(payment, viewer)
       )
     case 'approved':
       if (payment?.flow === 'hold' || transfer?.status === 'paid') {

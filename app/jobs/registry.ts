@@ -7,6 +7,7 @@ import ensureStripeCustomers from '#jobs/ensure_stripe_customers'
 import settleLines from '#jobs/settle_lines'
 import sendPendingWrites from '#jobs/send_pending_writes'
 import approvalReminders from '#jobs/approval_reminders'
+import followBankPayments from '#jobs/follow_bank_payments'
 
 /**
  * Every job the workers run, by name (= pg-boss queue). A new job: one file
@@ -22,6 +23,7 @@ export const jobRegistry = {
   settle_lines: settleLines,
   send_pending_writes: sendPendingWrites,
   approval_reminders: approvalReminders,
+  follow_bank_payments: followBankPayments,
 }
 
 export type JobName = keyof typeof jobRegistry

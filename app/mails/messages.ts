@@ -137,6 +137,21 @@ export interface RefundIssuedData extends OrderRef {
   reason: string | null
 }
 
+/** To the employer: a bank debit failed after it started processing */
+export interface PaymentFailedData extends OrderRef {
+  /** The bank's reason, in plain words */
+  reason: string
+  /** "Bank debit from STRIPE TEST BANK ···· 6789": bank name and last 4 only */
+  paymentMethod: string
+}
+
+/** To a contractor: the employer's payment failed, their lines are canceled */
+export interface OrderPaymentFailedData extends OrderRef {
+  employerName: string
+  /** Whether the contractor had already delivered some of this work */
+  delivered: boolean
+}
+
 export interface MessageDefinition<Data> {
   category: MessageCategory
   subject(data: Data): string
@@ -262,6 +277,18 @@ export const messages = {
     category: 'transactional',
     subject: (data) => `Receipt: ${money(data.amount, data.currency)} for ${order(data)}`,
     view: 'payment_receipt',
+    link: orderPage,
+  }),
+  payment_failed: define<PaymentFailedData>({
+    category: 'transactional',
+    subject: (data) => `Your payment for ${order(data)} failed`,
+    view: 'payment_failed',
+    link: orderPage,
+  }),
+  order_payment_failed: define<OrderPaymentFailedData>({
+    category: 'transactional',
+    subject: (data) => `Order #${data.orderId} is canceled: the employer's payment failed`,
+    view: 'order_payment_failed',
     link: orderPage,
   }),
   refund_issued: define<RefundIssuedData>({

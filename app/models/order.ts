@@ -37,6 +37,10 @@ export default class Order extends BaseModel {
   @column()
   declare formToken: string | null
 
+  /** "Pay again": the order whose payment failed, that this one places again */
+  @column()
+  declare replacesOrderId: number | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -209,6 +209,14 @@ export default class Payment extends BaseModel {
   @column()
   declare flow: PaymentFlow
 
+  /**
+   * Confirmed while the employer was there (an order placed from the
+   * website): Stripe may ask them to authenticate (3-D Secure). Otherwise
+   * confirmed off session, where a card that needs authentication fails.
+   */
+  @column()
+  declare onSession: boolean
+
   /** Minor units of `currency` */
   @column()
   declare amount: number

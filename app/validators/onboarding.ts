@@ -91,7 +91,7 @@ export function splitDate(value: string): DateOfBirth {
  * Digits, optionally grouped with spaces or dashes ("123-45-6789"); the value
  * becomes the digits alone.
  */
-const digits = vine.createRule(
+export const digits = vine.createRule(
   (value: unknown, options: { lengths: number[]; what: string }, field: FieldContext) => {
     if (typeof value !== 'string') {
       return
@@ -134,7 +134,7 @@ const usPhone = vine.createRule((value: unknown, _options: undefined, field: Fie
 })
 
 /** A US routing number: 9 digits whose ABA checksum holds */
-const routingNumber = vine.createRule(
+export const routingNumber = vine.createRule(
   (value: unknown, _options: undefined, field: FieldContext) => {
     if (typeof value !== 'string') {
       return

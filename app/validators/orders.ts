@@ -19,3 +19,14 @@ export const placeOrderValidator = vine.create({
 export const declineValidator = vine.create({
   reason: freeText({ min: 0, max: 500, multiline: true }).optional(),
 })
+
+/** "Pay again" after a failed payment: the payment method chosen now */
+export const payAgainValidator = vine.create({
+  payment_method: vine
+    .string()
+    .trim()
+    .maxLength(PAYMENT_METHOD_ID_MAX_LENGTH)
+    .regex(PAYMENT_METHOD_ID)
+    .optional(),
+  form_token: vine.string().uuid().optional(),
+})

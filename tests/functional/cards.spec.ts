@@ -9,6 +9,7 @@ import { truncateAllTables } from '#tests/helpers/database'
 import { createUser } from '#tests/helpers/users'
 import { followRedirect } from '#tests/helpers/http'
 import { createEmployer, cutStripeOff, profileOf } from '#tests/helpers/stripe'
+import { throughSandboxAuthentication } from '#tests/helpers/three_d_secure'
 
 /** Posts the add-card form as the page does: CSRF token, a form token, a PaymentMethod id */
 function postCard(
@@ -333,25 +334,119 @@ test.group('Cards: adding', (group) => {
     assert.equal(await localDefault(employer), cards[0].id)
   })
 
-  test('a card that needs authentication is refused with a message', async ({ client, assert }) => {
+  test('a card that needs authentication is saved once the employer confirms it with the bank', async ({
+    client,
+    assert,
+  }) => {
     const employer = await createEmployer({}, null)
 
-    const response = await postCard(client, employer, 'pm_card_authenticationRequired')
+    const response = await postCard(client, employer, 'pm_card_authenticationRequiredOnSetup')
 
     response.assertStatus(302)
-    assert.equal(
-      response.flashMessage('error'),
-      'This card needs authentication; use another card.'
+    response.assertHeader('location', '/cards')
+    assert.isUndefined(response.flashMessage('error'))
+    const [waiting] = await setupIntentsOf(employer)
+    assert.equal(waiting.status, 'requires_action')
+    assert.equal(waiting.next_action?.type, 'redirect_to_url')
+    // Nothing saved yet
+    assert.lengthOf(await stripeCards(employer), 0)
+    const page = await followRedirect(client, response)
+    page.assertTextIncludes('Confirm Visa ending 3155 with your bank')
+    page.assertTextIncludes(`href="/cards/authenticate/${waiting.id}"`)
+
+    // The link sends the employer to the bank's page (the sandbox's test page)
+    const toBank = await client
+      .get(`/cards/authenticate/${waiting.id}`)
+      .loginAs(employer)
+      .redirects(0)
+    toBank.assertStatus(302)
+    const bankPage = toBank.header('location')!
+    assert.equal(bankPage, waiting.next_action!.redirect_to_url!.url)
+    assert.include(bankPage, `/sandbox/authenticate/${waiting.id}`)
+
+    const back = await throughSandboxAuthentication(bankPage, 'succeed')
+    assert.equal(back.query.get('setup_intent'), waiting.id)
+    assert.match(back.path, /^\/cards\/authenticated\?/)
+    const returned = await client.get(back.path).loginAs(employer).redirects(0)
+
+    returned.assertHeader('location', '/cards')
+    assert.equal(returned.flashMessage('success'), 'Visa ending 3155 saved as your default card.')
+    const cards = await stripeCards(employer)
+    assert.lengthOf(cards, 1)
+    assert.equal(await localDefault(employer), cards[0].id)
+    assert.equal(await stripeDefault(employer), cards[0].id)
+    // Coming back again changes nothing
+    const again = await client.get(back.path).loginAs(employer).redirects(0)
+    again.assertHeader('location', '/cards')
+    assert.lengthOf(await stripeCards(employer), 1)
+  })
+
+  test('a failed authentication saves nothing and says so', async ({ client, assert }) => {
+    const employer = await createEmployer({}, null)
+    await postCard(client, employer, 'pm_card_authenticationRequired')
+    const [waiting] = await setupIntentsOf(employer)
+
+    const back = await throughSandboxAuthentication(
+      waiting.next_action!.redirect_to_url!.url!,
+      'fail'
     )
+    const returned = await client.get(back.path).loginAs(employer).redirects(0)
+
+    returned.assertHeader('location', '/cards')
+    assert.match(String(returned.flashMessage('error')), /did not confirm this card/)
     assert.lengthOf(await stripeCards(employer), 0)
     assert.isNull(await localDefault(employer))
-    // The SetupIntent waiting for 3-D Secure is not left behind
-    const intents = await setupIntentsOf(employer)
-    assert.lengthOf(intents, 1)
-    assert.equal(intents[0].status, 'canceled')
+    // The link to the bank's page is refused now: nothing left to authenticate
+    const link = await client
+      .get(`/cards/authenticate/${waiting.id}`)
+      .loginAs(employer)
+      .redirects(0)
+    assert.match(String(link.flashMessage('error')), /not waiting for authentication/)
+  })
 
-    const page = await followRedirect(client, response)
-    page.assertTextIncludes('This card needs authentication; use another card.')
+  test('coming back without authenticating offers the bank page again', async ({
+    client,
+    assert,
+  }) => {
+    const employer = await createEmployer({}, null)
+    await postCard(client, employer, 'pm_card_authenticationRequired')
+    const [waiting] = await setupIntentsOf(employer)
+
+    const returned = await client
+      .get(`/cards/authenticated?setup_intent=${waiting.id}`)
+      .loginAs(employer)
+      .redirects(0)
+
+    assert.deepEqual(returned.flashMessage('cardAuthentication'), {
+      setupIntentId: waiting.id,
+      cardName: 'Visa ending 3184',
+    })
+    assert.lengthOf(await stripeCards(employer), 0)
+  })
+
+  test("another employer's card authentication is a 404", async ({ client, assert }) => {
+    const employer = await createEmployer({}, null)
+    const other = await createEmployer({}, null)
+    await postCard(client, employer, 'pm_card_authenticationRequiredOnSetup')
+    const [waiting] = await setupIntentsOf(employer)
+
+    for (const path of [
+      `/cards/authenticate/${waiting.id}`,
+      `/cards/authenticated?setup_intent=${waiting.id}`,
+      '/cards/authenticated?setup_intent=seti_unknown123',
+      '/cards/authenticated',
+    ]) {
+      const response = await client.get(path).loginAs(other).redirects(0)
+      response.assertStatus(404)
+    }
+    // Even after the owner authenticated, the other employer cannot claim it
+    await throughSandboxAuthentication(waiting.next_action!.redirect_to_url!.url!, 'succeed')
+    const claim = await client
+      .get(`/cards/authenticated?setup_intent=${waiting.id}`)
+      .loginAs(other)
+      .redirects(0)
+    claim.assertStatus(404)
+    assert.lengthOf(await stripeCards(other), 0)
   })
 
   test('refuses {label} with a message, without asking Stripe or keeping the input')
@@ -767,7 +862,7 @@ test.group('Cards: card testing', (group) => {
       'pm_card_visa_chargeDeclined',
       'pm_card_visa_chargeDeclinedInsufficientFunds',
       'pm_card_chargeDeclinedExpiredCard',
-      'pm_card_authenticationRequired',
+      'pm_card_chargeDeclinedIncorrectCvc',
     ]
     // A success in between does not reset the count
     for (const card of [...refused, 'pm_card_visa', 'pm_card_visa_chargeDeclined']) {

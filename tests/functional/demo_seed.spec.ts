@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import User from '#models/user'
 import Order from '#models/order'
 import Service from '#models/service'
+import BankAccount from '#models/bank_account'
 import { truncateAllTables } from '#tests/helpers/database'
 import { stripeIdOf } from '#tests/helpers/stripe'
 import { stateOf } from '#tests/helpers/orders'
@@ -46,8 +47,13 @@ test.group('Demo marketplace', (group) => {
         ['delivered', 'authorized'],
         ['approved', 'succeeded'],
         ['canceled', 'canceled'],
+        ['requested', 'processing'],
       ]
     )
+    // The order paid by bank: processing, with the date it should clear
+    const [byBank] = states.filter(({ payment }) => payment.methodType === 'us_bank_account')
+    assert.equal(byBank.payment.flow, 'charge')
+    assert.isNotNull(byBank.payment.expectedAt)
 
     const employer = await User.findByOrFail('email', DEMO_EMPLOYER)
     const cards = await stripe().paymentMethods.list({
@@ -55,6 +61,11 @@ test.group('Demo marketplace', (group) => {
       type: 'card',
     })
     assert.lengthOf(cards.data, 2)
+    const banks = await BankAccount.query().where('employerId', employer.id)
+    assert.lengthOf(banks, 1)
+    assert.equal(banks[0].status, 'verified')
+    assert.equal(banks[0].label, 'STRIPE TEST BANK ···· 6789')
+    assert.equal(banks[0].stripePaymentMethodId, byBank.payment.paymentMethodId)
 
     const login = await client
       .post('/login')

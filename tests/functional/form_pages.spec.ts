@@ -115,11 +115,14 @@ test.group('The order form on a service page', (group) => {
       .redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', `/services/${service.id}`)
-    assert.equal(response.flashMessage('error'), 'Add a card before placing an order.')
+    assert.equal(
+      response.flashMessage('error'),
+      'Add a card or a bank account before placing an order.'
+    )
     assert.lengthOf(await Order.all(), 0)
     const page = await followRedirect(client, response)
     page.assertStatus(200)
-    page.assertTextIncludes('Add a card before placing an order.')
+    page.assertTextIncludes('Add a card or a bank account before placing an order.')
   })
 
   test('an error on the hidden service_id is shown on the service page it came from', async ({

@@ -37,6 +37,7 @@ test.group('Jobs', (group) => {
           approval_reminders: '*/30 * * * *',
           reconcile: '*/15 * * * *',
           settle_holds: '*/10 * * * *',
+          follow_bank_payments: '*/15 * * * *',
         }
       )
       assert.isTrue(schedules.every((schedule) => schedule.timezone === 'UTC'))

@@ -309,6 +309,12 @@ const samples: { [Name in MessageName]: MessageData<Name> } = {
     paymentMethod: 'Visa ending in 4242',
   },
   refund_issued: { ...order, refunded: 2000, refundedTotal: 2000, reason: null },
+  payment_failed: {
+    ...order,
+    reason: 'The bank account is closed.',
+    paymentMethod: 'Bank debit from STRIPE TEST BANK ···· 6789',
+  },
+  order_payment_failed: { ...order, employerName: 'Erin', delivered: true },
 }
 
 const ORDER_MESSAGES = Object.keys(samples).filter(

@@ -97,8 +97,8 @@ test.group('Placing an order', (group) => {
     assert.equal(line.status, 'canceled')
     const page = await followRedirect(client, response)
     page.assertTextIncludes('Your card was declined.')
-    page.assertTextIncludes('Place the order again')
-    page.assertTextIncludes('name="service_id"')
+    page.assertTextIncludes(`action="/orders/${failed.id}/pay-again"`)
+    page.assertTextIncludes('name="payment_method"')
   })
 
   test('Stripe not answering leaves the order pending; trying again places exactly one hold', async ({
@@ -228,7 +228,7 @@ test.group('Placing an order', (group) => {
       { form: { service_id: 999999 }, error: 'This service is not available.' },
       {
         form: { service_id: service.id, payment_method: othersCard },
-        error: 'Choose one of your saved cards.',
+        error: 'Choose one of your saved cards or verified bank accounts.',
       },
     ]
     for (const { form, error } of cases) {
@@ -267,7 +267,7 @@ test.group('Placing an order', (group) => {
       .form({ service_id: service.id })
 
     response.assertStatus(422)
-    assert.equal(response.body().error, 'Add a card before placing an order.')
+    assert.equal(response.body().error, 'Add a card or a bank account before placing an order.')
     assert.lengthOf(await Order.all(), 0)
   })
 

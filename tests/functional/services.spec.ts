@@ -514,7 +514,9 @@ test.group('Services: one service', (group) => {
     page.assertTextIncludes("name='_csrf'")
     page.assertTextIncludes(`<input type="hidden" name="service_id" value="${service.id}">`)
     page.assertTextIncludes('<textarea id="note" name="note"')
-    page.assertTextIncludes('<select id="payment_method" name="payment_method">')
+    page.assertTextIncludes(
+      '<select id="payment_method" name="payment_method" aria-describedby="payment_method-hint">'
+    )
     const options = [...html.matchAll(/<option value="(pm_[A-Za-z0-9_]+)"\s*(selected)?>/g)]
     assert.lengthOf(options, 2)
     assert.deepEqual(
@@ -536,7 +538,7 @@ test.group('Services: one service', (group) => {
     for (const employer of [withCustomer, withoutCustomer]) {
       const page = await client.get(`/services/${service.id}`).loginAs(employer)
       page.assertStatus(200)
-      page.assertTextIncludes('You need a saved card to order.')
+      page.assertTextIncludes('You need a saved card or a verified bank account to order.')
       page.assertTextIncludes('href="/cards"')
       assert.notInclude(page.text(), 'action="/orders"')
     }

@@ -65,6 +65,7 @@ test.group('Job registry', () => {
         settle_lines: '*/10 * * * *',
         send_pending_writes: '*/5 * * * *',
         approval_reminders: '*/30 * * * *',
+        follow_bank_payments: '*/15 * * * *',
       }
     )
   })

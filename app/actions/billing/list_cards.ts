@@ -100,7 +100,8 @@ export async function findOwnCard(employer: User, paymentMethodId: string) {
   const paymentMethod = profile.stripeId
     ? await findCustomerCard(profile.stripeId, paymentMethodId)
     : null
-  if (!profile.stripeId || !paymentMethod) {
+  // A bank account is managed from /bank-accounts
+  if (!profile.stripeId || !paymentMethod || paymentMethod.type !== 'card') {
     throw new ActionError('This card is not one of your saved cards.', 404)
   }
   return { profile: profile as UserProfile & { stripeId: string }, paymentMethod }

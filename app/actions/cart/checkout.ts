@@ -11,6 +11,8 @@ export interface CheckoutInput {
   note?: string | null
   /** The checkout form's token: the same form sent twice is one order and one payment */
   formToken?: string | null
+  /** The employer is at the page: a card may ask for 3-D Secure (place_order.ts) */
+  onSession?: boolean
 }
 
 /**

@@ -11,6 +11,9 @@ import { approveLines } from '#actions/orders/approve_line'
 import { cancelLines } from '#actions/orders/cancel_line'
 import { actors } from '#domain/actor'
 import { linesOf } from '#actions/orders/order_parts'
+import { addBankAccount } from '#actions/bank_accounts/add_bank_account'
+import { verifyBankAccount } from '#actions/bank_accounts/manage_bank_account'
+import { mandateAcceptance } from '#actions/bank_accounts/mandate'
 
 /** Demo logins (listed in the README); the password is the same for all */
 export const DEMO_PASSWORD = 'crewpay-demo-2026'
@@ -65,7 +68,7 @@ export const DEMO_CONTRACTORS = [
 
 /**
  * A small living marketplace for a fresh `npm run dev`: an employer with
- * saved cards, three onboarded contractors with services, orders in different
+ * saved cards and a verified bank account, three onboarded contractors with services, orders in different
  * states (and one with three contractors), an admin. Everything goes through the same actions as the web app
  * and the sandbox. Does nothing when the database already has users.
  */
@@ -83,6 +86,25 @@ export async function seedDemoMarketplace(log: (line: string) => void = () => {}
   await ensureStripeCustomer(employer)
   await addCard(employer, 'pm_card_visa', 'demo-seed-visa')
   await addCard(employer, 'pm_card_mastercard', 'demo-seed-mastercard')
+  // A bank account entered as the sandbox form does, verified with Stripe's test deposits
+  const acceptance = mandateAcceptance({ ip: '127.0.0.1', userAgent: 'Crewpay demo data' })
+  const entered = await addBankAccount(
+    employer,
+    {
+      routingNumber: '110000000',
+      accountNumber: '000123456789',
+      holderName: 'Erin Employer',
+      holderType: 'individual',
+    },
+    acceptance,
+    '00000000-0000-4000-8000-00000000a001'
+  )
+  const bank = await verifyBankAccount(
+    employer,
+    entered.id,
+    { amounts: [32, 45] },
+    '00000000-0000-4000-8000-00000000a002'
+  )
   await signUp({
     full_name: 'Alex Admin',
     email: DEMO_ADMIN,
@@ -115,6 +137,13 @@ export async function seedDemoMarketplace(log: (line: string) => void = () => {}
     return placement.order
   }
   const contractorOf = (service: Service) => User.findOrFail(service.contractorId)
+
+  // Paid by bank: processing for about 4 business days (the clock panel moves time on)
+  await placeOrder(employer, {
+    serviceIds: [services[5].id],
+    note: 'Demo order paid by bank',
+    paymentMethodId: bank.stripePaymentMethodId,
+  })
 
   // One order in each state along the lifecycle
   await place(services[0])

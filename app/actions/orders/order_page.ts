@@ -124,7 +124,11 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
       transfer,
       contractorAmount: line.amount - line.feeAmount - (transfer?.stripeFeeShare ?? 0),
       refunded,
-      canAccept: can('accept') && line.status === 'requested' && payment!.status !== 'pending',
+      // Not before the payment is confirmed (sent, authenticated)
+      canAccept:
+        can('accept') &&
+        line.status === 'requested' &&
+        !['pending', 'requires_action'].includes(payment!.status),
       canDecline: can('decline'),
       canDeliver: can('deliver'),
       canApprove: can('approve'),

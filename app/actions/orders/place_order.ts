@@ -6,8 +6,7 @@ import Payment, { type PaymentFlow, type PaymentMethodType } from '#models/payme
 import Service from '#models/service'
 import UserProfile from '#models/user_profile'
 import { DomainError } from '#exceptions/domain_error'
-import { requireStripeCustomer } from '#actions/billing/ensure_customer'
-import { findCustomerCard } from '#actions/billing/list_cards'
+import { assertMethodTakesCurrency, choosePaymentMethod } from '#actions/billing/payment_methods'
 import { feePlanFor } from '#actions/contractors/fee_plans'
 import { platformFee } from '#money/fees'
 import { recordPaymentEvent } from '#services/payment_events'
@@ -23,6 +22,13 @@ export interface PlaceOrderInput {
   paymentMethodId?: string | null
   /** The order form's token: the same form submitted again is the same order */
   formToken?: string | null
+  /**
+   * The employer is there (the website): a card payment is confirmed on
+   * session, so Stripe may ask them to authenticate (3-D Secure) and resume
+   */
+  onSession?: boolean
+  /** "Pay again": the order whose payment failed, placed again by this one */
+  replacesOrderId?: number | null
 }
 
 export interface Placement {
@@ -86,28 +92,6 @@ async function servicesFor(serviceIds: number[]) {
   return ordered
 }
 
-/**
- * The saved payment method to charge: the one chosen (only the employer's
- * own: checked with Stripe), or their default card (saved through Crewpay, so
- * known without asking Stripe: an order can be written even when Stripe does
- * not answer, and completed by a retry).
- */
-async function paymentMethodFor(employer: User, chosen: string | null | undefined) {
-  const customerId = await requireStripeCustomer(employer)
-  const profile = await UserProfile.findByOrFail('userId', employer.id)
-  if (!chosen) {
-    if (!profile.defaultPaymentMethodId) {
-      throw DomainError.invalid('Add a card before placing an order.')
-    }
-    return { id: profile.defaultPaymentMethodId, methodType: 'card' as PaymentMethodType }
-  }
-  const paymentMethod = await findCustomerCard(customerId, chosen)
-  if (!paymentMethod) {
-    throw DomainError.invalid('Choose one of your saved cards.')
-  }
-  return { id: chosen, methodType: paymentMethod.type as PaymentMethodType }
-}
-
 function isFormTokenTwin(error: unknown) {
   const failure = error as { code?: string; constraint?: string }
   return failure.code === '23505' && failure.constraint === 'orders_employer_id_form_token_unique'
@@ -122,8 +106,9 @@ function isFormTokenTwin(error: unknown) {
  */
 export async function placeOrder(employer: User, input: PlaceOrderInput): Promise<Placement> {
   const services = await servicesFor(input.serviceIds)
-  const method = await paymentMethodFor(employer, input.paymentMethodId)
+  const method = await choosePaymentMethod(employer, input.paymentMethodId)
   const currency = services[0].currency
+  assertMethodTakesCurrency(method, currency)
   const flow = flowFor(services.length, method.methodType)
   const lines = await Promise.all(
     services.map(async (service) => {
@@ -143,6 +128,7 @@ export async function placeOrder(employer: User, input: PlaceOrderInput): Promis
           total,
           note: input.note ?? null,
           formToken: input.formToken ?? null,
+          replacesOrderId: input.replacesOrderId ?? null,
         },
         { client: trx }
       )
@@ -169,6 +155,8 @@ export async function placeOrder(employer: User, input: PlaceOrderInput): Promis
           methodType: method.methodType,
           paymentMethodId: method.id,
           flow,
+          // A bank debit is always off session, under the mandate the employer accepted
+          onSession: Boolean(input.onSession) && method.methodType === 'card',
           amount: total,
           currency,
           applicationFeeAmount: flow === 'hold' ? lines[0].fee : null,

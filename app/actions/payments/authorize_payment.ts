@@ -9,6 +9,7 @@ import { PAYMENT_INTENT_EXPAND } from '#stripe/payment_intents'
 import { isStripeError, type DescribedStripeError } from '#stripe/errors'
 import type { StripeWrite } from '#stripe/write'
 import { lockForOrder } from '#actions/orders/order_lock'
+import { confirmationParams } from '#actions/payments/confirmation_params'
 import { movePayment } from '#actions/payments/move_payment'
 import {
   followPayment,
@@ -50,7 +51,8 @@ async function intentParams(payment: Payment): Promise<Stripe.PaymentIntentCreat
     payment_method: payment.paymentMethodId!,
     allowed_payment_method_types: [payment.methodType],
     confirm: true,
-    off_session: true,
+    // Off or on session (3-D Secure), a bank debit's mandate: confirmation_params.ts
+    ...(await confirmationParams(payment)),
     description: payment.orderId ? `Crewpay order #${payment.orderId}` : `Crewpay payment`,
     metadata: {
       payment_id: String(payment.id),

@@ -16,6 +16,7 @@ import { moveLine } from '#actions/orders/move_line'
 import { openLineTransfer, recordDestinationTransfer } from '#actions/transfers/line_transfer'
 import { openLineRefund } from '#actions/refunds/refund_records'
 import { bankFailureMessage } from '#actions/payments/bank_failures'
+import { tellPaymentFailed } from '#actions/payments/payment_failure_notices'
 import {
   capturedAmountRefunded,
   chargeIdOf,
@@ -114,7 +115,12 @@ export async function recordPaymentIntent(
     set.cancellationReason = paymentIntent.cancellation_reason ?? payment.pendingActionReason
   }
   if (verb === 'process' && !payment.expectedAt) {
-    set.expectedAt = businessDaysAfter(DateTime.now(), BANK_PROCESSING_DAYS)
+    // Counted on Stripe's clock from when the debit started (the sandbox's may run ahead)
+    const started = chargeOf(paymentIntent)?.created ?? paymentIntent.created
+    set.expectedAt = businessDaysAfter(
+      DateTime.fromSeconds(started, { zone: 'utc' }),
+      BANK_PROCESSING_DAYS
+    )
   }
 
   let moved = false
@@ -286,6 +292,8 @@ export async function followPayment(
         await moveLine(trx, line, 'cancel', system, { message: why })
       }
     }
+    // A bank debit failing days later: both parties are told by mail
+    await tellPaymentFailed(trx, payment, lines)
     return
   }
 

@@ -18,6 +18,10 @@ const handlers: Record<string, () => Promise<{ default: StripeEventHandler }>> =
   'charge.expired': () => import('./on_charge_expired.js'),
   'charge.dispute.created': () => import('./on_dispute_created.js'),
   'account.updated': () => import('./on_account_updated.js'),
+  'setup_intent.succeeded': () => import('./on_setup_intent.js'),
+  'setup_intent.setup_failed': () => import('./on_setup_intent.js'),
+  'setup_intent.requires_action': () => import('./on_setup_intent.js'),
+  'setup_intent.canceled': () => import('./on_setup_intent.js'),
 }
 
 export function handlesEventType(type: string) {
