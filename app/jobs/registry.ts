@@ -6,6 +6,7 @@ import provisionStripeIdentity from '#jobs/provision_stripe_identity'
 import ensureStripeCustomers from '#jobs/ensure_stripe_customers'
 import settleLines from '#jobs/settle_lines'
 import sendPendingWrites from '#jobs/send_pending_writes'
+import remindOverdueRequests from '#jobs/remind_overdue_requests'
 
 /**
  * Every job the workers run, by name (= pg-boss queue). A new job: one file
@@ -20,6 +21,7 @@ export const jobRegistry = {
   ensure_stripe_customers: ensureStripeCustomers,
   settle_lines: settleLines,
   send_pending_writes: sendPendingWrites,
+  remind_overdue_requests: remindOverdueRequests,
 }
 
 export type JobName = keyof typeof jobRegistry

@@ -34,6 +34,7 @@ test.group('Jobs', (group) => {
           ensure_stripe_customers: '7 * * * *',
           settle_lines: '*/10 * * * *',
           send_pending_writes: '*/5 * * * *',
+          remind_overdue_requests: '23 * * * *',
           reconcile: '*/15 * * * *',
           settle_holds: '*/10 * * * *',
         }

@@ -64,6 +64,7 @@ test.group('Job registry', () => {
         ensure_stripe_customers: '7 * * * *',
         settle_lines: '*/10 * * * *',
         send_pending_writes: '*/5 * * * *',
+        remind_overdue_requests: '23 * * * *',
       }
     )
   })

@@ -25,6 +25,7 @@ import {
   stripeFeeOf,
 } from '#stripe/payment_intents'
 import { formatAmount } from '#money/amounts'
+import { followRequestPayment } from '#actions/payment_requests/follow_request_payment'
 
 /*
 |--------------------------------------------------------------------------
@@ -42,6 +43,9 @@ import { formatAmount } from '#money/amounts'
 | - charge: succeeded → each approved line's transfer and each declined or
 |   canceled line's refund are written pending (sent after commit by
 |   `driveOrder`); failed or canceled → the lines are canceled.
+| - destination (a payment request's payment; it has no lines): succeeded →
+|   its destination transfer is recorded and the receipts mailed; the
+|   request's status follows from its payments (followRequestPayment).
 |
 */
 
@@ -97,7 +101,8 @@ export async function recordPaymentIntent(
   if (paymentIntent.amount_received > payment.amountCaptured) {
     set.amountCaptured = paymentIntent.amount_received
   }
-  if (payment.flow === 'hold' && typeof paymentIntent.application_fee_amount === 'number') {
+  // A destination charge's fee (hold flow, and a payment request's destination flow)
+  if (payment.flow !== 'charge' && typeof paymentIntent.application_fee_amount === 'number') {
     set.applicationFeeAmount = paymentIntent.application_fee_amount
   }
   const stripeFee = stripeFeeOf(paymentIntent)
@@ -247,6 +252,9 @@ export async function followPayment(
   actor: Actor,
   paymentIntent?: Stripe.PaymentIntent
 ) {
+  if (payment.paymentRequestId !== null) {
+    return followRequestPayment(trx, payment, actor, paymentIntent)
+  }
   if (payment.orderId === null) {
     return
   }
