@@ -24,6 +24,11 @@ import type { StatusView, Viewer } from '#domain/order_summary'
 |
 */
 
+/** A payment whose answer from Stripe was lost: it is completed by a job, never charged twice */
+export const REQUEST_PAYMENT_UNKNOWN =
+  'We could not reach our payment provider, so we do not know yet whether your payment went ' +
+  'through. It is checked again automatically within a few minutes, and never charged twice.'
+
 export const PAYMENT_REQUEST_STATUSES = [
   'open',
   'partially_paid',
