@@ -230,7 +230,7 @@ export default class Payment extends BaseModel {
   @column()
   declare methodBrand: string | null
 
-  @column()
+  @column({ columnName: 'method_last4' })
   declare methodLast4: string | null
 
   @column()

@@ -73,6 +73,8 @@ export default class extends BaseSchema {
       table.string('method_last4', 4).nullable()
       table.index(['payment_request_id'])
       table.dropChecks(['payments_flow'])
+      // 'destination' is longer than the 10 characters 'hold' and 'charge' needed
+      table.string('flow', 16).notNullable().alter()
     })
     this.schema.alterTable('payments', (table) => {
       table.check(`flow IN ('hold', 'charge', 'destination')`, [], 'payments_flow')
@@ -126,6 +128,7 @@ export default class extends BaseSchema {
       )
     })
     this.schema.alterTable('payments', (table) => {
+      table.string('flow', 10).notNullable().alter()
       table.check(`flow IN ('hold', 'charge')`, [], 'payments_flow')
     })
     this.schema.dropTable('payment_requests')
