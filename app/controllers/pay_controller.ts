@@ -29,6 +29,8 @@ export default class PayController {
   async show(ctx: HttpContext) {
     const { auth, params, view, session, response } = ctx
     const token = String(params.token ?? '')
+    // The token is in this page's URL: it never goes out in a Referer
+    response.header('Referrer-Policy', 'no-referrer')
     const found = await findRequestByToken(token)
     if (!found) {
       throw DomainError.notFound('Payment request not found.')
@@ -53,7 +55,6 @@ export default class PayController {
     const { methods, methodsProblem } = await this.#methods(user)
     const config = stripeConfig()
     const usesElements = config.mode === 'stripe'
-    response.header('Referrer-Policy', 'no-referrer')
     return view.render('pages/pay/show', {
       ...page,
       token,

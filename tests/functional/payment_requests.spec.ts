@@ -139,6 +139,8 @@ test.group('Payment requests: from the link to paid', (group) => {
     const guest = await client.get(path)
     guest.assertStatus(200)
     guest.assertTextIncludes('Carla Contractor sent you a payment request')
+    // The token never leaves in a Referer
+    guest.assertHeader('referrer-policy', 'no-referrer')
     guest.assertTextIncludes('/signup?email=erin%40example.com&amp;role=employer')
     guest.assertTextIncludes('/login?email=erin%40example.com')
     assert.notInclude(guest.text(), 'Extra drywall')

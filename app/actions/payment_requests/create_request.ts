@@ -6,7 +6,6 @@ import PaymentRequest from '#models/payment_request'
 import { DomainError } from '#exceptions/domain_error'
 import { notify } from '#mails/notify'
 import { recordPaymentEvent } from '#services/payment_events'
-import { businessNow } from '#services/clock'
 import { formatAmount } from '#money/amounts'
 import { feePlanFor } from '#actions/contractors/fee_plans'
 import { canTakeOrders } from '#actions/orders/place_order'
@@ -60,7 +59,7 @@ export async function createPaymentRequest(contractor: User, input: CreateReques
   }
   const feePlan = await feePlanFor(contractor.id)
   const { tokenHash, tokenEncrypted } = newRequestToken()
-  const sentAt = await businessNow()
+  const sentAt = DateTime.now()
 
   return db.transaction(async (trx) => {
     const request = await PaymentRequest.create(

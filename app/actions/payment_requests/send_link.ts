@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import PaymentRequest from '#models/payment_request'
@@ -34,7 +35,8 @@ export async function resendRequestLink(requestId: number) {
     if (totals.outstanding === 0) {
       throw DomainError.conflict('This request is paid: there is nothing to ask for.')
     }
-    const now = await businessNow()
+    // Mail pacing is a matter of real time (not the business clock of money deadlines)
+    const now = DateTime.now()
     if (request.lastSentAt && request.lastSentAt > now.minus({ minutes: RESEND_MINUTES })) {
       const wait = Math.max(
         1,
