@@ -6,18 +6,23 @@ import {
   findOrderArg,
   parseAmountFlag,
   parseLineFlag,
+  plainArg,
   refundValidator,
 } from '#services/console_inputs'
+import { ConsoleRefusal } from '#services/console_command'
+import Payment from '#models/payment'
 import { formatAmount } from '#money/amounts'
 import User from '#models/user'
 import {
-  previewRefund,
+  previewRefundOf,
   refundOrder,
+  refundPayment,
   type RefundOptions,
   type RefundPreview,
   type RefundResult,
 } from '#actions/refunds/refund_order'
 import { linesOf } from '#actions/orders/order_parts'
+import type { RefundTarget } from '#actions/refunds/refund_target'
 
 /**
  * Refunds a captured order from the console. The refund row is written before
@@ -59,6 +64,10 @@ export default class OrdersRefund extends ConsoleCommand {
     'Never more than what is left: captured - refunded - refunds still pending',
     '(for a line: its amount - its refunds).',
     '',
+    'Payment requests: refund one of a request’s payments with --payment=<id>',
+    '(see payment-requests:show), or its PaymentIntent id (pi_…) in place of the',
+    'order. It is a destination charge: who pays works as for a one-line order.',
+    '',
     'Re-runs: a pending or succeeded refund of the same amount on the same order',
     '(and line) is taken to be this command run again: a pending one is completed (never',
     'sent twice), a succeeded one is reported and nothing is done. To refund the',
@@ -67,8 +76,16 @@ export default class OrdersRefund extends ConsoleCommand {
 
   static options: CommandOptions = { startApp: true }
 
-  @args.string({ description: 'Order number (42 or #42) or its PaymentIntent id (pi_…)' })
-  declare order: string
+  @args.string({
+    description: 'Order number (42 or #42) or its PaymentIntent id (pi_…); omitted with --payment',
+    required: false,
+  })
+  declare order?: string
+
+  @flags.string({
+    description: 'A payment request’s payment to refund (its id; see payment-requests:show)',
+  })
+  declare payment?: string
 
   @flags.string({
     description: "Amount to refund in the currency's units (12.34); everything left if omitted",
@@ -109,23 +126,24 @@ export default class OrdersRefund extends ConsoleCommand {
 
   protected async perform() {
     const { reason } = await refundValidator.validate({ reason: this.reason })
-    const order = await findOrderArg(this.order)
+    const { target, currency } = await this.target()
     const options: RefundOptions = {
       lineId: parseLineFlag(this.line),
       actor: this.actor,
-      amount: this.amount === undefined ? undefined : parseAmountFlag(this.amount, order.currency),
+      amount: this.amount === undefined ? undefined : parseAmountFlag(this.amount, currency),
       reason: reason ?? null,
       reverseTransfer: this.reverseTransfer !== false,
       refundApplicationFee: !this.keepFee,
       platformCovers: Boolean(this.platformCovers),
       repeat: Boolean(this.repeat),
     }
-    const preview = await previewRefund(order.id, options)
-    const money = (value: number) => formatAmount(value, order.currency)
+    const preview = await previewRefundOf(target, options)
+    const money = (value: number) => formatAmount(value, currency)
+    const label = preview.subject.label
 
     if (preview.kind === 'existing' && preview.refund.status === 'succeeded') {
       this.logger.info(
-        `Refund #${preview.refund.id} of ${money(preview.refund.amount)} on order #${order.id} ` +
+        `Refund #${preview.refund.id} of ${money(preview.refund.amount)} on ${label} ` +
           `already succeeded (${preview.refund.stripeRefundId}): nothing was done. To refund ` +
           `${money(preview.refund.amount)} again, add --repeat.`
       )
@@ -136,28 +154,66 @@ export default class OrdersRefund extends ConsoleCommand {
     await this.confirmOrRefuse({
       force: this.force,
       summary: await this.summary(preview),
-      question: `Refund ${money(amount)} of order #${order.id}?`,
+      question: `Refund ${money(amount)} of ${label}?`,
       flagHint: 'refund',
     })
 
-    const result = await refundOrder(order.id, options)
-    this.report(result)
+    const result =
+      target.kind === 'order'
+        ? await refundOrder(target.orderId, options)
+        : await refundPayment(target.paymentId, options)
+    this.report(result, label)
+  }
+
+  /**
+   * What is refunded: --payment=<id> (a payment request's payment), or the
+   * order argument (an order, or a PaymentIntent: a request payment's too)
+   */
+  private async target(): Promise<{ target: RefundTarget; currency: string }> {
+    if (this.payment !== undefined) {
+      if (this.order !== undefined) {
+        throw new ConsoleRefusal('Give an order or --payment, not both.')
+      }
+      const match = /^#?(\d{1,9})$/.exec(plainArg(this.payment, '--payment'))
+      const payment = match ? await Payment.find(Number(match[1])) : null
+      if (!match) {
+        throw new ConsoleRefusal('--payment must be a payment number (7 or #7).')
+      }
+      if (!payment) {
+        throw new ConsoleRefusal(`Payment #${match[1]} does not exist.`)
+      }
+      return { target: { kind: 'payment', paymentId: payment.id }, currency: payment.currency }
+    }
+    if (this.order === undefined) {
+      throw new ConsoleRefusal('Say what to refund: an order (42, #42, pi_…) or --payment=<id>.')
+    }
+    const value = plainArg(this.order, 'order argument')
+    if (/^pi_[A-Za-z0-9]+$/.test(value)) {
+      const payment = await Payment.findBy('stripePaymentIntentId', value)
+      if (payment?.paymentRequestId) {
+        return { target: { kind: 'payment', paymentId: payment.id }, currency: payment.currency }
+      }
+    }
+    const order = await findOrderArg(value)
+    return { target: { kind: 'order', orderId: order.id }, currency: order.currency }
   }
 
   private async summary(preview: RefundPreview) {
-    const { order, payment } = preview
-    const money = (value: number) => formatAmount(value, order.currency)
-    const employer = await User.findOrFail(order.employerId)
-    const lines = await linesOf(order.id)
+    const { order, payment, subject } = preview
+    const money = (value: number) => formatAmount(value, subject.currency)
+    const employer = await User.findOrFail(payment.employerId)
+    const lines = order ? await linesOf(order.id) : []
     const line = preview.kind === 'new' ? preview.line : null
     const contractorIds = line
       ? [line.contractorId]
-      : lines.map((candidate) => candidate.contractorId)
+      : subject.contractorId
+        ? [subject.contractorId]
+        : lines.map((candidate) => candidate.contractorId)
     const contractors = await User.query().whereIn('id', contractorIds)
     const what =
       line && payment.flow === 'charge'
-        ? `line #${line.id} “${line.title}” of order #${order.id}`
-        : `Order #${order.id}`
+        ? `line #${line.id} “${line.title}” of ${subject.label}`
+        : subject.label.charAt(0).toUpperCase() + subject.label.slice(1)
     // A line's figures are its own: its price out of what the payment captured
     const captured =
       line && payment.flow === 'charge'
@@ -211,9 +267,8 @@ export default class OrdersRefund extends ConsoleCommand {
     return out
   }
 
-  private report(result: RefundResult) {
+  private report(result: RefundResult, label: string) {
     const { refund, payment } = result
-    const order = { id: refund.orderId }
     const money = (value: number) => formatAmount(value, payment.currency)
     if (result.refusedAttempt) {
       this.logger.warning(
@@ -226,17 +281,17 @@ export default class OrdersRefund extends ConsoleCommand {
       : `Refund #${refund.id}`
     if (result.outcome === 'already_done') {
       this.logger.info(
-        `Refund #${refund.id} of ${money(refund.amount)} on order #${order.id} already succeeded ` +
+        `Refund #${refund.id} of ${money(refund.amount)} on ${label} already succeeded ` +
           `(${refund.stripeRefundId}): nothing was done.`
       )
     } else if (result.outcome === 'pending') {
       this.logger.success(
-        `${done} of ${money(refund.amount)} on order #${order.id} is accepted by Stripe and pending ` +
+        `${done} of ${money(refund.amount)} on ${label} is accepted by Stripe and pending ` +
           `(${refund.stripeRefundId}); stripe:reconcile records its outcome.`
       )
     } else {
       this.logger.success(
-        `${done} of ${money(refund.amount)} on order #${order.id} succeeded (${refund.stripeRefundId}): ` +
+        `${done} of ${money(refund.amount)} on ${label} succeeded (${refund.stripeRefundId}): ` +
           `the payment is ${payment.status.replaceAll('_', ' ')}, ${money(payment.amountRefunded)} of ` +
           `${money(payment.amountCaptured)} refunded.`
       )

@@ -264,3 +264,51 @@ router
   .post('/dev/clock', [DevClockController, 'advance'])
   .as('dev_clock.advance')
   .use(middleware.auth())
+
+/*
+| Payment requests: a contractor bills an employer by link (their own
+| requests; others' are 404). The link's page asks a guest to log in or sign
+| up, and only the employer it was sent to may open and pay it (anyone else:
+| 404). Receipts: the payment's employer and the request's contractor.
+*/
+const PaymentRequestsController = () => import('#controllers/payment_requests_controller')
+const PayController = () => import('#controllers/pay_controller')
+const ReceiptsController = () => import('#controllers/receipts_controller')
+const requestPage = ({ params }: { params: Record<string, string> }) =>
+  `/my/payment-requests/${params.id}`
+
+router
+  .group(() => {
+    router
+      .get('/my/payment-requests', [PaymentRequestsController, 'index'])
+      .as('payment_requests.index')
+    router
+      .post('/my/payment-requests', [PaymentRequestsController, 'store'])
+      .as('payment_requests.store')
+      .formPage('/my/payment-requests')
+    router
+      .get('/my/payment-requests/:id', [PaymentRequestsController, 'show'])
+      .as('payment_requests.show')
+    router
+      .post('/my/payment-requests/:id/resend', [PaymentRequestsController, 'resend'])
+      .as('payment_requests.resend')
+      .formPage(requestPage)
+    router
+      .post('/my/payment-requests/:id/void', [PaymentRequestsController, 'void'])
+      .as('payment_requests.void')
+      .formPage(requestPage)
+  })
+  .where('id', router.matchers.number())
+  .use([middleware.auth(), middleware.role({ roles: ['contractor'] })])
+
+router.get('/pay/:token', [PayController, 'show']).as('pay.show')
+router
+  .post('/pay/:token', [PayController, 'store'])
+  .as('pay.store')
+  .formPage(({ params }) => `/pay/${params.token}`)
+  .use([middleware.auth(), middleware.role({ roles: ['employer'] })])
+router
+  .get('/payments/:id/receipt.pdf', [ReceiptsController, 'show'])
+  .as('receipts.show')
+  .where('id', router.matchers.number())
+  .use(middleware.auth())

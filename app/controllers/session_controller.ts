@@ -4,10 +4,12 @@ import { loginValidator } from '#validators/auth'
 import { loginThrottle, tryAgainMessage } from '#services/auth_throttles'
 import User from '#models/user'
 import { tagSession } from '#services/sessions'
+import { prefilledEmail } from '#validators/auth'
 
 export default class SessionController {
-  async create({ view }: HttpContext) {
-    return view.render('pages/auth/login')
+  /** `?email=` fills the address in (a payment request's link sends guests here) */
+  async create({ request, view }: HttpContext) {
+    return view.render('pages/auth/login', { prefill: prefilledEmail(request.qs()) })
   }
 
   /**
@@ -38,7 +40,8 @@ export default class SessionController {
 
     await auth.use('web').login(user)
     await tagSession(session, user)
-    return response.redirect('/')
+    // Back to the page that asked for a login (a payment link, an order), else home
+    return response.redirect().toIntended('/')
   }
 
   /** The server-side session is dropped (a new id carries the flash message) */

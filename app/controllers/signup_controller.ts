@@ -3,10 +3,16 @@ import { signupValidator } from '#validators/auth'
 import { signUp } from '#actions/users/sign_up'
 import { signupThrottle, tryAgainMessage } from '#services/auth_throttles'
 import { tagSession } from '#services/sessions'
+import { prefilledEmail } from '#validators/auth'
 
 export default class SignupController {
-  async create({ view }: HttpContext) {
-    return view.render('pages/auth/signup')
+  /** `?email=` and `?role=employer` fill the form in (a payment request's link sends guests here) */
+  async create({ request, view }: HttpContext) {
+    const qs = request.qs()
+    return view.render('pages/auth/signup', {
+      prefill: prefilledEmail(qs),
+      prefillRole: qs.role === 'employer' || qs.role === 'contractor' ? qs.role : null,
+    })
   }
 
   async store({ request, auth, session, response }: HttpContext) {
@@ -22,6 +28,7 @@ export default class SignupController {
     await auth.use('web').login(user)
     await tagSession(session, user)
     session.flash('success', `Welcome to Crewpay, ${user.fullName}.`)
-    return response.redirect('/')
+    // Back to the page that asked for an account (a payment link), else home
+    return response.redirect().toIntended('/')
   }
 }

@@ -8,6 +8,7 @@ import settleLines from '#jobs/settle_lines'
 import sendPendingWrites from '#jobs/send_pending_writes'
 import approvalReminders from '#jobs/approval_reminders'
 import followBankPayments from '#jobs/follow_bank_payments'
+import remindOverdueRequests from '#jobs/remind_overdue_requests'
 
 /**
  * Every job the workers run, by name (= pg-boss queue). A new job: one file
@@ -24,6 +25,7 @@ export const jobRegistry = {
   send_pending_writes: sendPendingWrites,
   approval_reminders: approvalReminders,
   follow_bank_payments: followBankPayments,
+  remind_overdue_requests: remindOverdueRequests,
 }
 
 export type JobName = keyof typeof jobRegistry

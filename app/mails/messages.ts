@@ -152,6 +152,60 @@ export interface OrderPaymentFailedData extends OrderRef {
   delivered: boolean
 }
 
+/** What every payment request message names */
+export interface PaymentRequestRef {
+  requestId: number
+  contractorName: string
+  description: string
+  /** The request's amount, minor units */
+  amount: number
+  currency: string
+  /** ISO date (YYYY-MM-DD) */
+  dueDate: string
+}
+
+/** To the employer: a contractor asks to be paid, with the link (creation, resend, reminder) */
+export interface PaymentRequestLinkData extends PaymentRequestRef {
+  /** What can be paid now, minor units */
+  balanceDue: number
+  /** The link's token, encrypted with the app key: the outbox never holds it in clear */
+  encryptedToken: string | null
+}
+
+/** To the employer: a payment of a request succeeded (the PDF receipt is attached) */
+export interface RequestPaymentReceiptData extends PaymentRequestRef {
+  paymentId: number
+  /** This payment, minor units */
+  paid: number
+  /** ISO time */
+  paidAt: string
+  /** "Visa ending in 4242", "STRIPE TEST BANK account ending in 6789": brand and last 4 only */
+  paymentMethod: string | null
+  /** All succeeded payments of the request so far, this one included */
+  paidSoFar: number
+  balanceDue: number
+}
+
+/** To the contractor: a payment of their request succeeded */
+export interface RequestPaymentReceivedData extends PaymentRequestRef {
+  paymentId: number
+  employerEmail: string
+  paid: number
+  /** Platform fee, minor units */
+  fee: number
+  /** What the contractor receives (paid − fee) */
+  net: number
+  paidSoFar: number
+  balanceDue: number
+}
+
+/** A file made when the mail is sent (the outbox keeps only the data to make it) */
+export interface MailAttachment {
+  filename: string
+  contentType: string
+  content: Buffer
+}
+
 export interface MessageDefinition<Data> {
   category: MessageCategory
   subject(data: Data): string
@@ -161,6 +215,8 @@ export interface MessageDefinition<Data> {
   link(data: Data): string
   /** Keys of data wiped from the outbox once sent */
   scrubAfterSend?: (keyof Data)[]
+  /** Files generated at sending time (a PDF receipt), attached to the mail */
+  attachments?(data: Data): Promise<MailAttachment[]>
 }
 
 function define<Data>(definition: MessageDefinition<Data>) {
@@ -170,6 +226,18 @@ function define<Data>(definition: MessageDefinition<Data>) {
 const money = (amount: number, currency: string) => formatAmount(amount, currency)
 const order = (data: OrderRef) => `order #${data.orderId} (${data.title})`
 const orderPage = (data: { orderId: number }) => `/orders/${data.orderId}`
+
+/** The request's link from the encrypted token (the request's own pages when it is gone) */
+function requestLink(data: { encryptedToken: string | null }) {
+  const token = data.encryptedToken
+    ? encryption.decrypt<string>(data.encryptedToken, 'payment_request_link')
+    : null
+  return token ? `/pay/${token}` : '/'
+}
+
+function formatDay(isoDate: string) {
+  return DateTime.fromISO(isoDate, { zone: 'utc' }).toFormat('LLL d, yyyy')
+}
 
 export function formatWhen(iso: string) {
   return DateTime.fromISO(iso).toUTC().toFormat("LLL d, yyyy, HH:mm 'UTC'")
@@ -290,6 +358,40 @@ export const messages = {
     subject: (data) => `Order #${data.orderId} is canceled: the employer's payment failed`,
     view: 'order_payment_failed',
     link: orderPage,
+  }),
+  payment_request: define<PaymentRequestLinkData>({
+    category: 'transactional',
+    subject: (data) =>
+      `${data.contractorName} asks you to pay ${money(data.balanceDue, data.currency)}`,
+    view: 'payment_request',
+    link: requestLink,
+    scrubAfterSend: ['encryptedToken'],
+  }),
+  payment_request_overdue: define<PaymentRequestLinkData>({
+    category: 'transactional',
+    subject: (data) =>
+      `Reminder: ${money(data.balanceDue, data.currency)} to ${data.contractorName} was due on ${formatDay(data.dueDate)}`,
+    view: 'payment_request_overdue',
+    link: requestLink,
+    scrubAfterSend: ['encryptedToken'],
+  }),
+  request_payment_receipt: define<RequestPaymentReceiptData>({
+    category: 'transactional',
+    subject: (data) =>
+      `Receipt: ${money(data.paid, data.currency)} paid to ${data.contractorName} (request #${data.requestId})`,
+    view: 'request_payment_receipt',
+    link: (data) => `/payments/${data.paymentId}/receipt.pdf`,
+    async attachments(data) {
+      const { receiptAttachment } = await import('#actions/payment_requests/receipt')
+      return [await receiptAttachment(data.paymentId)]
+    },
+  }),
+  request_payment_received: define<RequestPaymentReceivedData>({
+    category: 'transactional',
+    subject: (data) =>
+      `You were paid ${money(data.net, data.currency)} for request #${data.requestId}`,
+    view: 'request_payment_received',
+    link: (data) => `/my/payment-requests/${data.requestId}`,
   }),
   refund_issued: define<RefundIssuedData>({
     category: 'transactional',

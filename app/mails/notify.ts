@@ -171,9 +171,17 @@ export async function sendNotification(notificationId: number, retryCount = 0) {
       data as any,
       user?.fullName ?? (givenName as string | undefined) ?? null
     )
+    // Made now from the data: the outbox row stays small
+    const attachments = definition.attachments ? await definition.attachments(data) : []
     await mail.send((message) => {
       message.to(email).subject(rendered.subject).html(rendered.html).text(rendered.text)
       message.header('X-Crewpay-Message', row.message)
+      for (const attachment of attachments) {
+        message.attachData(attachment.content, {
+          filename: attachment.filename,
+          contentType: attachment.contentType,
+        })
+      }
     })
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error)

@@ -39,9 +39,15 @@ export type PaymentRequest = 'capture' | 'cancel'
  * destination charge) and captured when the work is approved.
  * `charge`: several lines, or a bank debit; captured at once on the
  * platform, each line's money transferred when the line is approved.
+ * `destination`: a payment request's payment; a destination charge to the
+ * contractor with the platform fee, captured at once (card or bank debit).
  */
-export type PaymentFlow = 'hold' | 'charge'
+export type PaymentFlow = 'hold' | 'charge' | 'destination'
 export type PaymentMethodType = 'card' | 'us_bank_account'
+
+/** How the employer authorized a bank debit (Stripe's mandate_data.customer_acceptance) */
+export type MandateAcceptance =
+  { type: 'online'; ipAddress: string; userAgent: string } | { type: 'offline' }
 
 /**
  * The payment status follows Stripe, forward only: (status, verb) → [next,
@@ -197,6 +203,32 @@ export default class Payment extends BaseModel {
   @column()
   declare orderId: number | null
 
+  /** The payment request it pays (destination flow); null for an order's payment */
+  @column()
+  declare paymentRequestId: number | null
+
+  /** The payment form it came from (a request's): the same form sent twice is one payment */
+  @column()
+  declare formToken: string | null
+
+  /** 'off_session': the new card is saved on the employer's customer for later */
+  @column()
+  declare setupFutureUsage: 'off_session' | null
+
+  /** A bank debit's authorization, as sent to Stripe (online: ip and user agent; offline) */
+  @column({
+    prepare: (value: unknown) =>
+      value === null || value === undefined ? null : JSON.stringify(value),
+  })
+  declare mandateAcceptance: MandateAcceptance | null
+
+  /** "Visa", "STRIPE TEST BANK": for receipts (request payments) */
+  @column()
+  declare methodBrand: string | null
+
+  @column({ columnName: 'method_last4' })
+  declare methodLast4: string | null
+
   @column()
   declare employerId: number
 
@@ -224,7 +256,7 @@ export default class Payment extends BaseModel {
   @column()
   declare currency: string
 
-  /** The destination charge's application fee (hold flow) */
+  /** The destination charge's application fee (hold and destination flows) */
   @column()
   declare applicationFeeAmount: number | null
 

@@ -36,3 +36,12 @@ export const resetPasswordValidator = vine.create({
 export const notificationSettingsValidator = vine.create({
   optional_mail: vine.boolean().optional(),
 })
+
+/**
+ * `?email=` of the login and signup pages (a payment request's link fills it
+ * in): an address of plain characters, or nothing
+ */
+export function prefilledEmail(qs: Record<string, unknown>) {
+  const value = typeof qs.email === 'string' ? qs.email.trim() : ''
+  return value.length <= 254 && /^[^\s@<>"'\\]+@[^\s@<>"'\\]+$/.test(value) ? value : null
+}

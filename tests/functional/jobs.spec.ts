@@ -35,6 +35,7 @@ test.group('Jobs', (group) => {
           settle_lines: '*/10 * * * *',
           send_pending_writes: '*/5 * * * *',
           approval_reminders: '*/30 * * * *',
+          remind_overdue_requests: '23 * * * *',
           reconcile: '*/15 * * * *',
           settle_holds: '*/10 * * * *',
           follow_bank_payments: '*/15 * * * *',

@@ -268,6 +268,16 @@ test.group('Notifications: after commit, once per key', (group) => {
   })
 })
 
+/** What the payment request messages name */
+const paymentRequest = {
+  requestId: 5,
+  contractorName: 'Carla',
+  description: 'Extra <b>drywall</b> & paint',
+  amount: 120050,
+  currency: 'usd',
+  dueDate: '2026-12-01',
+}
+
 /** Sample data of every message: order messages in USD, one in JPY */
 const samples: { [Name in MessageName]: MessageData<Name> } = {
   welcome: { role: 'employer' },
@@ -315,6 +325,27 @@ const samples: { [Name in MessageName]: MessageData<Name> } = {
     paymentMethod: 'Bank debit from STRIPE TEST BANK ···· 6789',
   },
   order_payment_failed: { ...order, employerName: 'Erin', delivered: true },
+  payment_request: { ...paymentRequest, balanceDue: 120050, encryptedToken: null },
+  payment_request_overdue: { ...paymentRequest, balanceDue: 70050, encryptedToken: null },
+  request_payment_receipt: {
+    ...paymentRequest,
+    paymentId: 9,
+    paid: 50000,
+    paidAt: '2026-11-20T10:00:00Z',
+    paymentMethod: 'Visa ending in 4242',
+    paidSoFar: 50000,
+    balanceDue: 70050,
+  },
+  request_payment_received: {
+    ...paymentRequest,
+    paymentId: 9,
+    employerEmail: 'erin@example.com',
+    paid: 50000,
+    fee: 5000,
+    net: 45000,
+    paidSoFar: 50000,
+    balanceDue: 70050,
+  },
 }
 
 const ORDER_MESSAGES = Object.keys(samples).filter(

@@ -6,6 +6,8 @@ export interface SentMail {
   html: string
   text: string
   message: string | null
+  /** Files attached (a PDF receipt) */
+  attachments: { filename: string; contentType: string; content: Buffer }[]
 }
 
 /**
@@ -28,8 +30,38 @@ export function fakeMail() {
           html: String(sent.html ?? ''),
           text: String(sent.text ?? ''),
           message: headers['X-Crewpay-Message'] ?? null,
+          attachments: (
+            (sent.attachments ?? []) as {
+              filename?: string
+              contentType?: string
+              content?: unknown
+              encoding?: string
+            }[]
+          ).map((attachment) => ({
+            filename: String(attachment.filename ?? ''),
+            contentType: String(attachment.contentType ?? ''),
+            content: bytesOf(attachment.content, attachment.encoding),
+          })),
         }
       })
     },
   }
+}
+
+/** An attachment's bytes, however the mailer kept them (a Buffer, or base64 once Nodemailer encoded it) */
+function bytesOf(content: unknown, encoding: string | undefined): Buffer {
+  if (typeof content === 'string' && encoding === 'base64') {
+    return Buffer.from(content, 'base64')
+  }
+  if (Buffer.isBuffer(content)) {
+    return content
+  }
+  if (content instanceof Uint8Array) {
+    return Buffer.from(content)
+  }
+  const json = content as { type?: string; data?: number[] } | null
+  if (json?.type === 'Buffer' && Array.isArray(json.data)) {
+    return Buffer.from(json.data)
+  }
+  return Buffer.from(String(content ?? ''), 'binary')
 }

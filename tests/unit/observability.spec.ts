@@ -66,6 +66,7 @@ test.group('Job registry', () => {
         send_pending_writes: '*/5 * * * *',
         approval_reminders: '*/30 * * * *',
         follow_bank_payments: '*/15 * * * *',
+        remind_overdue_requests: '23 * * * *',
       }
     )
   })

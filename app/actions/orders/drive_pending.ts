@@ -4,6 +4,8 @@ import Payment from '#models/payment'
 import Order from '#models/order'
 import { driveOrder } from '#actions/orders/drive_order'
 import { authorizeOrderPayment } from '#actions/orders/place_order'
+import { drivePaymentWrites } from '#actions/payment_requests/drive_payment'
+import { resendRequestPayment } from '#actions/payment_requests/pay_request'
 
 /** Writes younger than this are left to the request that made them */
 const SETTLE_SECONDS = 60
@@ -45,6 +47,31 @@ export async function drivePendingWrites() {
     const order = await Order.findOrFail(payment.orderId!)
     await authorizeOrderPayment(order, payment, { retry: true })
     driven += 1
+  }
+  driven += await drivePendingRequestPayments(before)
+  return driven
+}
+
+/** The same for payment requests' payments (no order): their payment, then their refunds */
+async function drivePendingRequestPayments(before: Date) {
+  let driven = 0
+  const unanswered = await Payment.query()
+    .where('status', 'pending')
+    .whereNotNull('paymentRequestId')
+    .where('updatedAt', '<', before)
+    .orderBy('id')
+  for (const payment of unanswered) {
+    await resendRequestPayment(payment)
+    driven += 1
+  }
+  const refunded = await db.rawQuery<{ rows: { payment_id: number }[] }>(
+    `SELECT DISTINCT r.payment_id FROM refunds r JOIN payments p ON p.id = r.payment_id
+     WHERE p.payment_request_id IS NOT NULL AND r.status = 'pending' AND r.updated_at < :before`,
+    { before }
+  )
+  for (const { payment_id: paymentId } of refunded.rows) {
+    const sent = await drivePaymentWrites(paymentId)
+    driven += sent.length
   }
   return driven
 }

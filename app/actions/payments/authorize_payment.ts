@@ -10,6 +10,7 @@ import { isStripeError, type DescribedStripeError } from '#stripe/errors'
 import type { StripeWrite } from '#stripe/write'
 import { lockForOrder } from '#actions/orders/order_lock'
 import { confirmationParams } from '#actions/payments/confirmation_params'
+import { requestIntentParams } from '#actions/payment_requests/intent_params'
 import { movePayment } from '#actions/payments/move_payment'
 import {
   followPayment,
@@ -28,7 +29,9 @@ import {
 | - hold: manual capture, a destination charge to the line's contractor with
 |   the line's fee as application fee (captured when the work is approved);
 | - charge: automatic capture on the platform, `transfer_group` = the order
-|   (each line's money is transferred when the line is approved).
+|   (each line's money is transferred when the line is approved);
+| - destination: a payment request's payment, a destination charge captured
+|   at once (app/actions/payment_requests/intent_params.ts).
 |
 | A retry of a payment whose answer was lost ("Try again", reconciliation)
 | first looks on Stripe for a PaymentIntent carrying the payment's id, going
@@ -63,6 +66,9 @@ async function intentParams(payment: Payment): Promise<Stripe.PaymentIntentCreat
   }
   if (payment.orderId) {
     base.transfer_group = `order_${payment.orderId}`
+  }
+  if (payment.flow === 'destination') {
+    return requestIntentParams(payment, base)
   }
   if (payment.flow === 'hold') {
     const [line] = lines

@@ -27,6 +27,7 @@ import {
 } from '#stripe/payment_intents'
 import { formatAmount } from '#money/amounts'
 import { mailPaymentChange } from '#actions/orders/order_mail'
+import { followRequestPayment } from '#actions/payment_requests/follow_request_payment'
 
 /*
 |--------------------------------------------------------------------------
@@ -44,6 +45,9 @@ import { mailPaymentChange } from '#actions/orders/order_mail'
 | - charge: succeeded → each approved line's transfer and each declined or
 |   canceled line's refund are written pending (sent after commit by
 |   `driveOrder`); failed or canceled → the lines are canceled.
+| - destination (a payment request's payment; it has no lines): succeeded →
+|   its destination transfer is recorded and the receipts mailed; the
+|   request's status follows from its payments (followRequestPayment).
 |
 */
 
@@ -99,7 +103,8 @@ export async function recordPaymentIntent(
   if (paymentIntent.amount_received > payment.amountCaptured) {
     set.amountCaptured = paymentIntent.amount_received
   }
-  if (payment.flow === 'hold' && typeof paymentIntent.application_fee_amount === 'number') {
+  // A destination charge's fee (hold flow, and a payment request's destination flow)
+  if (payment.flow !== 'charge' && typeof paymentIntent.application_fee_amount === 'number') {
     set.applicationFeeAmount = paymentIntent.application_fee_amount
   }
   const stripeFee = stripeFeeOf(paymentIntent)
@@ -255,6 +260,9 @@ export async function followPayment(
   actor: Actor,
   paymentIntent?: Stripe.PaymentIntent
 ) {
+  if (payment.paymentRequestId !== null) {
+    return followRequestPayment(trx, payment, actor, paymentIntent)
+  }
   if (payment.orderId === null) {
     return
   }

@@ -130,7 +130,9 @@ export class PaymentCheck {
   static subjectOf(payment: Payment) {
     return payment.orderId
       ? `payment #${payment.id} (order #${payment.orderId})`
-      : `payment #${payment.id}`
+      : payment.paymentRequestId
+        ? `payment #${payment.id} (payment request #${payment.paymentRequestId})`
+        : `payment #${payment.id}`
   }
 
   private get reading() {
@@ -212,8 +214,9 @@ export class PaymentCheck {
           const system = actors.system(this.options.actor)
           await movePayment(trx, payment, 'fail', system, {
             set: {
-              failureMessage:
-                'The payment never reached Stripe: nothing was charged. Place the order again.',
+              failureMessage: payment.paymentRequestId
+                ? 'The payment never reached Stripe: nothing was charged. Pay again.'
+                : 'The payment never reached Stripe: nothing was charged. Place the order again.',
             },
             message: 'Found by reconciliation: no PaymentIntent on Stripe',
           })
@@ -309,8 +312,9 @@ export class PaymentCheck {
       )
     }
     const fee = paymentIntent.application_fee_amount
+    // Destination charges: an order's hold, a payment request's payment
     if (
-      payment.flow === 'hold' &&
+      payment.flow !== 'charge' &&
       typeof fee === 'number' &&
       fee !== payment.applicationFeeAmount
     ) {
@@ -356,7 +360,7 @@ export class PaymentCheck {
     }
 
     const transferId = destinationTransferIdOf(paymentIntent)
-    if (payment.flow === 'hold' && transferId) {
+    if (payment.flow !== 'charge' && transferId) {
       const recorded = await Transfer.query(this.reading).where('paymentId', payment.id).first()
       if (!recorded) {
         await this.list.add(

@@ -20,9 +20,15 @@ import {
 import { stripe } from '#stripe/client'
 import { describeStripeError } from '#stripe/errors'
 import { capturedAmountRefunded } from '#stripe/payment_intents'
-import { withOrderLock } from '#actions/orders/order_lock'
 import { linesOf, livePaymentOf } from '#actions/orders/order_parts'
-import { driveOrder } from '#actions/orders/drive_order'
+import {
+  driveRefundTarget,
+  paymentOfTarget,
+  refundSubjectOf,
+  withRefundTargetLock,
+  type RefundSubject,
+  type RefundTarget,
+} from '#actions/refunds/refund_target'
 import { connectedBalance } from '#actions/contractors/debit_contractor'
 import {
   CONTRACTOR_BALANCE_SHORT,
@@ -36,6 +42,10 @@ import {
 | Refunds of captured payments (from the console)
 |--------------------------------------------------------------------------
 |
+| What is refunded (`RefundTarget`, refund_target.ts): an order (its live
+| payment), or a payment request's payment, which is a destination charge
+| refunded as the hold flow is.
+|
 | 1. Stripe's charge is read (hold flow, to know what Stripe would take back
 |    from the contractor), without any lock.
 | 2. Under the order's lock: what is left to refund (captured − refunded −
@@ -43,7 +53,7 @@ import {
 |    and the refund row written pending — with, in the charge flow, the
 |    reversal of the contractor's share of the line's transfer. Committed
 |    before anything is sent.
-| 3. `driveOrder` sends the reversal, then the refund, each with the key of
+| 3. `driveOrder` (`driveRefundTarget`) sends the reversal, then the refund, each with the key of
 |    its row, and records the answers.
 |
 | Who pays:
@@ -125,7 +135,12 @@ export type RefundDecision =
       transfer: Transfer | null
     }
 
-export type RefundPreview = RefundDecision & { order: Order; payment: Payment }
+export type RefundPreview = RefundDecision & {
+  /** The order refunded (null for a payment request's payment) */
+  order: Order | null
+  subject: RefundSubject
+  payment: Payment
+}
 
 interface Request {
   amount?: number
@@ -241,8 +256,8 @@ export async function destinationShareOf(
   return destinationRefundShare(await loadChargeState(payment), amount, refundApplicationFee)
 }
 
-function overreachMessage(order: Order, amount: number, share: DestinationRefundShare) {
-  const money = (value: number) => formatAmount(value, order.currency)
+function overreachMessage(subject: RefundSubject, amount: number, share: DestinationRefundShare) {
+  const money = (value: number) => formatAmount(value, subject.currency)
   const settled = share.overreach!
   const parts: string[] = []
   if (settled.reversal > share.reversal) {
@@ -261,14 +276,14 @@ function overreachMessage(order: Order, amount: number, share: DestinationRefund
     '--no-reverse-transfer (the platform pays)',
   ]
   return (
-    `Refunding the ${money(amount)} left on order #${order.id} with reverse_transfer would ` +
+    `Refunding the ${money(amount)} left on ${subject.label} with reverse_transfer would ` +
     `${parts.join(' and ')}: Stripe settles what is left on the refund of everything left, and ` +
     `earlier refunds did not take their share. Nothing was refunded. Use ${instead.join(' or ')}.`
   )
 }
 
 interface Scope {
-  order: Order
+  subject: RefundSubject
   payment: Payment
   /** Refunds counted against what is left: the payment's, or the line's (charge flow) */
   refunds: Refund[]
@@ -279,11 +294,23 @@ interface Scope {
 
 /** The payment (and line) a request refunds, read with `client` (the locking transaction) */
 async function scopeOf(
-  order: Order,
+  target: RefundTarget,
   request: Request,
   trx?: TransactionClientContract
 ): Promise<Scope> {
   const client = trx ? { client: trx } : {}
+  if (target.kind === 'payment') {
+    // A payment request's payment: one destination charge, no lines
+    if (request.lineId !== null) {
+      throw DomainError.invalid('--line is for orders; a payment request has no lines.')
+    }
+    const payment = await paymentOfTarget(target, trx)
+    const subject = await refundSubjectOf(target, payment)
+    const paymentRefunds = await Refund.query(client).where('paymentId', payment.id).orderBy('id')
+    return { subject, payment, refunds: paymentRefunds, paymentRefunds, line: null, transfer: null }
+  }
+  const order = await Order.findOrFail(target.orderId, client)
+  const subject = await refundSubjectOf(target, null)
   const payment = await livePaymentOf(order.id, trx)
   if (!payment) {
     throw DomainError.conflict(`Order #${order.id} has no payment to refund.`)
@@ -306,11 +333,11 @@ async function scopeOf(
     line = lines[0]
   }
   if (payment.flow === 'hold' || !line) {
-    return { order, payment, refunds: paymentRefunds, paymentRefunds, line, transfer: null }
+    return { subject, payment, refunds: paymentRefunds, paymentRefunds, line, transfer: null }
   }
   const transfer = await Transfer.query(client).where('orderLineId', line.id).first()
   return {
-    order,
+    subject,
     payment,
     refunds: paymentRefunds.filter((refund) => refund.orderLineId === line!.id),
     paymentRefunds,
@@ -324,7 +351,8 @@ async function scopeOf(
  * from an earlier run, or a new amount within what is left.
  */
 function planRefund(scope: Scope, request: Request) {
-  const { order, payment, line } = scope
+  const { payment, line } = scope
+  const order = scope.subject
   const paymentLeft = refundableOf(payment, scope.paymentRefunds)
   const lineTotals = line
     ? {
@@ -338,9 +366,7 @@ function planRefund(scope: Scope, request: Request) {
     ? Math.max(0, Math.min(line!.amount - refunded - pending, paymentLeft.left))
     : paymentLeft.left
   const subject =
-    line && payment.flow === 'charge'
-      ? `line #${line.id} of order #${order.id}`
-      : `order #${order.id}`
+    line && payment.flow === 'charge' ? `line #${line.id} of ${order.label}` : order.label
 
   if (!request.repeat && !request.refused) {
     const earlier = findSameRefund(scope.refunds, request.amount, left)
@@ -359,8 +385,8 @@ function planRefund(scope: Scope, request: Request) {
           ? `re-run it (${lineFlag}--amount=${toDecimalText(unfinished.amount, order.currency)}) or `
           : ''
       throw DomainError.conflict(
-        `Refund #${unfinished.id} of ${formatAmount(unfinished.amount, order.currency)} on order ` +
-          `#${order.id} (by ${unfinished.initiatedBy}) is still pending: its outcome on Stripe is ` +
+        `Refund #${unfinished.id} of ${formatAmount(unfinished.amount, order.currency)} on ` +
+          `${order.label} (by ${unfinished.initiatedBy}) is still pending: its outcome on Stripe is ` +
           `not known yet. Complete it first: ${rerun}run stripe:reconcile --fix.`
       )
     }
@@ -369,8 +395,8 @@ function planRefund(scope: Scope, request: Request) {
   if (!payment.isCaptured) {
     throw DomainError.conflict(
       payment.status === 'authorized'
-        ? `Cannot refund order #${order.id}: it is not captured yet (held); release the hold with orders:cancel instead.`
-        : `Cannot refund order #${order.id}: its payment is ${payment.status.replaceAll('_', ' ')}, nothing was captured.`
+        ? `Cannot refund ${order.label}: it is not captured yet (held); release the hold with orders:cancel instead.`
+        : `Cannot refund ${order.label}: its payment is ${payment.status.replaceAll('_', ' ')}, nothing was captured.`
     )
   }
   if (line && payment.flow === 'charge' && line.status !== 'approved') {
@@ -486,7 +512,7 @@ function decideRefund(
   let covered: 'overreach' | 'refused' | null = request.refused ? 'refused' : null
   if (!covered && share?.overreach) {
     if (!request.platformCovers) {
-      throw DomainError.conflict(overreachMessage(scope.order, plan.amount, share))
+      throw DomainError.conflict(overreachMessage(scope.subject, plan.amount, share))
     }
     covered = 'overreach'
   }
@@ -514,7 +540,8 @@ async function chargeStateFor(payment: Payment, request: Request) {
     return null
   }
   try {
-    return payment.flow === 'hold'
+    // Destination charges (an order's hold, a request's payment) have a transfer and a fee
+    return payment.flow !== 'charge'
       ? await loadChargeState(payment)
       : await platformChargeState(payment)
   } catch (error) {
@@ -536,16 +563,25 @@ export async function previewRefund(
   orderId: number,
   options: RefundOptions
 ): Promise<RefundPreview> {
-  const order = await Order.findOrFail(orderId)
+  return previewRefundOf({ kind: 'order', orderId }, options)
+}
+
+/** `previewRefund` of an order or of a payment request's payment */
+export async function previewRefundOf(
+  target: RefundTarget,
+  options: RefundOptions
+): Promise<RefundPreview> {
   const request = requestOf(options)
-  const scope = await scopeOf(order, request)
+  const scope = await scopeOf(target, request)
+  const order = target.kind === 'order' ? await Order.findOrFail(target.orderId) : null
+  const seen = { order, subject: scope.subject, payment: scope.payment }
   const earlier = decideRefund(scope, request, null)
   if (earlier.kind === 'existing') {
     // A re-run: decided without Stripe's charge
-    return { ...earlier, order, payment: scope.payment }
+    return { ...earlier, ...seen }
   }
   const charge = await chargeStateFor(scope.payment, request)
-  return { ...decideRefund(scope, request, charge), order, payment: scope.payment }
+  return { ...decideRefund(scope, request, charge), ...seen }
 }
 
 type Opened = { refund: Refund; existing: boolean }
@@ -556,12 +592,13 @@ type Opened = { refund: Refund; existing: boolean }
  * Stripe's charge was read before the lock; if a refund landed meanwhile,
  * the decision is made again with a fresh read.
  */
-async function openRefund(orderId: number, request: Request, actor: string): Promise<Opened> {
+async function openRefund(target: RefundTarget, request: Request, actor: string): Promise<Opened> {
   for (let attempt = 0; ; attempt += 1) {
-    const before = await livePaymentOf(orderId)
+    const before =
+      target.kind === 'order' ? await livePaymentOf(target.orderId) : await paymentOfTarget(target)
     const charge = before ? await chargeStateFor(before, request) : null
-    const opened = await withOrderLock(orderId, async (trx, order): Promise<Opened | null> => {
-      const scope = await scopeOf(order, request, trx)
+    const opened = await withRefundTargetLock(target, async (trx): Promise<Opened | null> => {
+      const scope = await scopeOf(target, request, trx)
       if (before && scope.payment.amountRefunded !== before.amountRefunded && attempt < 2) {
         return null
       }
@@ -584,10 +621,10 @@ async function writeRefund(
   request: Request,
   actor: string
 ) {
-  const { order, payment } = scope
+  const { subject, payment } = scope
   const refund = await Refund.create(
     {
-      orderId: order.id,
+      orderId: subject.orderId,
       paymentId: payment.id,
       orderLineId: decision.line?.id ?? null,
       cause: 'admin',
@@ -609,7 +646,8 @@ async function writeRefund(
     message += "; Stripe would have taken more than the contractor's share"
   }
   await recordPaymentEvent(trx, {
-    orderId: order.id,
+    orderId: subject.orderId,
+    paymentRequestId: subject.paymentRequestId,
     orderLineId: refund.orderLineId,
     paymentId: payment.id,
     refundId: refund.id,
@@ -641,10 +679,22 @@ async function writeRefund(
  * partially. See the top of this file for the steps, re-runs and who pays.
  */
 export async function refundOrder(orderId: number, options: RefundOptions): Promise<RefundResult> {
+  return refundTarget({ kind: 'order', orderId }, options)
+}
+
+/** Refunds a payment request's payment (a destination charge), as `refundOrder` does an order */
+export async function refundPayment(
+  paymentId: number,
+  options: RefundOptions
+): Promise<RefundResult> {
+  return refundTarget({ kind: 'payment', paymentId }, options)
+}
+
+async function refundTarget(target: RefundTarget, options: RefundOptions): Promise<RefundResult> {
   const request = requestOf(options)
-  const opened = await openRefund(orderId, request, options.actor)
+  const opened = await openRefund(target, request, options.actor)
   const statusBefore = opened.refund.status
-  await driveOrder(orderId)
+  await driveRefundTarget(target)
   let refund = await Refund.findOrFail(opened.refund.id)
 
   let refusedAttempt: Refund | null = null
@@ -652,14 +702,14 @@ export async function refundOrder(orderId: number, options: RefundOptions): Prom
   if (refusedForBalance) {
     refusedAttempt = refund
     if (!request.platformCovers) {
-      throw DomainError.conflict(await insufficientBalanceMessage(orderId, refund))
+      throw DomainError.conflict(await insufficientBalanceMessage(target, refund))
     }
-    const fallback = await coverRefused(orderId, refund, request, options.actor)
-    await driveOrder(orderId)
+    const fallback = await coverRefused(target, refund, request, options.actor)
+    await driveRefundTarget(target)
     refund = await Refund.findOrFail(fallback.id)
   }
   const history = !opened.existing ? 'new' : statusBefore === 'succeeded' ? 'done' : 'resumed'
-  return resultOf(orderId, refund, history, refusedAttempt)
+  return resultOf(target, refund, history, refusedAttempt)
 }
 
 /**
@@ -684,9 +734,14 @@ async function balanceRefusal(refund: Refund) {
  * refund stays failed and a new one is made without reversal or fee refund.
  * The contractor owes their share as a debit once it succeeds.
  */
-async function coverRefused(orderId: number, refused: Refund, request: Request, actor: string) {
+async function coverRefused(
+  target: RefundTarget,
+  refused: Refund,
+  request: Request,
+  actor: string
+) {
   const opened = await openRefund(
-    orderId,
+    target,
     {
       ...request,
       amount: refused.amount,
@@ -701,7 +756,7 @@ async function coverRefused(orderId: number, refused: Refund, request: Request, 
 }
 
 async function resultOf(
-  orderId: number,
+  target: RefundTarget,
   refund: Refund,
   history: 'new' | 'resumed' | 'done',
   refusedAttempt: Refund | null
@@ -722,9 +777,10 @@ async function resultOf(
     case 'pending': {
       const reversal = await TransferReversal.findBy('refundId', refund.id)
       if (!refund.stripeRefundId || reversal?.status === 'pending') {
+        const { label } = await refundSubjectOf(target, payment)
         throw DomainError.unavailable(
           `Stripe did not answer: refund #${refund.id} of ` +
-            `${formatAmount(refund.amount, refund.currency)} on order #${orderId} stays pending. Run the ` +
+            `${formatAmount(refund.amount, refund.currency)} on ${label} stays pending. Run the ` +
             'same command again to complete it (it reuses the same idempotency key), or stripe:reconcile --fix.'
         )
       }
@@ -737,18 +793,22 @@ async function resultOf(
   }
 }
 
-async function insufficientBalanceMessage(orderId: number, refused: Refund) {
+async function insufficientBalanceMessage(target: RefundTarget, refused: Refund) {
+  const payment = await Payment.findOrFail(refused.paymentId)
   const line = refused.orderLineId
     ? await OrderLine.find(refused.orderLineId)
-    : await OrderLine.query().where('orderId', orderId).first()
-  const payment = await Payment.findOrFail(refused.paymentId)
+    : target.kind === 'order'
+      ? await OrderLine.query().where('orderId', target.orderId).first()
+      : null
   const reversal = await TransferReversal.findBy('refundId', refused.id)
   const share = reversal
     ? reversal.amount
     : await destinationShareOf(payment, refused.amount, refused.refundApplicationFee)
         .then((found) => found.owed)
         .catch(() => null)
-  const profile = line ? await UserProfile.findBy('userId', line.contractorId) : null
+  const subject = await refundSubjectOf(target, payment)
+  const contractorId = line?.contractorId ?? subject.contractorId
+  const profile = contractorId ? await UserProfile.findBy('userId', contractorId) : null
   const balance = profile?.stripeId
     ? await connectedBalance(profile.stripeId, payment.currency)
     : null

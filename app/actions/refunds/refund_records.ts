@@ -4,6 +4,7 @@ import Refund from '#models/refund'
 import Payment from '#models/payment'
 import OrderLine from '#models/order_line'
 import ContractorDebit from '#models/contractor_debit'
+import PaymentRequest from '#models/payment_request'
 import TransferReversal from '#models/transfer_reversal'
 import type { Actor } from '#domain/actor'
 import { recordPaymentEvent } from '#services/payment_events'
@@ -261,15 +262,25 @@ async function recordOwedDebit(
   payment: Payment,
   actor: string
 ) {
-  const line = refund.orderLineId
-    ? await OrderLine.find(refund.orderLineId, { client: trx })
-    : await OrderLine.query({ client: trx }).where('orderId', payment.orderId!).first()
-  const where = refund.orderId ? ` on order #${refund.orderId}` : ''
+  // A payment request's payment has no line: its contractor is the request's
+  const request = payment.paymentRequestId
+    ? await PaymentRequest.findOrFail(payment.paymentRequestId, { client: trx })
+    : null
+  const line = request
+    ? null
+    : refund.orderLineId
+      ? await OrderLine.find(refund.orderLineId, { client: trx })
+      : await OrderLine.query({ client: trx }).where('orderId', payment.orderId!).first()
+  const where = refund.orderId
+    ? ` on order #${refund.orderId}`
+    : request
+      ? ` on payment request #${request.id}`
+      : ''
   const debit = await ContractorDebit.create(
     {
-      contractorId: line!.contractorId,
+      contractorId: request ? request.contractorId : line!.contractorId,
       orderId: refund.orderId,
-      orderLineId: line!.id,
+      orderLineId: line?.id ?? null,
       refundId: refund.id,
       amount: refund.contractorOwes!,
       currency: refund.currency,
@@ -281,10 +292,11 @@ async function recordOwedDebit(
   )
   await recordPaymentEvent(trx, {
     orderId: refund.orderId,
-    orderLineId: line!.id,
+    orderLineId: line?.id ?? null,
     paymentId: refund.paymentId,
     refundId: refund.id,
     contractorDebitId: debit.id,
+    paymentRequestId: request?.id ?? null,
     actor,
     type: 'contractor_debit.owed',
     toStatus: 'owed',
@@ -346,8 +358,9 @@ export const sendRefund: StripeWrite<Refund, RefundAnswer> = {
         payment_intent: payment.stripePaymentIntentId!,
         amount: refund.amount,
         ...(refund.reason ? { reason: refund.reason as RefundReason } : {}),
-        // Destination charges only: the contractor's share and the fee come back with it
-        ...(payment.flow === 'hold'
+        // Destination charges only (an order's hold, a request's payment): the
+        // contractor's share and the fee come back with it
+        ...(payment.flow !== 'charge'
           ? {
               reverse_transfer: refund.reverseTransfer,
               refund_application_fee: refund.refundApplicationFee,
@@ -358,6 +371,9 @@ export const sendRefund: StripeWrite<Refund, RefundAnswer> = {
           refund_id: String(refund.id),
           ...(refund.orderId ? { order_id: String(refund.orderId) } : {}),
           ...(refund.orderLineId ? { order_line_id: String(refund.orderLineId) } : {}),
+          ...(payment.paymentRequestId
+            ? { payment_request_id: String(payment.paymentRequestId) }
+            : {}),
         },
       },
       { idempotencyKey: key }
@@ -386,7 +402,7 @@ export const sendRefund: StripeWrite<Refund, RefundAnswer> = {
   },
   async refuse(trx, refund, error) {
     const payment = await Payment.findOrFail(refund.paymentId, { client: trx })
-    const reverses = payment.flow === 'hold' && refund.reverseTransfer
+    const reverses = payment.flow !== 'charge' && refund.reverseTransfer
     await failRefund(trx, refund, refusalMessage(error, reverses), refund.initiatedBy)
   },
 }
