@@ -18,6 +18,7 @@ import {
   type RefundResult,
 } from '#actions/refunds/refund_order'
 import { linesOf } from '#actions/orders/order_parts'
+import { refuseRefundDuringChargeback } from '#actions/disputes/refund_guard'
 
 /**
  * Refunds a captured order from the console. The refund row is written before
@@ -110,6 +111,8 @@ export default class OrdersRefund extends ConsoleCommand {
   protected async perform() {
     const { reason } = await refundValidator.validate({ reason: this.reason })
     const order = await findOrderArg(this.order)
+    // Stripe refuses a refund under a chargeback (charge_disputed): said before anything else
+    await refuseRefundDuringChargeback(order.id)
     const options: RefundOptions = {
       lineId: parseLineFlag(this.line),
       actor: this.actor,

@@ -137,6 +137,25 @@ export interface RefundIssuedData extends OrderRef {
   reason: string | null
 }
 
+/** To a contractor: a dispute concerns their work */
+export interface DisputeOpenedData extends OrderRef {
+  /** Their lines' part of the disputed amount, minor units */
+  disputed: number
+  /** Why the bank disputes it, in plain words */
+  reason: string
+  /** An inquiry (no money moved), not a chargeback */
+  inquiry: boolean
+}
+
+/** To a contractor: a dispute about their work is over */
+export interface DisputeClosedData extends OrderRef {
+  disputed: number
+  reason: string
+  outcome: 'won' | 'lost' | 'warning_closed' | 'prevented'
+  /** What was taken back from them for it (given back when won), minor units */
+  taken: number
+}
+
 export interface MessageDefinition<Data> {
   category: MessageCategory
   subject(data: Data): string
@@ -262,6 +281,24 @@ export const messages = {
     category: 'transactional',
     subject: (data) => `Receipt: ${money(data.amount, data.currency)} for ${order(data)}`,
     view: 'payment_receipt',
+    link: orderPage,
+  }),
+  dispute_opened: define<DisputeOpenedData>({
+    category: 'transactional',
+    subject: (data) =>
+      data.inquiry
+        ? `The employer's bank asked about ${order(data)}`
+        : `A chargeback concerns your work on ${order(data)}`,
+    view: 'dispute_opened',
+    link: orderPage,
+  }),
+  dispute_closed: define<DisputeClosedData>({
+    category: 'transactional',
+    subject: (data) =>
+      data.outcome === 'lost'
+        ? `The dispute about ${order(data)} was lost`
+        : `The dispute about ${order(data)} is over`,
+    view: 'dispute_closed',
     link: orderPage,
   }),
   refund_issued: define<RefundIssuedData>({

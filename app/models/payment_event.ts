@@ -29,6 +29,9 @@ export default class PaymentEvent extends BaseModel {
   @column()
   declare refundId: number | null
 
+  @column()
+  declare disputeId: number | null
+
   /** user:12, webhook:evt_…, console:<os user>, system:holds */
   @column()
   declare actor: string

@@ -8,6 +8,7 @@ export interface PaymentEventData {
   transferId?: number | null
   contractorDebitId?: number | null
   refundId?: number | null
+  disputeId?: number | null
   actor: string
   type: string
   fromStatus?: string | null

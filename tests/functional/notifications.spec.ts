@@ -309,6 +309,19 @@ const samples: { [Name in MessageName]: MessageData<Name> } = {
     paymentMethod: 'Visa ending in 4242',
   },
   refund_issued: { ...order, refunded: 2000, refundedTotal: 2000, reason: null },
+  dispute_opened: {
+    ...order,
+    disputed: 12050,
+    reason: 'the cardholder says the work was not received',
+    inquiry: false,
+  },
+  dispute_closed: {
+    ...order,
+    disputed: 12050,
+    reason: 'the cardholder says the work was not received',
+    outcome: 'won',
+    taken: 10845,
+  },
 }
 
 const ORDER_MESSAGES = Object.keys(samples).filter(

@@ -17,6 +17,10 @@ const handlers: Record<string, () => Promise<{ default: StripeEventHandler }>> =
   'charge.refunded': () => import('./on_charge_refunded.js'),
   'charge.expired': () => import('./on_charge_expired.js'),
   'charge.dispute.created': () => import('./on_dispute_created.js'),
+  'charge.dispute.updated': () => import('./on_dispute_updated.js'),
+  'charge.dispute.funds_withdrawn': () => import('./on_dispute_funds_withdrawn.js'),
+  'charge.dispute.funds_reinstated': () => import('./on_dispute_funds_reinstated.js'),
+  'charge.dispute.closed': () => import('./on_dispute_closed.js'),
   'account.updated': () => import('./on_account_updated.js'),
 }
 

@@ -1,0 +1,36 @@
+import Dispute from '#models/dispute'
+import { DomainError } from '#exceptions/domain_error'
+import { formatAmount } from '#money/amounts'
+import { livePaymentOf } from '#actions/orders/order_parts'
+
+/**
+ * Refuses up front a refund Stripe would refuse (`charge_disputed`): the
+ * payment's chargeback is open, or was lost (the bank already gave the
+ * money back to the cardholder: a refund would pay them twice). Inquiries
+ * and won disputes leave the payment refundable.
+ */
+export async function refuseRefundDuringChargeback(orderId: number) {
+  const payment = await livePaymentOf(orderId)
+  if (!payment) {
+    return
+  }
+  const disputes = await Dispute.query().where('paymentId', payment.id).orderBy('id', 'desc')
+  const money = (value: number) => formatAmount(value, payment.currency)
+  const open = disputes.find((dispute) => dispute.isOpenChargeback)
+  if (open) {
+    throw DomainError.conflict(
+      `Order #${orderId}'s payment has an open chargeback (dispute #${open.id}, ` +
+        `${money(open.amount)}, ${open.status.replaceAll('_', ' ')}): Stripe refuses refunds ` +
+        'until the bank decides. Nothing was refunded. Answer it with disputes:evidence ' +
+        `${open.id}, or accept it with disputes:accept ${open.id}; once won, it can be refunded.`
+    )
+  }
+  const lost = disputes.find((dispute) => dispute.status === 'lost')
+  if (lost) {
+    throw DomainError.conflict(
+      `Order #${orderId}'s payment was charged back and the dispute was lost (dispute #${lost.id}): ` +
+        `the bank already returned ${money(lost.amount)} to the employer, so a refund would pay ` +
+        'them twice. Nothing was refunded.'
+    )
+  }
+}
