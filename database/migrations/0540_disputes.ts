@@ -148,6 +148,7 @@ export default class extends BaseSchema {
 
     this.schema.alterTable('transfers', (table) => {
       table.integer('dispute_id').nullable().references('id').inTable('disputes')
+      table.string('kind', 20).notNullable().alter()
       table.dropChecks(['transfers_kind'])
     })
     this.schema.alterTable('transfers', (table) => {
@@ -180,6 +181,7 @@ export default class extends BaseSchema {
     this.schema.raw(`UPDATE transfers SET kind = 'separate' WHERE kind = 'dispute_return'`)
     this.schema.alterTable('transfers', (table) => {
       table.dropColumn('dispute_id')
+      table.string('kind', 12).notNullable().alter()
     })
     this.schema.alterTable('transfers', (table) => {
       table.check(`kind IN ('destination', 'separate')`, [], 'transfers_kind')

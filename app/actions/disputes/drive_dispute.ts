@@ -37,9 +37,11 @@ import { sendShareReturn } from '#actions/disputes/share_return'
 |    concerned line whose contractor was paid gives back its share
 |    (app/money/dispute_shares.ts), plus its part of the dispute fee when
 |    contractors pay it: `reverse` reverses the line's transfer (the
-|    destination transfer in the hold flow), `debit` debits their balance,
-|    `none` takes nothing. A reversal Stripe refuses (the balance cannot
-|    cover it) becomes a debit they owe; a debit Stripe refuses stays owed.
+|    destination transfer in the hold flow; a debit when what is left of the
+|    transfer cannot give it all back), `debit` debits their balance, `none`
+|    takes nothing. One recovery per line. A reversal Stripe refuses (the
+|    balance cannot cover it) becomes a debit they owe; a debit Stripe
+|    refuses stays owed.
 |    A line paid later gives back its share then (the next drive).
 | 2. Won: owed debits are canceled; once no recovery is pending, each
 |    contractor gets back what was taken from them, as one transfer
@@ -202,7 +204,12 @@ async function takeBack(ctx: Context, records: Records) {
       continue
     }
     const contractor = await contractorEmail(ctx, line.contractorId)
-    if (dispute.recovery === 'debit') {
+    const pendingOnTransfer = records.reversals
+      .filter((other) => other.transferId === transfer!.id && other.status === 'pending')
+      .reduce((sum, other) => sum + other.amount, 0)
+    const reversible = transfer!.amount - transfer!.amountReversed - pendingOnTransfer
+    // One recovery per line: a reversal when the transfer can give it all back, else a debit
+    if (dispute.recovery === 'debit' || total > reversible) {
       ctx.steps.push({
         description: `debit ${ctx.money(total)} from ${contractor} (line #${line.orderLineId})`,
       })
@@ -211,17 +218,9 @@ async function takeBack(ctx: Context, records: Records) {
       }
       continue
     }
-    const pendingOnTransfer = records.reversals
-      .filter((other) => other.transferId === transfer!.id && other.status === 'pending')
-      .reduce((sum, other) => sum + other.amount, 0)
-    const reversible = transfer!.amount - transfer!.amountReversed - pendingOnTransfer
-    const amount = Math.min(total, reversible)
-    if (amount <= 0) {
-      continue
-    }
     ctx.steps.push({
       description:
-        `take back ${ctx.money(amount)} from ${contractor} (reversal of transfer #${transfer!.id}, ` +
+        `take back ${ctx.money(total)} from ${contractor} (reversal of transfer #${transfer!.id}, ` +
         `line #${line.orderLineId})`,
     })
     if (ctx.write) {
@@ -229,7 +228,7 @@ async function takeBack(ctx: Context, records: Records) {
         {
           transferId: transfer!.id,
           disputeId: dispute.id,
-          amount,
+          amount: total,
           currency: transfer!.currency,
           status: 'pending',
           initiatedBy: ctx.actor.label,
@@ -241,11 +240,10 @@ async function takeBack(ctx: Context, records: Records) {
         transferId: transfer!.id,
         type: 'dispute.share_requested',
         toStatus: 'pending',
-        amount,
+        amount: total,
         message:
           `Their share of the disputed ${ctx.money(line.amount)}` +
           (line.feeShare ? ` and ${ctx.money(line.feeShare)} of the dispute fee` : '') +
-          (amount < total ? ` (all that is left of the transfer of ${ctx.money(total)})` : '') +
           `: reversal #${row.id}`,
       })
     }

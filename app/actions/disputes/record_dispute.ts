@@ -20,6 +20,7 @@ import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
 import { disputedParts, type LineForDispute } from '#money/dispute_shares'
 import { stripe } from '#stripe/client'
+import { isStripeError } from '#stripe/errors'
 import { notify } from '#mails/notify'
 import { lockForOrder } from '#actions/orders/order_lock'
 import { findPaymentForCharge } from '#actions/stripe_events/find_payment'
@@ -344,7 +345,17 @@ export function paymentOfDispute(stripeDispute: Stripe.Dispute) {
  * the dispute is not about one of our payments.
  */
 export async function followDispute(stripeDisputeId: string, actor: Actor) {
-  const stripeDispute = await stripe().disputes.retrieve(stripeDisputeId)
+  let stripeDispute: Stripe.Dispute
+  try {
+    stripeDispute = await stripe().disputes.retrieve(stripeDisputeId)
+  } catch (error) {
+    if (isStripeError(error) && error.code === 'resource_missing') {
+      // Not a dispute of this Stripe account: nothing of ours to follow
+      logger.warn({ stripeDisputeId }, 'A dispute Stripe does not know: ignored')
+      return null
+    }
+    throw error
+  }
   const payment = await paymentOfDispute(stripeDispute)
   if (!payment) {
     return null
