@@ -3,7 +3,7 @@ import ace from '@adonisjs/core/services/ace'
 import type User from '#models/user'
 import type Order from '#models/order'
 import type Service from '#models/service'
-import Dispute from '#models/dispute'
+import type Dispute from '#models/dispute'
 import PaymentEvent from '#models/payment_event'
 import Transfer from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
@@ -292,7 +292,8 @@ test.group('Disputes: chargebacks followed to the cent', (group) => {
     assert.equal(reversal.transferId, carlasTransfer.id)
     assert.equal(reversal.amount, 6300)
     assert.equal(reversal.status, 'succeeded')
-    assert.equal(before.available - (await contractorBalance(carla)).available, 6300)
+    const during = await contractorBalance(carla)
+    assert.equal(before.available - during.available, 6300)
 
     const carlasPage = await client.get(`/orders/${order.id}`).loginAs(carla)
     carlasPage.assertTextIncludes('bank disputed $70.00 of this payment')
@@ -347,7 +348,9 @@ test.group('Disputes: chargebacks followed to the cent', (group) => {
     refund.assertExitCode(1)
     assert.match(
       errorsOf(refund)[0],
-      new RegExp(`open chargeback \\(dispute #${dispute.id}, \\$70\\.00, needs response\\): Stripe refuses refunds`)
+      new RegExp(
+        `open chargeback \\(dispute #${dispute.id}, \\$70\\.00, needs response\\): Stripe refuses refunds`
+      )
     )
     assert.deepEqual(writes, [])
     assert.lengthOf(await Refund.all(), 0)
@@ -389,9 +392,7 @@ test.group('Disputes: chargebacks followed to the cent', (group) => {
     const before = await contractorBalance(contractor)
     const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
     const seen = new Set<string>()
-    assert.deepEqual(await deliverNewEvents(client, onStripe.id, seen), [
-      'charge.dispute.created',
-    ])
+    assert.deepEqual(await deliverNewEvents(client, onStripe.id, seen), ['charge.dispute.created'])
     const dispute = await disputeOfOrder(order)
     assert.equal(dispute.status, 'warning_needs_response')
     assert.isTrue(dispute.inquiry)
