@@ -66,6 +66,8 @@ export interface ContractorDisputeShare {
   owed: number
   /** Given back after a win */
   returned: number
+  /** Owed, then canceled by a win */
+  waived: number
 }
 
 /**
@@ -109,8 +111,8 @@ export function disputeNotice(
             ? share.returned >= share.taken
               ? ` The ${money(share.taken)} taken back from you was given back.`
               : ` The ${money(share.taken)} taken back from you is being given back.`
-            : share && share.owed > 0
-              ? ` You no longer owe ${money(share.owed)}.`
+            : share && share.waived > 0
+              ? ` You no longer owe ${money(share.waived)}.`
               : ''),
       }
     case 'lost':

@@ -1,9 +1,15 @@
 import { test } from '@japa/runner'
 import ace from '@adonisjs/core/services/ace'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
+import type Stripe from 'stripe'
 import type User from '#models/user'
 import type Order from '#models/order'
 import type Service from '#models/service'
-import type Dispute from '#models/dispute'
+import Dispute from '#models/dispute'
+import DisputeAction from '#models/dispute_action'
+import Payment from '#models/payment'
 import PaymentEvent from '#models/payment_event'
 import Transfer from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
@@ -11,6 +17,14 @@ import ContractorDebit from '#models/contractor_debit'
 import Refund from '#models/refund'
 import DisputesEvidence from '#commands/disputes_evidence'
 import OrdersRefund from '#commands/orders_refund'
+import ContractorsDebit from '#commands/contractors_debit'
+import StripeReconcile from '#commands/stripe_reconcile'
+import type { MarketplaceConfig } from '#config/marketplace'
+import { enqueue } from '#services/queue'
+import { PENDING_GRACE_MINUTES } from '#actions/reconcile/reconcile'
+import { lockForOrder } from '#actions/orders/order_lock'
+import { recordDispute } from '#actions/disputes/record_dispute'
+import { planDispute, withDisputeLock } from '#actions/disputes/drive_dispute'
 import { actors } from '#domain/actor'
 import { stripe } from '#stripe/client'
 import { truncateAllTables } from '#tests/helpers/database'
@@ -21,10 +35,14 @@ import {
   createActiveContractor,
   createEmployer,
   stripeIdOf,
+  withStripeUnreachable,
 } from '#tests/helpers/stripe'
 import { createService, placeTestOrder, stateOf } from '#tests/helpers/orders'
 import {
+  decideSandboxDispute,
+  deliver,
   deliverNewEvents,
+  disputeEvents,
   disputeOfOrder,
   openSandboxDispute,
   stripeDisputeOf,
@@ -419,5 +437,507 @@ test.group('Disputes: chargebacks followed to the cent', (group) => {
     assert.deepEqual(await contractorBalance(contractor), before)
     const theirs = await client.get(`/orders/${order.id}`).loginAs(employer)
     theirs.assertTextIncludes('closed its inquiry about this payment without a chargeback')
+  })
+})
+
+test.group('Disputes: webhooks replayed and out of order', (group) => {
+  group.each.setup(async () => {
+    await truncateAllTables()
+    ace.ui.switchMode('raw')
+    return () => ace.ui.switchMode('normal')
+  })
+
+  test('any order, any number of times: one record, one reversal, one return, never backwards', async ({
+    client,
+    assert,
+  }) => {
+    const { order, payment } = await disputedHoldOrder()
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    const [created, withdrawn] = await disputeEvents(onStripe.id)
+    assert.equal(created.type, 'charge.dispute.created')
+    assert.equal(withdrawn.type, 'charge.dispute.funds_withdrawn')
+
+    // The withdrawal arrives first; then each is delivered again (Stripe retries keep the id)
+    await deliver(client, withdrawn)
+    await deliver(client, created)
+    await deliver(client, withdrawn)
+    await deliver(client, created)
+
+    const dispute = await disputeOfOrder(order)
+    assert.lengthOf(await Dispute.all(), 1)
+    assert.equal(dispute.status, 'needs_response')
+    const reversals = await TransferReversal.query().where('disputeId', dispute.id)
+    assert.deepEqual(
+      reversals.map((row) => [row.amount, row.status]),
+      [[10800, 'succeeded']]
+    )
+
+    await submitEvidence(dispute, 'winning_evidence')
+    await advanceSandboxClock(RULING)
+    const ruling = await disputeEvents(onStripe.id, new Set([created.id, withdrawn.id]))
+    assert.deepEqual(
+      ruling.map((event) => event.type),
+      ['charge.dispute.updated', 'charge.dispute.funds_reinstated', 'charge.dispute.closed']
+    )
+    // The ruling's events in reverse: closed first, the submission's update last
+    for (const event of [...ruling].reverse()) {
+      await deliver(client, event)
+    }
+    // A stale copy of the first withdrawal, under another id (as a second endpoint sends it)
+    await deliver(client, { ...withdrawn, id: `${withdrawn.id}copy` })
+
+    await dispute.refresh()
+    assert.equal(dispute.status, 'won')
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 1)
+    const returns = await Transfer.query().where('disputeId', dispute.id)
+    assert.deepEqual(
+      returns.map((row) => [row.amount, row.status]),
+      [[10800, 'paid']]
+    )
+    const types = await eventTypes(order)
+    const count = (type: string) => types.filter((candidate) => candidate === type).length
+    for (const type of [
+      'dispute.opened',
+      'dispute.funds_withdrawn',
+      'dispute.share_requested',
+      'transfer.reversed',
+      'dispute.under_review',
+      'dispute.funds_reinstated',
+      'dispute.won',
+      'transfer.returned',
+    ]) {
+      assert.equal(count(type), 1, type)
+    }
+  })
+
+  test('a dispute first seen after it was won takes nothing and gives nothing back', async ({
+    client,
+    assert,
+  }) => {
+    const { contractor, order, payment } = await disputedHoldOrder()
+    const before = await contractorBalance(contractor)
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    await decideSandboxDispute(onStripe.id, 'won')
+    const events = await disputeEvents(onStripe.id)
+    const closed = events.find((event) => event.type === 'charge.dispute.closed')!
+
+    await deliver(client, closed)
+
+    const dispute = await disputeOfOrder(order)
+    assert.equal(dispute.status, 'won')
+    assert.equal(dispute.withdrawnAmount, 12000)
+    assert.equal(dispute.reinstatedAmount, 12000)
+    assert.isNotNull(dispute.settledAt)
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 0)
+    assert.lengthOf(await Transfer.query().where('disputeId', dispute.id), 0)
+    assert.deepEqual(await contractorBalance(contractor), before)
+    assert.includeMembers(await eventTypes(order), [
+      'dispute.opened',
+      'dispute.funds_withdrawn',
+      'dispute.funds_reinstated',
+      'dispute.won',
+    ])
+  })
+
+  test('a signed event about a dispute Stripe does not know changes nothing', async ({
+    client,
+    assert,
+  }) => {
+    const { order, payment } = await disputedHoldOrder('pm_card_visa')
+    const [real] = await stripe()
+      .events.list({ type: 'payment_intent.succeeded', limit: 1 })
+      .then((list) => list.data)
+    await deliver(client, {
+      ...real,
+      id: 'evt_forged_dispute',
+      type: 'charge.dispute.created',
+      data: {
+        object: {
+          id: 'du_unknown',
+          object: 'dispute',
+          charge: payment.stripeChargeId,
+        },
+      },
+    } as unknown as Stripe.Event)
+    assert.lengthOf(await Dispute.all(), 0)
+    const { payment: after } = await stateOf(order)
+    assert.isFalse(after.disputed)
+  })
+})
+
+test.group('Disputes: evidence and due dates', (group) => {
+  group.each.setup(async () => {
+    await truncateAllTables()
+    ace.ui.switchMode('raw')
+    return () => ace.ui.switchMode('normal')
+  })
+
+  test('evidence after the due date is refused before anything is sent', async ({
+    client,
+    assert,
+  }) => {
+    const { order, payment } = await disputedHoldOrder()
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    await deliverNewEvents(client, onStripe.id, new Set())
+    const dispute = await disputeOfOrder(order)
+    assert.isNotNull(dispute.dueBy)
+    // Nine days on: past the due date (Stripe closes it as lost; that event is not delivered yet)
+    await advanceSandboxClock(9 * DAY)
+
+    const { result: command, writes } = await stripeWritesDuring(() =>
+      runCommand(DisputesEvidence, [
+        String(dispute.id),
+        '--text=Delivered on time, signed receipt attached',
+        '--submit',
+        '--force',
+      ])
+    )
+
+    command.assertExitCode(1)
+    assert.match(
+      errorsOf(command)[0],
+      new RegExp(
+        `The evidence for dispute #${dispute.id} was due by .* \\(overdue by \\d+ days?\\): it can no longer be sent`
+      )
+    )
+    assert.deepEqual(writes, [])
+    assert.lengthOf(await DisputeAction.all(), 0)
+    const untouched = await stripe().disputes.retrieve(onStripe.id)
+    assert.isNull(untouched.evidence.uncategorized_text)
+  })
+
+  test("Stripe's refusal of evidence for a dispute it has closed is said, and the dispute follows Stripe", async ({
+    client,
+    assert,
+  }) => {
+    const { order, payment } = await disputedHoldOrder()
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    await deliverNewEvents(client, onStripe.id, new Set())
+    const dispute = await disputeOfOrder(order)
+    // Lost on Stripe; the webhook saying so has not arrived
+    await decideSandboxDispute(onStripe.id, 'lost')
+
+    const command = await runCommand(DisputesEvidence, [
+      String(dispute.id),
+      '--text=Delivered on time',
+      '--submit',
+      '--force',
+    ])
+
+    command.assertExitCode(1)
+    assert.include(
+      errorsOf(command)[0],
+      'Stripe says this dispute is already closed: nothing more can be sent to the bank.'
+    )
+    const [refused] = await DisputeAction.all()
+    assert.equal(refused.status, 'failed')
+    await dispute.refresh()
+    assert.equal(dispute.status, 'lost')
+  })
+})
+
+test.group('Disputes: a crash between writing a row and sending it', (group) => {
+  group.each.setup(async () => {
+    await truncateAllTables()
+    ace.ui.switchMode('raw')
+    return () => ace.ui.switchMode('normal')
+  })
+
+  /** Records the dispute as the webhook would, without driving what follows (the process dies) */
+  async function recordOnly(order: Order, stripeDisputeId: string) {
+    const onStripe = await stripe().disputes.retrieve(stripeDisputeId)
+    const { payment } = await stateOf(order)
+    await db.transaction(async (trx) => {
+      await lockForOrder(trx, order.id)
+      const locked = await Payment.query({ client: trx })
+        .where('id', payment.id)
+        .forUpdate()
+        .firstOrFail()
+      await recordDispute(trx, locked, onStripe, actors.stripe('webhook:test'))
+    })
+    const dispute = await disputeOfOrder(order)
+    // What follows is written pending and committed; then the process dies
+    await withDisputeLock(dispute.id, (trx, locked) =>
+      planDispute(trx, locked, { write: true, actor: actors.system('test') })
+    )
+    return dispute
+  }
+
+  test('a reversal written but never sent is sent by the send_pending_writes job, once', async ({
+    assert,
+  }) => {
+    const { order, payment, transfers } = await disputedHoldOrder()
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    const dispute = await recordOnly(order, onStripe.id)
+    const [pending] = await TransferReversal.query().where('disputeId', dispute.id)
+    assert.equal(pending.status, 'pending')
+    assert.equal(pending.amount, 10800)
+    const before = await stripe().transfers.listReversals(transfers[0].stripeTransferId!)
+    assert.lengthOf(before.data, 0)
+
+    await enqueue('send_pending_writes', {})
+    await runJobs(['send_pending_writes'])
+    await enqueue('send_pending_writes', {})
+    await runJobs(['send_pending_writes'])
+
+    await pending.refresh()
+    assert.equal(pending.status, 'succeeded')
+    const after = await stripe().transfers.listReversals(transfers[0].stripeTransferId!)
+    assert.deepEqual(
+      after.data.map((reversal) => [reversal.amount, reversal.metadata?.crewpay_reversal]),
+      [[10800, pending.reference]]
+    )
+  })
+
+  test('a return written but never sent is sent by stripe:reconcile --fix, once', async ({
+    client,
+    assert,
+  }) => {
+    const { contractor, order, payment } = await disputedHoldOrder()
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    const seen = new Set<string>()
+    await deliverNewEvents(client, onStripe.id, seen)
+    await decideSandboxDispute(onStripe.id, 'won')
+    const dispute = await recordOnly(order, onStripe.id)
+    const [pending] = await Transfer.query().where('disputeId', dispute.id)
+    assert.equal(pending.status, 'pending')
+    assert.equal(pending.amount, 10800)
+    const sentBefore = await transfersTo(contractor)
+    // Older than reconciliation's grace period: it never reached Stripe
+    await db
+      .from('transfers')
+      .where('id', pending.id)
+      .update({
+        updated_at: DateTime.now()
+          .minus({ minutes: PENDING_GRACE_MINUTES + 1 })
+          .toJSDate(),
+      })
+
+    const command = await runCommand(StripeReconcile, ['--fix', '--force'])
+
+    command.assertSucceeded()
+    command.assertLogMatches(new RegExp(`transfer #${pending.id} \\(dispute #${dispute.id}\\)`))
+    await pending.refresh()
+    assert.equal(pending.status, 'paid')
+    const sentAfter = await transfersTo(contractor)
+    assert.lengthOf(sentAfter, sentBefore.length + 1)
+    assert.equal(sentAfter[0].id, pending.stripeTransferId)
+    assert.equal(sentAfter[0].amount, 10800)
+    await dispute.refresh()
+    assert.isNotNull(dispute.settledAt)
+  })
+
+  test('evidence Stripe never answered stays pending; running the command again completes it', async ({
+    client,
+    assert,
+  }) => {
+    const { order, payment } = await disputedHoldOrder()
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    await deliverNewEvents(client, onStripe.id, new Set())
+    const dispute = await disputeOfOrder(order)
+    const argv = [String(dispute.id), '--text=Delivered on May 2', '--submit', '--force']
+
+    const lost = await withStripeUnreachable(() => runCommand(DisputesEvidence, argv))
+
+    lost.assertExitCode(1)
+    assert.match(errorsOf(lost)[0], /Stripe did not answer: request #\d+ stays pending/)
+    const [pending] = await DisputeAction.all()
+    assert.equal(pending.status, 'pending')
+
+    const again = await runCommand(DisputesEvidence, argv)
+
+    again.assertSucceeded()
+    again.assertLogMatches(/from an earlier run/)
+    assert.lengthOf(await DisputeAction.all(), 1)
+    await pending.refresh()
+    assert.equal(pending.status, 'succeeded')
+    const submitted = await stripe().disputes.retrieve(onStripe.id)
+    assert.equal(submitted.evidence_details.submission_count, 1)
+    assert.equal(submitted.evidence.uncategorized_text, 'Delivered on May 2')
+  })
+})
+
+test.group('Disputes: recovering the contractor share by policy', (group) => {
+  let restore: MarketplaceConfig
+  group.each.setup(async () => {
+    await truncateAllTables()
+    restore = { ...app.config.get<MarketplaceConfig>('marketplace') }
+    ace.ui.switchMode('raw')
+    return () => {
+      app.config.set('marketplace', restore)
+      ace.ui.switchMode('normal')
+    }
+  })
+
+  test('a balance that cannot cover the reversal: an owed debit, canceled when the dispute is won', async ({
+    client,
+    assert,
+  }) => {
+    // Carla's transfer is still pending on her account: nothing available to reverse
+    const { carla, order, onStripe } = await disputedLineOfChargeOrder(7000, 0)
+    const seen = new Set<string>()
+    await deliverNewEvents(client, onStripe.id, seen)
+
+    const dispute = await disputeOfOrder(order)
+    const [refused] = await TransferReversal.query().where('disputeId', dispute.id)
+    assert.equal(refused.status, 'failed')
+    const [owed] = await ContractorDebit.query().where('disputeId', dispute.id)
+    assert.equal(owed.status, 'owed')
+    assert.equal(owed.amount, 6300)
+    assert.equal(owed.contractorId, carla.id)
+    assert.include(await eventTypes(order), 'dispute.share_owed')
+    const page = await client.get(`/orders/${order.id}`).loginAs(carla)
+    page.assertTextIncludes('You owe $63.00 of what you were paid meanwhile')
+
+    await decideSandboxDispute(onStripe.id, 'won')
+    await deliverNewEvents(client, onStripe.id, seen)
+
+    await owed.refresh()
+    assert.equal(owed.status, 'canceled')
+    assert.lengthOf(await Transfer.query().where('disputeId', dispute.id), 0)
+    const after = await client.get(`/orders/${order.id}`).loginAs(carla)
+    after.assertTextIncludes('You no longer owe $63.00.')
+    const collect = await runCommand(ContractorsDebit, [
+      'carla@example.com',
+      `--collect=${owed.id}`,
+      '--force',
+    ])
+    collect.assertExitCode(1)
+    assert.match(errorsOf(collect)[0], /is no longer owed: The dispute was won/)
+  })
+
+  test('lost with the share owed: collected once the balance allows', async ({
+    client,
+    assert,
+  }) => {
+    const { carla, order, onStripe } = await disputedLineOfChargeOrder(7000, 0)
+    const seen = new Set<string>()
+    await deliverNewEvents(client, onStripe.id, seen)
+    await decideSandboxDispute(onStripe.id, 'lost')
+    await deliverNewEvents(client, onStripe.id, seen)
+    const dispute = await disputeOfOrder(order)
+    assert.equal(dispute.status, 'lost')
+    assert.isNotNull(dispute.settledAt)
+    const [owed] = await ContractorDebit.query().where('disputeId', dispute.id)
+    assert.equal(owed.status, 'owed')
+
+    await advanceSandboxClock(2 * DAY + 60)
+    const collect = await runCommand(ContractorsDebit, [
+      'carla@example.com',
+      `--collect=${owed.id}`,
+      '--force',
+    ])
+
+    collect.assertSucceeded()
+    await owed.refresh()
+    assert.equal(owed.status, 'succeeded')
+    assert.deepEqual(await contractorBalance(carla), { available: 0, pending: 0 })
+  })
+
+  test('DISPUTE_RECOVERY=debit debits the share from the balance, given back when won', async ({
+    client,
+    assert,
+  }) => {
+    app.config.set('marketplace.disputeRecovery', 'debit')
+    const { contractor, order, payment } = await disputedHoldOrder()
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    const seen = new Set<string>()
+    await deliverNewEvents(client, onStripe.id, seen)
+
+    const dispute = await disputeOfOrder(order)
+    assert.equal(dispute.recovery, 'debit')
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 0)
+    const [debit] = await ContractorDebit.query().where('disputeId', dispute.id)
+    assert.equal(debit.status, 'succeeded')
+    assert.equal(debit.amount, 10800)
+    assert.match(debit.stripeId!, /^py_/)
+    assert.deepEqual(await contractorBalance(contractor), { available: 0, pending: 0 })
+
+    // The policy in force when the funds were withdrawn still applies
+    app.config.set('marketplace.disputeRecovery', 'none')
+    await decideSandboxDispute(onStripe.id, 'won')
+    await deliverNewEvents(client, onStripe.id, seen)
+    const [returned] = await Transfer.query().where('disputeId', dispute.id)
+    assert.equal(returned.amount, 10800)
+    assert.equal(returned.status, 'paid')
+  })
+
+  test('DISPUTE_RECOVERY=none: the platform bears it all', async ({ client, assert }) => {
+    app.config.set('marketplace.disputeRecovery', 'none')
+    const { contractor, order, payment } = await disputedHoldOrder()
+    const before = await contractorBalance(contractor)
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    await deliverNewEvents(client, onStripe.id, new Set())
+
+    const dispute = await disputeOfOrder(order)
+    assert.equal(dispute.recovery, 'none')
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 0)
+    assert.lengthOf(await ContractorDebit.query().where('disputeId', dispute.id), 0)
+    assert.deepEqual(await contractorBalance(contractor), before)
+    const page = await client.get(`/orders/${order.id}`).loginAs(contractor)
+    page.assertTextIncludes('Your payout is not affected.')
+  })
+
+  test('DISPUTE_FEE_PAID_BY=contractor: a partial dispute takes the proportional share and the fee, both given back when won', async ({
+    client,
+    assert,
+  }) => {
+    app.config.set('marketplace.disputeFeePaidBy', 'contractor')
+    const { carla, order, paid, onStripe } = await disputedLineOfChargeOrder(3500)
+    const seen = new Set<string>()
+    await deliverNewEvents(client, onStripe.id, seen)
+
+    const dispute = await disputeOfOrder(order)
+    assert.equal(dispute.feePaidBy, 'contractor')
+    // $35.00 of Carla's $70.00 line: half of her $63.00, and the whole $15.00 fee (hers alone)
+    assert.deepEqual(
+      dispute.lines.map((line) => [line.orderLineId, line.amount, line.share, line.feeShare]),
+      [[paid.id, 3500, 3150, 1500]]
+    )
+    const [reversal] = await TransferReversal.query().where('disputeId', dispute.id)
+    assert.equal(reversal.amount, 4650)
+    assert.equal(reversal.status, 'succeeded')
+
+    await decideSandboxDispute(onStripe.id, 'won')
+    await deliverNewEvents(client, onStripe.id, seen)
+    await dispute.refresh()
+    // The sandbox returns the fee with a win: so is the contractor's part of it
+    assert.equal(dispute.reinstatedFee, 1500)
+    const [returned] = await Transfer.query().where('disputeId', dispute.id)
+    assert.equal(returned.contractorId, carla.id)
+    assert.equal(returned.amount, 4650)
+  })
+
+  test('a concerned line paid after the funds were withdrawn gives its share once paid', async ({
+    client,
+    assert,
+  }) => {
+    // $90.00 disputed: Carla's paid $70.00 line, then $20.00 of Olga's waiting $50.00 line
+    const { olga, employer, order, paid, waiting, onStripe } = await disputedLineOfChargeOrder(9000)
+    await deliverNewEvents(client, onStripe.id, new Set())
+    const dispute = await disputeOfOrder(order)
+    assert.deepEqual(
+      dispute.lines.map((line) => [line.orderLineId, line.amount, line.share]),
+      [
+        [paid.id, 7000, 6300],
+        [waiting.id, 2000, null],
+      ]
+    )
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 1)
+
+    await completeLine(order, waiting.id, olga, employer)
+    await advanceSandboxClock(2 * DAY + 60)
+    await enqueue('send_pending_writes', {})
+    await runJobs(['send_pending_writes'])
+
+    const reversals = await TransferReversal.query().where('disputeId', dispute.id).orderBy('id')
+    // Olga's $45.00 transfer, $20.00 of $50.00 disputed: $18.00
+    assert.deepEqual(
+      reversals.map((row) => [row.amount, row.status]),
+      [
+        [6300, 'succeeded'],
+        [1800, 'succeeded'],
+      ]
+    )
   })
 })

@@ -53,6 +53,7 @@ export async function disputeNoticesFor(
           sum(of(debits).filter((row) => row.status === 'succeeded')),
         owed: sum(of(debits).filter((row) => row.status === 'owed')),
         returned: sum(of(returns).filter((row) => row.status === 'paid')),
+        waived: sum(of(debits).filter((row) => row.status === 'canceled')),
       }
       return disputeNotice(dispute, viewer, share)
     })

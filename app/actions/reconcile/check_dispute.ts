@@ -325,6 +325,10 @@ export async function checkDispute(disputeId: number, options: ReconcileOptions)
     for (const work of list.later) {
       await work()
     }
+    if (list.later.length) {
+      // What was sent may settle the dispute, or lead to more (a refused reversal owed)
+      await driveDispute(disputeId, { actor: actors.stripe(options.actor) })
+    }
     return list
   } catch (error) {
     const list = new DriftList(subjectOf(found), null)
