@@ -6,7 +6,6 @@ import { DateTime } from 'luxon'
 import type Stripe from 'stripe'
 import type User from '#models/user'
 import type Order from '#models/order'
-import type Service from '#models/service'
 import Dispute from '#models/dispute'
 import DisputeAction from '#models/dispute_action'
 import Payment from '#models/payment'
@@ -30,21 +29,18 @@ import { stripe } from '#stripe/client'
 import { truncateAllTables } from '#tests/helpers/database'
 import { fakeMail } from '#tests/helpers/mail'
 import { runJobs } from '#tests/helpers/jobs'
+import { advanceSandboxClock, stripeIdOf, withStripeUnreachable } from '#tests/helpers/stripe'
+import { stateOf } from '#tests/helpers/orders'
 import {
-  advanceSandboxClock,
-  createActiveContractor,
-  createEmployer,
-  stripeIdOf,
-  withStripeUnreachable,
-} from '#tests/helpers/stripe'
-import { createService, placeTestOrder, stateOf } from '#tests/helpers/orders'
-import {
+  DAY,
+  completeLine,
   decideSandboxDispute,
   deliver,
+  disputedHoldOrder,
+  disputedLineOfChargeOrder,
   deliverNewEvents,
   disputeEvents,
   disputeOfOrder,
-  openSandboxDispute,
   stripeDisputeOf,
 } from '#tests/helpers/disputes'
 import {
@@ -55,64 +51,9 @@ import {
 } from '#tests/functional/console_helpers'
 import { refundOrder } from '#actions/refunds/refund_order'
 import { refuseRefundDuringChargeback } from '#actions/disputes/refund_guard'
-import { acceptLine } from '#actions/orders/accept_line'
-import { deliverLine } from '#actions/orders/deliver_line'
-import { approveLines } from '#actions/orders/approve_line'
 
-const DAY = 86_400
 /** The sandbox rules on winning_evidence / losing_evidence this long after submission */
 const RULING = 61
-
-/** The contractor accepts and delivers, the employer approves: the line is paid */
-async function completeLine(order: Order, lineId: number | null, contractor: User, employer: User) {
-  await acceptLine(order.id, lineId, contractor)
-  await deliverLine(order.id, lineId, contractor)
-  await approveLines(order.id, lineId, actors.party('employer', employer.id))
-}
-
-/**
- * A one-line order (hold flow) paid with a card that is disputed once
- * captured: $120.00, the platform's fee $12.00. The work is approved (the
- * hold captured, the contractor paid $108.00 by the destination charge),
- * then two days pass (the contractor's funds become available).
- */
-async function disputedHoldOrder(card = 'pm_card_createDispute') {
-  const contractor = await createActiveContractor({ email: 'carla@example.com' })
-  const employer = await createEmployer({ email: 'erin@example.com' }, card)
-  const service = await createService(contractor, { price: 12000 })
-  const order = await placeTestOrder(employer, service)
-  await completeLine(order, null, contractor, employer)
-  await advanceSandboxClock(2 * DAY + 60)
-  const { payment, transfers, line } = await stateOf(order)
-  return { contractor, employer, order, payment, transfers, line }
-}
-
-/**
- * A two-contractor order (charge flow, captured at once): Carla's $70.00
- * line approved and paid ($63.00 transferred), Olga's $50.00 line still
- * waiting; two days pass. Then the employer's bank disputes `amount` of the
- * charge.
- */
-async function disputedLineOfChargeOrder(amount = 7000, daysAfterPaying = 2) {
-  const carla = await createActiveContractor({ email: 'carla@example.com' })
-  const olga = await createActiveContractor({ email: 'olga@example.com' })
-  const employer = await createEmployer({ email: 'erin@example.com' })
-  const services: [Service, Service] = [
-    await createService(carla, { title: 'Kitchen repaint', price: 7000 }),
-    await createService(olga, { title: 'Garden fence', price: 5000 }),
-  ]
-  const order = await placeTestOrder(employer, services)
-  const {
-    lines: [paid, waiting],
-  } = await stateOf(order)
-  await completeLine(order, paid.id, carla, employer)
-  if (daysAfterPaying) {
-    await advanceSandboxClock(daysAfterPaying * DAY + 60)
-  }
-  const { payment, transfers } = await stateOf(order)
-  const onStripe = await openSandboxDispute(payment.stripeChargeId!, { amount })
-  return { carla, olga, employer, order, paid, waiting, payment, transfers, onStripe }
-}
 
 async function eventTypes(order: Order) {
   const events = await PaymentEvent.query().where('orderId', order.id).orderBy('id')

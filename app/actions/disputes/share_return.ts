@@ -3,6 +3,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import DisputeLine from '#models/dispute_line'
 import Transfer from '#models/transfer'
 import { recordPaymentEvent } from '#services/payment_events'
+import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import type { StripeWrite } from '#stripe/write'
@@ -82,10 +83,14 @@ export const sendShareReturn: StripeWrite<Transfer, Stripe.Transfer> = {
     })
   },
   async refuse(trx, transfer, error) {
+    const message =
+      error.code === 'balance_insufficient'
+        ? `The platform's available Stripe balance cannot cover giving back ${formatAmount(transfer.amount, transfer.currency)} yet: it is tried again later.`
+        : error.message
     transfer.useTransaction(trx)
     transfer.merge({
       status: 'failed',
-      failureMessage: error.message.slice(0, FAILURE_MESSAGE_LENGTH),
+      failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH),
     })
     await transfer.save()
     await recordPaymentEvent(trx, {
@@ -100,7 +105,7 @@ export const sendShareReturn: StripeWrite<Transfer, Stripe.Transfer> = {
       toStatus: 'failed',
       amount: transfer.amount,
       currency: transfer.currency,
-      message: error.message,
+      message,
     })
   },
 }

@@ -18,7 +18,7 @@ import {
   paymentOfDispute,
   recordDispute,
 } from '#actions/disputes/record_dispute'
-import { driveDispute, planDispute } from '#actions/disputes/drive_dispute'
+import { driveDispute, planDispute, type DrivenDisputeWrite } from '#actions/disputes/drive_dispute'
 import { sendDisputeAction } from '#actions/disputes/dispute_requests'
 import { sendShareReturn } from '#actions/disputes/share_return'
 import {
@@ -133,7 +133,7 @@ async function disputeDrifts(
 
   // What the contractors' shares still need, as the dispute now stands
   const plan = await planDispute(trx, dispute, { write: false, actor })
-  let driven: Promise<unknown> | null = null
+  let driven: Promise<DrivenDisputeWrite[]> | null = null
   for (const step of plan.steps) {
     list.addLater(
       {
@@ -143,10 +143,10 @@ async function disputeDrifts(
         fix: step.description,
       },
       async () => {
-        // One drive does every step
+        // One drive does every step; fixed when Stripe took every write
         driven ??= driveDispute(dispute.id, { actor })
-        await driven
-        return true
+        const writes = await driven
+        return writes.every((write) => write.outcome.kind === 'recorded')
       }
     )
   }
