@@ -41,8 +41,6 @@ const CODE_MESSAGES: Record<string, string> = {
     'after it is lost (the bank already returned the money to the cardholder).',
   refund_disputed_payment:
     'This payment is disputed: Stripe refuses refunds while the dispute is open.',
-  charge_for_pending_refund_disputed:
-    'The payment was charged back while this refund was pending: the refund was canceled.',
   dispute_evidence_page_limit_exceeded:
     'The evidence is longer than the card network accepts: shorten the text or send fewer pages.',
 }
