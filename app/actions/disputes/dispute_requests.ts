@@ -135,36 +135,41 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
       .forUpdate()
       .firstOrFail()
     dispute.useTransaction(trx)
+    // A submission Stripe's webhook already showed is not audited twice
+    let audited = true
     if (action.kind === 'evidence') {
       const count = answer.evidence_details?.submission_count ?? dispute.evidenceSubmissionCount
+      audited = !action.submit || count > dispute.evidenceSubmissionCount
       dispute.merge({
         hasEvidence: true,
         ...(action.submit
           ? {
               evidenceSubmissionCount: Math.max(dispute.evidenceSubmissionCount, count),
-              evidenceSubmittedAt: DateTime.now(),
+              evidenceSubmittedAt: dispute.evidenceSubmittedAt ?? DateTime.now(),
             }
           : {}),
       })
       await dispute.save()
     }
-    await recordPaymentEvent(trx, {
-      orderId: dispute.orderId,
-      paymentId: dispute.paymentId,
-      disputeId: dispute.id,
-      actor: action.initiatedBy,
-      type:
-        action.kind === 'accept'
-          ? 'dispute.accepted'
-          : action.submit
-            ? 'dispute.evidence_submitted'
-            : 'dispute.evidence_staged',
-      stripeId: dispute.stripeDisputeId,
-      message:
-        action.kind === 'accept'
-          ? 'Accepted: the dispute is lost for good'
-          : describeEvidence(action.evidence),
-    })
+    if (audited) {
+      await recordPaymentEvent(trx, {
+        orderId: dispute.orderId,
+        paymentId: dispute.paymentId,
+        disputeId: dispute.id,
+        actor: action.initiatedBy,
+        type:
+          action.kind === 'accept'
+            ? 'dispute.accepted'
+            : action.submit
+              ? 'dispute.evidence_submitted'
+              : 'dispute.evidence_staged',
+        stripeId: dispute.stripeDisputeId,
+        message:
+          action.kind === 'accept'
+            ? 'Accepted: the dispute is lost for good'
+            : describeEvidence(action.evidence),
+      })
+    }
     const payment = await Payment.query({ client: trx })
       .where('id', dispute.paymentId)
       .forUpdate()
