@@ -23,6 +23,7 @@ import {
 } from '#actions/refunds/refund_order'
 import { linesOf } from '#actions/orders/order_parts'
 import type { RefundTarget } from '#actions/refunds/refund_target'
+import { refuseRefundDuringChargeback } from '#actions/disputes/refund_guard'
 
 /**
  * Refunds a captured order from the console. The refund row is written before
@@ -127,6 +128,8 @@ export default class OrdersRefund extends ConsoleCommand {
   protected async perform() {
     const { reason } = await refundValidator.validate({ reason: this.reason })
     const { target, currency } = await this.target()
+    // Stripe refuses a refund under a chargeback (charge_disputed): said before anything else
+    await refuseRefundDuringChargeback(target)
     const options: RefundOptions = {
       lineId: parseLineFlag(this.line),
       actor: this.actor,

@@ -12,7 +12,7 @@ import { reconcile, type Drift, type ReconcileReport } from '#actions/reconcile/
 export default class StripeReconcile extends ConsoleCommand {
   static commandName = 'stripe:reconcile'
   static description =
-    'Compare payments, refunds, transfers and debits with Stripe; --fix applies what is missing'
+    'Compare payments, refunds, transfers, debits and disputes with Stripe; --fix applies what is missing'
   static help = [
     'Checks every payment (or those created since --since): its status, captured',
     'and refunded amounts, fee and charge against its PaymentIntent; its lines',
@@ -24,6 +24,9 @@ export default class StripeReconcile extends ConsoleCommand {
     '  - payments move forward to match their PaymentIntent (never backwards),',
     "    and their lines follow; refunded totals and missing ids follow Stripe's;",
     "    refunds made on Stripe's Dashboard are recorded;",
+    "  - disputes move forward to match Stripe's (status, money withdrawn and",
+    '    reinstated, evidence submitted); disputes never recorded are recorded;',
+    "    contractors' shares not yet taken back or given back are;",
     "  - captures, releases, transfers and canceled lines' refunds the app had",
     '    decided but got no answer for are sent again with their own keys;',
     '  - pending payments, admin refunds and debits (Stripe answered, or not, and',
@@ -99,10 +102,11 @@ export default class StripeReconcile extends ConsoleCommand {
       debits,
       events,
       payment_intents: intents,
+      disputes,
     } = report.checked
     const checked =
       `${payments} payment(s), ${refunds} refund(s), ${transfers} transfer(s), ${debits} ` +
-      `debit(s), ${events} stored event(s), ${intents} PaymentIntent(s) checked`
+      `debit(s), ${disputes} dispute(s), ${events} stored event(s), ${intents} PaymentIntent(s) checked`
     for (const note of report.notes) {
       this.logger.info(note)
     }

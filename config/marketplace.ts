@@ -33,6 +33,23 @@ const marketplaceConfig = {
    * line amounts, shares adding up to the fee exactly).
    */
   stripeFeePassthrough: env.get('STRIPE_FEE_PASSTHROUGH', false),
+  /**
+   * Disputes take the disputed amount and a fee from the platform; Stripe
+   * takes nothing from the contractor. When the funds are withdrawn, each
+   * contractor concerned gives back their share of the disputed amount
+   * (app/money/dispute_shares.ts), given back to them if the dispute is won:
+   * `reverse` (default) reverses their transfer, falling back to a debit they
+   * owe when their balance cannot cover it; `debit` debits their Stripe
+   * balance (owed when it cannot); `none`: the platform bears it all.
+   */
+  disputeRecovery: env.get('DISPUTE_RECOVERY', 'reverse') as 'reverse' | 'debit' | 'none',
+  /**
+   * Who bears Stripe's dispute fee: `platform` (default), or `contractor`:
+   * the contractors concerned give back their part of it with their share
+   * (in proportion to their parts of the disputed amount), and get it back if
+   * the dispute is won and Stripe returned the fee.
+   */
+  disputeFeePaidBy: env.get('DISPUTE_FEE_PAID_BY', 'platform') as 'platform' | 'contractor',
 }
 
 export type MarketplaceConfig = typeof marketplaceConfig

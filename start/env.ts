@@ -54,6 +54,8 @@ const env = await Env.create(new URL('../', import.meta.url), {
   LINE_ACCEPT_DAYS: Env.schema.number.optional(),
   AUTO_APPROVE_DAYS: Env.schema.number.optional(),
   STRIPE_FEE_PASSTHROUGH: Env.schema.boolean.optional(),
+  DISPUTE_RECOVERY: Env.schema.enum.optional(['reverse', 'debit', 'none'] as const),
+  DISPUTE_FEE_PAID_BY: Env.schema.enum.optional(['platform', 'contractor'] as const),
 
   /*
   | Background jobs

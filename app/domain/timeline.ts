@@ -31,6 +31,23 @@ const WORDS: Record<string, string> = {
   'refund.failed': 'A refund failed',
   'contractor_debit.owed': 'The contractor owes their share of a refund',
   'contractor_debit.succeeded': 'Debited from the contractor',
+  'contractor_debit.canceled': 'The contractor no longer owes it: the dispute was won',
+  'dispute.opened': 'The employer’s bank opened a dispute',
+  'dispute.funds_withdrawn': 'The bank took the disputed amount back while it decides',
+  'dispute.evidence_submitted': 'Crewpay sent its evidence to the bank',
+  'dispute.accepted': 'Crewpay accepted the dispute',
+  'dispute.warning_under_review': 'The bank is reviewing Crewpay’s answer to its inquiry',
+  'dispute.warning_closed': 'The bank closed its inquiry: no chargeback',
+  'dispute.needs_response': 'The bank’s inquiry became a chargeback',
+  'dispute.under_review': 'The bank is reviewing the dispute',
+  'dispute.won': 'Dispute won: the payment stands',
+  'dispute.lost': 'Dispute lost: the money went back to the employer',
+  'dispute.prevented': 'The dispute was resolved before a chargeback',
+  'dispute.appeal_needs_response': 'The dispute can be appealed',
+  'dispute.appeal_under_review': 'The bank is reviewing the appeal',
+  'dispute.funds_reinstated': 'The bank returned the disputed amount',
+  'dispute.share_owed': 'The contractor owes their share of the disputed payment',
+  'transfer.returned': 'Given back to the contractor: the dispute was won',
 }
 
 /** Audit types shown as they are only to admins */
@@ -45,6 +62,14 @@ const INTERNAL = new Set([
   'contractor_debit.failed',
   'order.reconciled',
   'refund.recorded',
+  'dispute.evidence_staged',
+  'dispute.stage_requested',
+  'dispute.submit_requested',
+  'dispute.accept_requested',
+  'dispute.request_refused',
+  'dispute.share_requested',
+  'transfer.return_requested',
+  'transfer.return_failed',
 ])
 
 export interface TimelineEntry {
@@ -87,6 +112,10 @@ function noteOf(event: PaymentEvent, viewer: Viewer) {
     return `Reason: ${event.message}`
   }
   if (event.type.startsWith('refund.') && viewer !== 'admin') {
+    return null
+  }
+  // What Crewpay sent the bank (the evidence) is for admins only
+  if (event.type.startsWith('dispute.') && viewer !== 'admin') {
     return null
   }
   return event.message

@@ -206,6 +206,25 @@ export interface MailAttachment {
   content: Buffer
 }
 
+/** To a contractor: a dispute concerns their work */
+export interface DisputeOpenedData extends OrderRef {
+  /** Their lines' part of the disputed amount, minor units */
+  disputed: number
+  /** Why the bank disputes it, in plain words */
+  reason: string
+  /** An inquiry (no money moved), not a chargeback */
+  inquiry: boolean
+}
+
+/** To a contractor: a dispute about their work is over */
+export interface DisputeClosedData extends OrderRef {
+  disputed: number
+  reason: string
+  outcome: 'won' | 'lost' | 'warning_closed' | 'prevented'
+  /** What was taken back from them for it (given back when won), minor units */
+  taken: number
+}
+
 export interface MessageDefinition<Data> {
   category: MessageCategory
   subject(data: Data): string
@@ -392,6 +411,24 @@ export const messages = {
       `You were paid ${money(data.net, data.currency)} for request #${data.requestId}`,
     view: 'request_payment_received',
     link: (data) => `/my/payment-requests/${data.requestId}`,
+  }),
+  dispute_opened: define<DisputeOpenedData>({
+    category: 'transactional',
+    subject: (data) =>
+      data.inquiry
+        ? `The employer's bank asked about ${order(data)}`
+        : `A chargeback concerns your work on ${order(data)}`,
+    view: 'dispute_opened',
+    link: orderPage,
+  }),
+  dispute_closed: define<DisputeClosedData>({
+    category: 'transactional',
+    subject: (data) =>
+      data.outcome === 'lost'
+        ? `The dispute about ${order(data)} was lost`
+        : `The dispute about ${order(data)} is over`,
+    view: 'dispute_closed',
+    link: orderPage,
   }),
   refund_issued: define<RefundIssuedData>({
     category: 'transactional',

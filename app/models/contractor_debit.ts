@@ -6,9 +6,10 @@ import User from '#models/user'
 
 /**
  * owed: recorded, not sent to Stripe yet (collected later); pending: row
- * written, Stripe has not answered yet
+ * written, Stripe has not answered yet; canceled: no longer owed (the
+ * dispute it recovered a share of was won)
  */
-export type ContractorDebitStatus = 'owed' | 'pending' | 'succeeded' | 'failed'
+export type ContractorDebitStatus = 'owed' | 'pending' | 'succeeded' | 'failed' | 'canceled'
 
 export default class ContractorDebit extends BaseModel {
   @column({ isPrimary: true })
@@ -30,6 +31,10 @@ export default class ContractorDebit extends BaseModel {
   /** The refund this debit recovers the contractor's share of (platform-covers fallback) */
   @column()
   declare refundId: number | null
+
+  /** The dispute this debit recovers the contractor's share of */
+  @column()
+  declare disputeId: number | null
 
   /** Minor units of `currency` */
   @column()

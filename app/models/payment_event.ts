@@ -32,6 +32,9 @@ export default class PaymentEvent extends BaseModel {
   @column()
   declare paymentRequestId: number | null
 
+  @column()
+  declare disputeId: number | null
+
   /** user:12, webhook:evt_…, console:<os user>, system:holds */
   @column()
   declare actor: string

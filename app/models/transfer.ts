@@ -15,7 +15,10 @@ export type TransferStatus = 'pending' | 'paid' | 'failed'
 /**
  * The money a line's contractor receives. `destination`: Stripe made it
  * itself when a destination charge was captured (hold flow); `separate`: sent
- * by Crewpay when the line was approved and the charge had succeeded.
+ * by Crewpay when the line was approved and the charge had succeeded;
+ * `dispute_return`: a won dispute gives a contractor back the share taken
+ * from them (one per contractor and dispute, from the platform's balance, no
+ * line of its own: a line keeps one payout).
  */
 export default class Transfer extends BaseModel {
   @column({ isPrimary: true })
@@ -38,7 +41,11 @@ export default class Transfer extends BaseModel {
   declare destination: string
 
   @column()
-  declare kind: 'destination' | 'separate'
+  declare kind: 'destination' | 'separate' | 'dispute_return'
+
+  /** The dispute a `dispute_return` gives the contractor's share back for */
+  @column()
+  declare disputeId: number | null
 
   @column()
   declare amount: number

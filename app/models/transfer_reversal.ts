@@ -6,7 +6,7 @@ import Transfer from '#models/transfer'
 
 export type TransferReversalStatus = 'pending' | 'succeeded' | 'failed'
 
-/** Money taken back from a contractor's transfer (their share of a refund) */
+/** Money taken back from a contractor's transfer (their share of a refund, or of a dispute) */
 export default class TransferReversal extends BaseModel {
   @column({ isPrimary: true })
   declare id: number
@@ -20,6 +20,10 @@ export default class TransferReversal extends BaseModel {
   /** The refund this reversal is the contractor's share of */
   @column()
   declare refundId: number | null
+
+  /** The dispute this reversal takes the contractor's share of */
+  @column()
+  declare disputeId: number | null
 
   @column()
   declare amount: number

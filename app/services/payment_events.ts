@@ -9,6 +9,7 @@ export interface PaymentEventData {
   contractorDebitId?: number | null
   refundId?: number | null
   paymentRequestId?: number | null
+  disputeId?: number | null
   actor: string
   type: string
   fromStatus?: string | null

@@ -36,6 +36,13 @@ const CODE_MESSAGES: Record<string, string> = {
   invalid_dob_age_under_minimum: 'You must be at least 18 years old to be paid on Crewpay.',
   invalid_phone_number: 'Stripe did not accept this phone number.',
   file_too_large: 'The file is too large: at most 10 MB.',
+  charge_disputed:
+    'This payment was charged back: Stripe refuses refunds while the chargeback is open and ' +
+    'after it is lost (the bank already returned the money to the cardholder).',
+  refund_disputed_payment:
+    'This payment is disputed: Stripe refuses refunds while the dispute is open.',
+  dispute_evidence_page_limit_exceeded:
+    'The evidence is longer than the card network accepts: shorten the text or send fewer pages.',
 }
 
 export interface DescribedStripeError {

@@ -202,6 +202,7 @@ test.group('stripe:reconcile', (group) => {
       debits: 0,
       events: 0,
       payment_intents: 1,
+      disputes: 0,
     })
 
     const fixed = await runCommand(StripeReconcile, ['--fix', '--force'])
@@ -809,6 +810,7 @@ test.group('stripe:reconcile', (group) => {
         debits: 0,
         events: 0,
         payment_intents: 1,
+        disputes: 0,
       }
     )
 

@@ -346,6 +346,19 @@ const samples: { [Name in MessageName]: MessageData<Name> } = {
     paidSoFar: 50000,
     balanceDue: 70050,
   },
+  dispute_opened: {
+    ...order,
+    disputed: 12050,
+    reason: 'the cardholder says the work was not received',
+    inquiry: false,
+  },
+  dispute_closed: {
+    ...order,
+    disputed: 12050,
+    reason: 'the cardholder says the work was not received',
+    outcome: 'won',
+    taken: 10845,
+  },
 }
 
 const ORDER_MESSAGES = Object.keys(samples).filter(

@@ -311,25 +311,18 @@ test.group('Stripe webhooks', (group) => {
     assert.equal(paymentIntent.status, 'canceled')
   })
 
-  test('charge.dispute.created flags the payment', async ({ client, assert }) => {
+  test('charge.dispute.created records the dispute and flags the payment', async ({
+    client,
+    assert,
+  }) => {
     const { order, contractor, employer } = await heldOrder()
     const { payment } = await completeWork(order, contractor, employer)
+    const opened = (await stripe().rawRequest('POST', '/v1/test_helpers/sandbox/disputes', {
+      charge: payment.stripeChargeId,
+      test_payment_method: 'pm_card_createDisputeProductNotReceived',
+    })) as unknown as { id: string }
 
-    const response = await deliver(client, {
-      type: 'charge.dispute.created',
-      data: {
-        object: {
-          id: 'dp_test_1',
-          object: 'dispute',
-          amount: 5000,
-          currency: 'usd',
-          charge: payment.stripeChargeId,
-          payment_intent: payment.stripePaymentIntentId,
-          reason: 'product_not_received',
-          status: 'needs_response',
-        },
-      },
-    })
+    const response = await deliver(client, await sandboxEvent('charge.dispute.created', opened.id))
     response.assertStatus(200)
 
     const after = await stateOf(order)
@@ -337,12 +330,13 @@ test.group('Stripe webhooks', (group) => {
     assert.equal(after.payment.status, 'succeeded')
     const flagged = await PaymentEvent.query()
       .where('paymentId', payment.id)
-      .where('type', 'payment.disputed')
+      .where('type', 'dispute.opened')
       .firstOrFail()
     assert.equal(flagged.amount, 5000)
-    assert.include(flagged.message!, 'product_not_received')
+    assert.equal(flagged.stripeId, opened.id)
+    assert.include(flagged.message!, 'the work was not received')
     const page = await client.get(`/orders/${order.id}`).loginAs(employer)
-    page.assertTextIncludes('opened a dispute')
+    page.assertTextIncludes('Your bank disputed $50.00 of this payment')
   })
 
   test('the sandbox delivers signed events to the app by itself', async ({ assert }) => {

@@ -66,6 +66,7 @@ export function findSameDebit(
   return ContractorDebit.query(trx ? { client: trx } : {})
     .where('contractorId', input.contractor.id)
     .whereNull('refundId')
+    .whereNull('disputeId')
     .where('amount', input.amount)
     .where('currency', input.currency.toLowerCase())
     .whereIn('status', ['pending', 'succeeded'])
@@ -274,6 +275,11 @@ export async function collectOwedDebit(
       .firstOrFail()
     if (debit.status === 'failed') {
       throw DomainError.conflict(`Debit #${debit.id} failed: ${debit.failureMessage ?? ''}`.trim())
+    }
+    if (debit.status === 'canceled') {
+      throw DomainError.conflict(
+        `Debit #${debit.id} is no longer owed: ${debit.failureMessage ?? 'it was canceled.'}`
+      )
     }
     if (debit.status !== 'owed') {
       return { debit, existing: true }

@@ -69,7 +69,8 @@ export async function findDebitOnStripe(debit: ContractorDebit) {
 
 /**
  * Closes a locked debit Stripe refused or never saw: failed, or back to owed
- * when a platform-covered refund recorded it (it can be collected again)
+ * when a platform-covered refund or a dispute recorded it (it can be
+ * collected again)
  */
 export async function failDebit(
   trx: TransactionClientContract,
@@ -78,7 +79,7 @@ export async function failDebit(
   actor: string
 ) {
   const from = debit.status
-  const to = debit.refundId ? 'owed' : 'failed'
+  const to = debit.refundId || debit.disputeId ? 'owed' : 'failed'
   debit.useTransaction(trx)
   debit.merge({ status: to, failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
   await debit.save()
@@ -87,6 +88,7 @@ export async function failDebit(
     orderLineId: debit.orderLineId,
     contractorDebitId: debit.id,
     refundId: debit.refundId,
+    disputeId: debit.disputeId,
     actor,
     type: 'contractor_debit.failed',
     fromStatus: from,
@@ -121,6 +123,7 @@ export async function applyStripeDebit(
       orderLineId: debit.orderLineId,
       contractorDebitId: debit.id,
       refundId: debit.refundId,
+      disputeId: debit.disputeId,
       actor,
       type: `contractor_debit.${status}`,
       fromStatus: from,
@@ -166,7 +169,9 @@ export const sendDebit: StripeWrite<ContractorDebit, Stripe.Charge> = {
   async find(debit) {
     const charge = await findDebitOnStripe(debit)
     // An earlier collection Stripe refused is not this attempt's answer
-    return charge && !(charge.status === 'failed' && debit.refundId) ? charge : null
+    return charge && !(charge.status === 'failed' && (debit.refundId || debit.disputeId))
+      ? charge
+      : null
   },
   async lock(trx, debit) {
     await lockContractor(trx, debit.contractorId)

@@ -84,6 +84,8 @@ export async function driveOrder(orderId: number): Promise<DrivenWrite[]> {
   const transfers = await Transfer.query()
     .whereIn('paymentId', paymentIds)
     .where('status', 'pending')
+    // A won dispute's return is sent by driveDispute (from the platform's balance)
+    .whereNot('kind', 'dispute_return')
     .orderBy('id')
   for (const transfer of transfers) {
     driven.push({

@@ -17,6 +17,8 @@ import {
 import { DEAD_STATUSES } from '#models/payment'
 import { LINE_STATES } from '#models/order_line'
 import { timelineOf, type TimelineEntry } from '#domain/timeline'
+import type { DisputeNotice } from '#domain/dispute_words'
+import { disputeNoticesFor } from '#actions/disputes/dispute_notices'
 
 export interface LineView {
   line: OrderLine
@@ -56,6 +58,10 @@ export interface OrderPage {
   breakdown: MoneyBreakdown | null
   timeline: TimelineEntry[]
   canRetry: boolean
+  /** Disputes of the order's payments, in plain words (a contractor: those about their lines) */
+  disputes: DisputeNotice[]
+  /** The payment is flagged disputed but no dispute is recorded (flagged before records existed) */
+  disputeUnrecorded: boolean
 }
 
 /** The order when the user is one of its parties; 404 for everybody else */
@@ -137,6 +143,7 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
   })
 
   const events = await PaymentEvent.query().where('orderId', order.id).orderBy('id', 'asc')
+  const disputes = await disputeNoticesFor(paymentIds, viewer, user.id)
   const mineIds = new Set(visible.map((line) => line.id))
   const timeline =
     viewer === 'employer'
@@ -161,6 +168,8 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
     breakdown: viewer === 'employer' && payment ? breakdownOf(payment, allLines, transfers) : null,
     timeline: timelineOf(timeline, viewer),
     canRetry: viewer === 'employer' && payment?.status === 'pending',
+    disputes: disputes.notices,
+    disputeUnrecorded: Boolean(payment?.disputed) && !disputes.recorded,
   }
 }
 

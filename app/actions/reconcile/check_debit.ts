@@ -36,7 +36,7 @@ async function debitDrifts(
     )
   }
 
-  if (row.status === 'owed' || row.status === 'failed') {
+  if (row.status === 'owed' || row.status === 'failed' || row.status === 'canceled') {
     // Closed here; a request that landed on Stripe late says otherwise
     if (onStripe && onStripe.status !== 'failed') {
       await list.add(

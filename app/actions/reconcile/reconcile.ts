@@ -8,6 +8,8 @@ import UserProfile from '#models/user_profile'
 import { malformedEvent, processStoredEvent } from '#actions/stripe_events/receive_event'
 import { checkPayment } from '#actions/reconcile/check_payment'
 import { checkDebit } from '#actions/reconcile/check_debit'
+import { checkDispute, missingDisputes } from '#actions/reconcile/check_dispute'
+import Dispute from '#models/dispute'
 import {
   type DriftList,
   problemText,
@@ -38,6 +40,9 @@ export { PENDING_GRACE_MINUTES } from '#actions/reconcile/drifts'
 |    own keys. Admin refunds and debits Stripe never saw, older than
 |    PENDING_GRACE_MINUTES, are closed (the admin re-runs the command).
 | 3. Contractor debits (`check_debit.ts`).
+| 3b. Disputes (`check_dispute.ts`): status, amounts, evidence, reversals
+|    and returns against Stripe's, the contractors' shares still to take
+|    back or give back; Stripe's disputes on our payments never recorded.
 | 4. Our employers' PaymentIntents on Stripe that no payment of ours owns
 |    (a hold made for a row that is gone, a second hold for one payment): a
 |    live hold is canceled with --fix, a collected payment needs a person.
@@ -54,6 +59,7 @@ export interface ReconcileReport {
     debits: number
     events: number
     payment_intents: number
+    disputes: number
   }
   /** Things worth knowing that are not drifts (debits contractors owe, young pending rows) */
   notes: string[]
@@ -64,7 +70,15 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const since = options.since?.toJSDate()
   const report: ReconcileReport = {
     drifts: [],
-    checked: { payments: 0, refunds: 0, transfers: 0, debits: 0, events: 0, payment_intents: 0 },
+    checked: {
+      payments: 0,
+      refunds: 0,
+      transfers: 0,
+      debits: 0,
+      events: 0,
+      payment_intents: 0,
+      disputes: 0,
+    },
     notes: [],
   }
   const take = (list: DriftList) => {
@@ -131,6 +145,17 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   for (const debit of debits) {
     take(await checkDebit(debit, options))
   }
+
+  // 3b. Disputes, and Stripe's disputes on our payments we never recorded
+  const disputes = await Dispute.query()
+    .if(since, (query) => query.where('createdAt', '>=', since!))
+    .orderBy('id')
+    .select('id')
+  report.checked.disputes = disputes.length
+  for (const { id } of disputes) {
+    take(await checkDispute(id, options))
+  }
+  report.drifts.push(...(await missingDisputes(options)))
 
   // 4. PaymentIntents no payment of ours owns
   await orphanPaymentIntents(report, options)

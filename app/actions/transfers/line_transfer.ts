@@ -147,7 +147,7 @@ export async function recordDestinationTransfer(
 }
 
 /** Our transfer on Stripe: by its id, else by the reference in its metadata */
-async function findTransferOnStripe(transfer: Transfer) {
+export async function findTransferOnStripe(transfer: Transfer) {
   if (transfer.stripeTransferId) {
     return stripe().transfers.retrieve(transfer.stripeTransferId)
   }

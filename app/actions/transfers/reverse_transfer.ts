@@ -10,8 +10,9 @@ import { refusalMessage } from '#actions/refunds/refund_records'
 
 /*
 | A transfer reversal: the contractor gives back part of a line's transfer
-| (their share of a refund). Stripe takes it from the contractor's available
-| balance and refuses (balance_insufficient) when it cannot cover it.
+| (their share of a refund, or of a dispute). Stripe takes it from the
+| contractor's available balance and refuses (balance_insufficient) when it
+| cannot cover it.
 */
 
 async function context(transferId: number, client?: Parameters<typeof Transfer.find>[1]) {
@@ -52,6 +53,7 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
           crewpay_reversal: reversal.reference,
           transfer_reversal_id: String(reversal.id),
           ...(reversal.refundId ? { refund_id: String(reversal.refundId) } : {}),
+          ...(reversal.disputeId ? { dispute_id: String(reversal.disputeId) } : {}),
         },
       },
       { idempotencyKey: key }
@@ -84,6 +86,7 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
       paymentId: transfer.paymentId,
       transferId: transfer.id,
       refundId: reversal.refundId,
+      disputeId: reversal.disputeId,
       actor: reversal.initiatedBy,
       type: 'transfer.reversed',
       fromStatus: 'pending',
@@ -104,6 +107,7 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
       paymentId: transfer.paymentId,
       transferId: transfer.id,
       refundId: reversal.refundId,
+      disputeId: reversal.disputeId,
       actor: reversal.initiatedBy,
       type: 'transfer.reversal_failed',
       fromStatus: 'pending',
