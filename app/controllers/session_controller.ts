@@ -4,6 +4,7 @@ import { loginValidator } from '#validators/auth'
 import { loginThrottle, tryAgainMessage } from '#services/auth_throttles'
 import User from '#models/user'
 import { tagSession } from '#services/sessions'
+import { inOurWords } from '#services/notices'
 
 export default class SessionController {
   async create({ view }: HttpContext) {
@@ -29,16 +30,21 @@ export default class SessionController {
     try {
       user = await User.verifyCredentials(email, password)
     } catch (error) {
-      if (error instanceof authErrors.E_INVALID_CREDENTIALS) {
-        await loginThrottle.failed(email, ip)
+      if (!(error instanceof authErrors.E_INVALID_CREDENTIALS)) {
+        throw error
       }
-      throw error
+      await loginThrottle.failed(email, ip)
+      // One message, in our words (the framework flashes its own twice)
+      session.flashExcept(['password', '_csrf'])
+      session.flash('error', inOurWords(error.message, 'E_INVALID_CREDENTIALS'))
+      return response.redirect().back()
     }
     await loginThrottle.succeeded(email, ip)
 
     await auth.use('web').login(user)
     await tagSession(session, user)
-    return response.redirect('/')
+    // The page a guest was sent here from (a deep link survives login), else their home
+    return response.redirect().toIntended('/')
   }
 
   /** The server-side session is dropped (a new id carries the flash message) */
