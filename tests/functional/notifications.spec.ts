@@ -309,6 +309,17 @@ const samples: { [Name in MessageName]: MessageData<Name> } = {
     paymentMethod: 'Visa ending in 4242',
   },
   refund_issued: { ...order, refunded: 2000, refundedTotal: 2000, reason: null },
+  email_change: {
+    newEmail: 'ada@new.example.com',
+    encryptedToken: null,
+    expiresAt: '2026-11-21T10:00:00Z',
+  },
+  email_changed: {
+    oldEmail: 'ada@example.com',
+    newEmail: 'ada@new.example.com',
+    changedAt: '2026-11-20T10:00:00Z',
+  },
+  account_deleted: { deletedAt: '2026-11-20T10:00:00Z' },
 }
 
 const ORDER_MESSAGES = Object.keys(samples).filter(
