@@ -135,12 +135,17 @@ export function paymentStatus(payment: Payment, viewer: Viewer, amounts = true):
   }
 }
 
-/** A line's work and whether its contractor has been paid */
+/**
+ * A line's work and whether its contractor has been paid. `refunded`: what
+ * was refunded to the employer on the line (a paid line refunded in full
+ * says so rather than "Paid").
+ */
 export function lineStatus(
   line: OrderLine,
   payment: Payment | null,
   transfer: Transfer | null,
-  viewer: Viewer
+  viewer: Viewer,
+  refunded = 0
 ): StatusView {
   const money = payment ? (value: number) => formatAmount(value, payment.currency) : String
   const paymentDead = payment ? DEAD_STATUSES.includes(payment.status) : false
@@ -174,6 +179,11 @@ export function lineStatus(
         'employer'
       )
     case 'approved':
+      if (refunded > 0 && (payment?.flow === 'hold' || transfer?.status === 'paid')) {
+        return refunded >= line.amount
+          ? view('Refunded', 'done', null, `${money(refunded)} back to the employer`)
+          : view('Paid, partly refunded', 'done', null, `${money(refunded)} back to the employer`)
+      }
       if (payment?.flow === 'hold' || transfer?.status === 'paid') {
         return view(
           'Paid',
