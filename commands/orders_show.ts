@@ -13,6 +13,7 @@ import { findOrderArg } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
 import { describeFeePlan } from '#actions/contractors/fee_plans'
 import { orderStatus } from '#domain/order_summary'
+import { fittedTable } from '#services/console_table'
 
 function when(value: DateTime | null) {
   return value ? value.toUTC().toFormat("yyyy-MM-dd HH:mm:ss 'UTC'") : ''
@@ -31,6 +32,9 @@ export default class OrdersShow extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of tables (amounts in minor units)' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const order = await findOrderArg(this.order)
@@ -165,7 +169,7 @@ export default class OrdersShow extends ConsoleCommand {
       return
     }
 
-    const details = this.ui.table()
+    const details = fittedTable(this, this.wide)
     details.head([`Order #${order.id}`, status.label])
     details.row(['Employer', `${order.employer.email} (user ${order.employerId})`])
     details.row(['Total', `${money(order.total)} ${order.currency.toUpperCase()}`])
@@ -173,7 +177,7 @@ export default class OrdersShow extends ConsoleCommand {
     if (order.note) details.row(['Note', order.note])
     details.render()
 
-    const lineTable = this.ui.table()
+    const lineTable = fittedTable(this, this.wide)
     lineTable.head(['Line', 'Work', 'Contractor', 'Amount', 'Fee (plan)', 'Receives'])
     for (const line of lines) {
       const transfer = transfers.find((candidate) => candidate.orderLineId === line.id)
@@ -189,7 +193,7 @@ export default class OrdersShow extends ConsoleCommand {
     lineTable.render()
 
     for (const payment of payments) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head([
         `Payment #${payment.id}`,
         `${payment.status} (${payment.flow}, ${payment.methodType})`,
@@ -218,7 +222,7 @@ export default class OrdersShow extends ConsoleCommand {
     }
 
     if (transfers.length > 0) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head(['Transfer', 'Line', 'Amount', 'Reversed', 'Status', 'Stripe'])
       for (const transfer of transfers) {
         table.row([
@@ -234,7 +238,7 @@ export default class OrdersShow extends ConsoleCommand {
     }
 
     if (refunds.length > 0) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head(['Refund', 'Amount', 'Status', 'Who pays', 'Stripe', 'By'])
       for (const refund of refunds) {
         const reversal = reversals.find((candidate) => candidate.refundId === refund.id)
@@ -263,7 +267,7 @@ export default class OrdersShow extends ConsoleCommand {
     }
 
     if (debits.length > 0) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head(['Debit', 'Amount', 'Status', 'Reason', 'Stripe', 'By'])
       for (const debit of debits) {
         table.row([
@@ -278,7 +282,7 @@ export default class OrdersShow extends ConsoleCommand {
       table.render()
     }
 
-    const timeline = this.ui.table()
+    const timeline = fittedTable(this, this.wide)
     timeline.head(['When', 'Event', 'Status', 'Amount', 'Actor', 'Note'])
     for (const event of events) {
       timeline.row([
