@@ -21,7 +21,8 @@ import { reportStripeError } from '#stripe/errors'
 |   we recorded (transfer_reversals.stripe_reversal_id);
 | - a fee given back (`fr_…`) names the application fee, which names the
 |   platform charge of one of our payments (payments.stripe_charge_id);
-| - a debit is a transfer from the account (contractor_debits.stripe_id).
+| - a debit is a transfer from the account to the platform, whose payment
+|   there is contractor_debits.stripe_id.
 | What the page does not show is looked up on Stripe, a few at most (a
 | payment or an application fee per transaction); a failed look-up leaves
 | the row without a link, never the page without its balance.
@@ -122,7 +123,11 @@ export async function transactionLinks(
         break
       }
       case 'transfer':
-        wanted.set(transaction.id, { debitTransferId: source.id })
+        // An account debit: Stripe moves the money by a transfer to the platform, where it is
+        // the payment (destination_payment) we recorded as the debit's Stripe id
+        wanted.set(transaction.id, {
+          debitTransferId: idOf(source.destination_payment as string | null) ?? source.id,
+        })
         break
     }
   }
