@@ -56,8 +56,9 @@ test.group('Onboarding: the Connect account', (group) => {
     page.assertTextIncludes('Step 1 of 4')
     page.assertTextIncludes('action="/onboarding/details"')
     assert.notInclude(page.text(), 'action="/onboarding/bank"')
-    const todo = [...page.text().matchAll(/<ul class="todo">([\s\S]*?)<\/ul>/g)]
-      .flatMap((list) => [...list[1].matchAll(/<li>([^<]*)<\/li>/g)].map((item) => item[1]))
+    const todo = [...page.text().matchAll(/<ul class="todo">([\s\S]*?)<\/ul>/g)].flatMap((list) =>
+      [...list[1].matchAll(/<li>([^<]*)<\/li>/g)].map((item) => item[1])
+    )
     assert.deepEqual(todo, [
       'Enter your legal name, date of birth, phone number, home address and the last 4 digits of your SSN.',
     ])

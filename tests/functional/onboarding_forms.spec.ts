@@ -132,10 +132,7 @@ test.group('Onboarding: details', (group) => {
     details.assertTextIncludes('Stripe has your number; leave empty to keep it.')
   })
 
-  test('a state and a date of birth are taken as people write them', async ({
-    client,
-    assert,
-  }) => {
+  test('a state and a date of birth are taken as people write them', async ({ client, assert }) => {
     const { contractor } = await contractorWithAccount()
     for (const [state, dob, expected] of [
       ['California', '1901/01/01', 'CA'],

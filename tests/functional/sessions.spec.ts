@@ -50,11 +50,7 @@ test.group('Sessions in the database', (group) => {
     const settings = await laptop.get('/settings')
     assert.include(settings.text, 'data-other-sessions="2"')
 
-    const done = await laptop.submit(
-      '/settings',
-      '/settings/sessions/logout-others',
-      {}
-    )
+    const done = await laptop.submit('/settings', '/settings/sessions/logout-others', {})
     assert.equal(done.location, '/settings')
     const after = await laptop.get('/settings')
     assert.equal(after.status, 200)
