@@ -129,7 +129,8 @@ export default class OrdersList extends ConsoleCommand {
       this.logger.info('No order matches.')
       return
     }
-    const table = fittedTable(this, this.wide)
+    // The lines and the employer give way before the status
+    const table = fittedTable(this, this.wide).cutFirst([4, 5, 3])
     table.head(['Order', 'Status', 'Total', 'Payment', 'Lines', 'Employer'])
     for (const { order, payment, status } of rows) {
       table.row([

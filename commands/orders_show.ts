@@ -282,7 +282,8 @@ export default class OrdersShow extends ConsoleCommand {
       table.render()
     }
 
-    const timeline = fittedTable(this, this.wide)
+    // The note (Stripe ids, messages) gives way first
+    const timeline = fittedTable(this, this.wide).cutFirst([5])
     timeline.head(['When', 'Event', 'Status', 'Amount', 'Actor', 'Note'])
     for (const event of events) {
       timeline.row([

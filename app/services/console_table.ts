@@ -46,22 +46,30 @@ function cut(text: string, width: number) {
  * Column widths that add up (with the gaps) to at most `total`: the widest
  * columns shrink first, none below its minimum.
  */
-export function fitWidths(natural: number[], minimums: number[], total: number) {
+export function fitWidths(
+  natural: number[],
+  minimums: number[],
+  total: number,
+  /** Columns that give way before the others (the least telling ones) */
+  first: number[] = []
+) {
   const widths = [...natural]
   const room = total - GAP.length * Math.max(0, widths.length - 1)
   let excess = widths.reduce((sum, width) => sum + width, 0) - room
-  while (excess > 0) {
-    let widest = -1
-    for (let index = 0; index < widths.length; index++) {
-      if (widths[index] > minimums[index] && (widest < 0 || widths[index] > widths[widest])) {
-        widest = index
+  for (const candidates of [first, widths.map((_, index) => index)]) {
+    while (excess > 0) {
+      let widest = -1
+      for (const index of candidates) {
+        if (widths[index] > minimums[index] && (widest < 0 || widths[index] > widths[widest])) {
+          widest = index
+        }
       }
+      if (widest < 0) {
+        break
+      }
+      widths[widest] -= 1
+      excess -= 1
     }
-    if (widest < 0) {
-      break
-    }
-    widths[widest] -= 1
-    excess -= 1
   }
   return widths
 }
@@ -74,6 +82,14 @@ export class FittedTable {
     private command: BaseCommand,
     private options: { wide?: boolean; width?: number } = {}
   ) {}
+
+  #first: number[] = []
+
+  /** These columns (by index) are cut before the others */
+  cutFirst(columns: number[]) {
+    this.#first = columns
+    return this
+  }
 
   head(columns: string[]) {
     this.#head = columns
@@ -99,7 +115,8 @@ export class FittedTable {
           natural.map((width, index) =>
             Math.min(width, Math.max(MIN_WIDTH, widthOf(this.#head[index] ?? '')))
           ),
-          this.options.width ?? terminalWidth()
+          this.options.width ?? terminalWidth(),
+          this.#first
         )
     let cutShort = false
     const format = (row: string[]) =>
