@@ -1,8 +1,10 @@
 /*
  * While Stripe verifies a contractor, asks GET /onboarding/status every few
  * seconds and reloads the page once something changed (the status or a
- * step), so the result shows without a manual reload. Stops after 5 minutes
- * or when Stripe has nothing left to check. Without JavaScript the page
+ * step), so the result shows without a manual reload; when the contractor
+ * has started filling in a form, it says so with a link instead of
+ * reloading over what they typed. Stops after 5 minutes or when Stripe has
+ * nothing left to check. Without JavaScript, a page without a form to fill
  * refreshes itself (a <noscript> meta refresh).
  */
 ;(function () {
@@ -19,6 +21,30 @@
   const started = Date.now()
   const INTERVAL = 2000
   const LIMIT = 5 * 60 * 1000
+  // Never reload over what the contractor is typing: say it instead
+  let typing = false
+  document.addEventListener('input', function () {
+    typing = true
+  })
+  document.addEventListener('change', function () {
+    typing = true
+  })
+
+  function showResult() {
+    if (!typing) {
+      window.location.reload()
+      return
+    }
+    const live = document.getElementById('status-live')
+    if (live) {
+      live.textContent = 'Stripe has finished checking. '
+      const link = document.createElement('a')
+      link.href = window.location.href
+      link.textContent = 'Show the result'
+      live.appendChild(link)
+      live.appendChild(document.createTextNode(' (what you typed below is not sent).'))
+    }
+  }
 
   function changed(answer) {
     if (answer.status !== initialStatus) {
@@ -36,7 +62,7 @@
       })
       .then(function (answer) {
         if (answer && (changed(answer) || !answer.verifying)) {
-          window.location.reload()
+          showResult()
           return
         }
         if (Date.now() - started < LIMIT) {
