@@ -173,7 +173,9 @@ export function timelineOf(
               : viewer === 'employer'
                 ? `You approved the work${what(line)}`
                 : `The employer approved your work${what(line)}`
-        note = by === 'system' ? 'the employer did not answer in time' : null
+        // The settling job says why ("Approved automatically: not approved within 14 days…")
+        note =
+          by === 'system' ? (event.message?.replace(/^Approved automatically: /, '') ?? null) : null
         amount = null
         break
       }
@@ -181,12 +183,17 @@ export function timelineOf(
         const by = actorKind(event)
         text =
           by === 'system'
-            ? `Canceled${what(line)}: ${payment?.status === 'failed' ? 'the payment failed' : 'not accepted in time'}`
+            ? `Canceled${what(line)}`
             : by === 'console'
               ? `Canceled by Crewpay support${what(line)}`
               : viewer === 'employer'
                 ? `You canceled${what(line)}`
                 : `The employer canceled${what(line)}`
+        // The settling job says why ("Not accepted within 7 days: …")
+        note =
+          by === 'system'
+            ? (event.message ?? (payment?.status === 'failed' ? 'the payment failed' : null))
+            : null
         amount = null
         break
       }

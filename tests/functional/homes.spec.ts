@@ -7,6 +7,7 @@ import { truncateAllTables } from '#tests/helpers/database'
 import { followRedirect } from '#tests/helpers/http'
 import { createUser } from '#tests/helpers/users'
 import {
+  advanceSandboxClock,
   createActiveContractor,
   createEmployer,
   stripeIdOf,
@@ -45,6 +46,8 @@ test.group('Homes: the employer', (group) => {
     client,
     assert,
   }) => {
+    // Whatever day the sandbox's business clock says, "recent" is the server's clock
+    await advanceSandboxClock(10 * 86_400)
     const carla = await createActiveContractor({ fullName: 'Carla Contractor' })
     const employer = await createEmployer({ fullName: 'Erin Employer' })
     const service = await createService(carla, { title: 'Repaint a room', price: 12000 })

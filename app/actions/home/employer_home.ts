@@ -2,7 +2,7 @@ import type User from '#models/user'
 import Order from '#models/order'
 import OrderLine from '#models/order_line'
 import Payment from '#models/payment'
-import { businessNow } from '#services/clock'
+import { DateTime } from 'luxon'
 import { rowsOf, orderRows, type OrderRow } from '#actions/orders/order_rows'
 import {
   paymentRequestsToPay,
@@ -49,8 +49,8 @@ export async function employerHome(employer: User): Promise<EmployerHome> {
     .where('status', 'delivered')
     .whereIn('orderId', Order.query().where('employerId', employer.id).select('id'))
     .select('orderId')
-  const now = await businessNow()
-  const since = now.minus({ days: FAILED_PAYMENT_DAYS })
+  // failed_at is written on the server's clock (not the sandbox's business clock)
+  const since = DateTime.now().minus({ days: FAILED_PAYMENT_DAYS })
   const [authenticate, failed] = await Promise.all([
     Payment.query()
       .where('employerId', employer.id)
