@@ -190,7 +190,7 @@ export function lineStatus(
           'done',
           null,
           transfer
-            ? `${money(line.amount - line.feeAmount - transfer.stripeFeeShare)} to the contractor`
+            ? `${money(line.amount - line.feeAmount - transfer.stripeFeeShare)} to ${viewer === 'contractor' ? 'you' : 'the contractor'}`
             : null
         )
       }
