@@ -2,6 +2,7 @@ import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { expireHolds } from '#actions/holds/expire_holds'
 import { formatAmount } from '#money/amounts'
+import { fittedTable } from '#services/console_table'
 
 /**
  * Run every few minutes (cron). Releases or captures holds at 6 days, before
@@ -16,13 +17,16 @@ export default class HoldsExpire extends BaseCommand {
   @flags.boolean({ description: 'List what would be done, change nothing' })
   declare dryRun: boolean
 
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
+
   async run() {
     const decisions = await expireHolds({ dryRun: this.dryRun })
     if (decisions.length === 0) {
       this.logger.info('No hold is due.')
       return
     }
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head(['Order', 'Status', 'Amount', 'Held until', 'Action', 'Outcome'])
     for (const decision of decisions) {
       table.row([

@@ -2,6 +2,7 @@ import { flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import db from '@adonisjs/lucid/services/db'
 import { ConsoleCommand } from '#services/console_command'
+import { fittedTable } from '#services/console_table'
 
 function when(value: Date | string | null) {
   return value ? new Date(value).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '-'
@@ -16,6 +17,9 @@ export default class JobsStatus extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of tables' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const { queueSnapshot, workerInstances } = await import('#services/queue')
@@ -58,7 +62,7 @@ export default class JobsStatus extends ConsoleCommand {
       return
     }
 
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head(['Queue', 'Schedule', 'Waiting', 'Running', 'Failed', 'Last run', 'Last failure'])
     for (const row of queues) {
       table.row([

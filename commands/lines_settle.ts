@@ -1,6 +1,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { settleLines } from '#actions/orders/settle_lines'
+import { fittedTable } from '#services/console_table'
 
 /**
  * Run every few minutes (the job queue does). Cancels and refunds lines of
@@ -17,13 +18,16 @@ export default class LinesSettle extends BaseCommand {
   @flags.boolean({ description: 'List what would be done, change nothing' })
   declare dryRun: boolean
 
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
+
   async run() {
     const settlements = await settleLines({ dryRun: this.dryRun })
     if (settlements.length === 0) {
       this.logger.info('No line is due.')
       return
     }
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head(['Order', 'Line', 'Action', 'Outcome'])
     for (const settlement of settlements) {
       table.row([

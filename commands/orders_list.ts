@@ -8,6 +8,7 @@ import { ConsoleCommand } from '#services/console_command'
 import { findUserByEmail, listOrdersValidator } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
 import { orderStatus } from '#domain/order_summary'
+import { fittedTable } from '#services/console_table'
 
 /** Orders, newest first, as a table or JSON */
 export default class OrdersList extends ConsoleCommand {
@@ -33,6 +34,9 @@ export default class OrdersList extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of a table (amounts in minor units)' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const filters = await listOrdersValidator.validate({
@@ -125,7 +129,8 @@ export default class OrdersList extends ConsoleCommand {
       this.logger.info('No order matches.')
       return
     }
-    const table = this.ui.table()
+    // The lines and the employer give way before the status
+    const table = fittedTable(this, this.wide).cutFirst([4, 5, 3])
     table.head(['Order', 'Status', 'Total', 'Payment', 'Lines', 'Employer'])
     for (const { order, payment, status } of rows) {
       table.row([

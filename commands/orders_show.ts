@@ -14,6 +14,7 @@ import { formatAmount } from '#money/amounts'
 import { describeFeePlan } from '#actions/contractors/fee_plans'
 import { orderStatus, paymentStatus } from '#domain/order_summary'
 import { paymentMethodLabel } from '#actions/billing/payment_methods'
+import { fittedTable } from '#services/console_table'
 
 function when(value: DateTime | null) {
   return value ? value.toUTC().toFormat("yyyy-MM-dd HH:mm:ss 'UTC'") : ''
@@ -32,6 +33,9 @@ export default class OrdersShow extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of tables (amounts in minor units)' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const order = await findOrderArg(this.order)
@@ -174,7 +178,7 @@ export default class OrdersShow extends ConsoleCommand {
       return
     }
 
-    const details = this.ui.table()
+    const details = fittedTable(this, this.wide)
     details.head([`Order #${order.id}`, status.label])
     details.row(['Employer', `${order.employer.email} (user ${order.employerId})`])
     details.row(['Total', `${money(order.total)} ${order.currency.toUpperCase()}`])
@@ -182,7 +186,7 @@ export default class OrdersShow extends ConsoleCommand {
     if (order.note) details.row(['Note', order.note])
     details.render()
 
-    const lineTable = this.ui.table()
+    const lineTable = fittedTable(this, this.wide)
     lineTable.head(['Line', 'Work', 'Contractor', 'Amount', 'Fee (plan)', 'Receives'])
     for (const line of lines) {
       const transfer = transfers.find((candidate) => candidate.orderLineId === line.id)
@@ -198,7 +202,7 @@ export default class OrdersShow extends ConsoleCommand {
     lineTable.render()
 
     for (const payment of payments) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head([
         `Payment #${payment.id}`,
         `${payment.status} (${payment.flow}, ${payment.methodType})`,
@@ -230,7 +234,7 @@ export default class OrdersShow extends ConsoleCommand {
     }
 
     if (transfers.length > 0) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head(['Transfer', 'Line', 'Amount', 'Reversed', 'Status', 'Stripe'])
       for (const transfer of transfers) {
         table.row([
@@ -246,7 +250,7 @@ export default class OrdersShow extends ConsoleCommand {
     }
 
     if (refunds.length > 0) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head(['Refund', 'Amount', 'Status', 'Who pays', 'Stripe', 'By'])
       for (const refund of refunds) {
         const reversal = reversals.find((candidate) => candidate.refundId === refund.id)
@@ -275,7 +279,7 @@ export default class OrdersShow extends ConsoleCommand {
     }
 
     if (debits.length > 0) {
-      const table = this.ui.table()
+      const table = fittedTable(this, this.wide)
       table.head(['Debit', 'Amount', 'Status', 'Reason', 'Stripe', 'By'])
       for (const debit of debits) {
         table.row([
@@ -290,7 +294,8 @@ export default class OrdersShow extends ConsoleCommand {
       table.render()
     }
 
-    const timeline = this.ui.table()
+    // The note (Stripe ids, messages) gives way first
+    const timeline = fittedTable(this, this.wide).cutFirst([5])
     timeline.head(['When', 'Event', 'Status', 'Amount', 'Actor', 'Note'])
     for (const event of events) {
       timeline.row([

@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { ConsoleCommand } from '#services/console_command'
 import { parseSince } from '#services/console_inputs'
 import { reconcile, type Drift, type ReconcileReport } from '#actions/reconcile/reconcile'
+import { fittedTable } from '#services/console_table'
 
 /**
  * Compares local orders, refunds, debits and stored webhook events with
@@ -54,6 +55,9 @@ export default class StripeReconcile extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of a table' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const since = parseSince(this.since)
@@ -129,7 +133,7 @@ export default class StripeReconcile extends ConsoleCommand {
   }
 
   private table(drifts: Drift[], fixing: boolean) {
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head(['Subject', 'Drift', 'Local', 'Stripe', 'Action'])
     for (const drift of drifts) {
       let action: string

@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import vine from '@vinejs/vine'
 import StripeEvent from '#models/stripe_event'
 import { ConsoleCommand } from '#services/console_command'
+import { fittedTable } from '#services/console_table'
 
 const limitValidator = vine.create({ limit: vine.number().withoutDecimals().range([1, 1000]) })
 
@@ -21,6 +22,9 @@ export default class WebhooksList extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of a table' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const { limit } = await limitValidator.validate({ limit: this.limit })
@@ -49,7 +53,7 @@ export default class WebhooksList extends ConsoleCommand {
       this.logger.info(this.failed ? 'No failed event.' : 'No event stored.')
       return
     }
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head(['Id', 'Stripe event', 'Type', 'Account', 'State', 'Attempts', 'Received', 'Error'])
     for (const event of events) {
       table.row([

@@ -29,6 +29,7 @@ router.use([
   () => import('@adonisjs/auth/initialize_auth_middleware'),
   () => import('#middleware/initialize_bouncer_middleware'),
   () => import('#middleware/silent_auth_middleware'),
+  () => import('#middleware/display_time_zone_middleware'),
   () => import('#middleware/no_store_when_signed_in_middleware'),
 ])
 

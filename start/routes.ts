@@ -20,7 +20,8 @@ const PasswordResetController = () => import('#controllers/password_reset_contro
 const SettingsController = () => import('#controllers/settings_controller')
 const MetricsController = () => import('#controllers/metrics_controller')
 
-router.on('/').render('pages/home').as('home')
+const HomeController = () => import('#controllers/home_controller')
+router.get('/', [HomeController, 'show']).as('home')
 router.get('/health', [HealthController, 'show']).as('health')
 router.get('/metrics', [MetricsController, 'show']).as('metrics')
 router.post('/stripe/webhook', [StripeWebhooksController, 'store']).as('stripe.webhook')
@@ -147,13 +148,42 @@ router
 router
   .group(() => {
     router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
-    router.get('/settings/notifications', [SettingsController, 'show']).as('settings.show')
-    router.post('/settings/notifications', [SettingsController, 'update']).as('settings.update')
+    // Settings: one page, a form per section (each comes back to its section)
+    router.get('/settings', [SettingsController, 'show']).as('settings.show')
+    router
+      .get('/settings/notifications', [SettingsController, 'notifications'])
+      .as('settings.notifications')
+    router
+      .post('/settings/notifications', [SettingsController, 'update'])
+      .as('settings.update')
+      .formPage('/settings#notifications')
+    router
+      .post('/settings/profile', [SettingsController, 'updateProfile'])
+      .as('settings.profile')
+      .formPage('/settings#profile')
+    router
+      .post('/settings/email', [SettingsController, 'requestEmail'])
+      .as('settings.email')
+      .formPage('/settings#email')
+    router
+      .post('/settings/password', [SettingsController, 'updatePassword'])
+      .as('settings.password')
+      .formPage('/settings#password')
     router
       .post('/settings/sessions/logout-others', [SettingsController, 'logoutOthers'])
       .as('settings.logout_others')
+      .formPage('/settings#sessions')
+    router
+      .post('/settings/delete', [SettingsController, 'destroy'])
+      .as('settings.delete')
+      .formPage('/settings#delete')
   })
   .use(middleware.auth())
+
+// The link mailed to a new address works whether or not its owner is logged in here
+router
+  .get('/settings/email/confirm/:token', [SettingsController, 'confirmEmail'])
+  .as('settings.email_confirm')
 
 /** The buttons of an order are on its page */
 const orderPage = ({ params }: { params: Record<string, string> }) => `/orders/${params.id}`
@@ -234,22 +264,23 @@ router
 router
   .group(() => {
     router.get('/onboarding', [OnboardingController, 'show']).as('onboarding.show')
+    router.get('/onboarding/status', [OnboardingController, 'status']).as('onboarding.status')
     router
       .post('/onboarding/details', [OnboardingController, 'details'])
       .as('onboarding.details')
-      .formPage('/onboarding#details')
+      .formPage('/onboarding?step=details')
     router
       .post('/onboarding/terms', [OnboardingController, 'terms'])
       .as('onboarding.terms')
-      .formPage('/onboarding#terms')
+      .formPage('/onboarding?step=terms')
     router
       .post('/onboarding/documents', [OnboardingController, 'documents'])
       .as('onboarding.documents')
-      .formPage('/onboarding#documents')
+      .formPage('/onboarding?step=documents')
     router
       .post('/onboarding/bank', [OnboardingController, 'bank'])
       .as('onboarding.bank')
-      .formPage('/onboarding#bank')
+      .formPage('/onboarding?step=bank')
     router.get('/balance', [BalanceController, 'show']).as('balance.show')
   })
   .use([middleware.auth(), middleware.role({ roles: ['contractor'] })])

@@ -7,8 +7,9 @@
 |
 */
 import edge from 'edge.js'
-import { DateTime } from 'luxon'
 import { formatAmount } from '#money/amounts'
+import { formatDate, formatDateTime } from '#services/time_zone'
+import { noticesOf } from '#services/notices'
 import { TONE_CLASS, nextWords, type Tone } from '#domain/order_summary'
 import { devClockNow } from '#services/dev_clock'
 
@@ -23,39 +24,19 @@ edge.global('devClockNow', devClockNow)
 /** Who acts next, for the viewer ("You", "the contractor") */
 edge.global('nextWords', nextWords)
 
-/** "Nov 22, 2026, 14:05 UTC" for a luxon DateTime, JS Date or unix seconds */
-edge.global('formatDateTime', (value: DateTime | Date | number | string | null | undefined) => {
-  if (value === null || value === undefined) {
-    return '—'
-  }
-  const date =
-    typeof value === 'number'
-      ? DateTime.fromSeconds(value)
-      : typeof value === 'string'
-        ? DateTime.fromISO(value)
-        : value instanceof Date
-          ? DateTime.fromJSDate(value)
-          : value
-  return date.toUTC().toFormat("LLL d, yyyy, HH:mm 'UTC'")
-})
+/** The banners of a page: each flash message once, in our words */
+edge.global('noticesOf', noticesOf)
 
-edge.global('formatDate', (value: DateTime | number | string | null | undefined) => {
-  if (value === null || value === undefined) {
-    return '—'
-  }
-  const date =
-    typeof value === 'number'
-      ? DateTime.fromSeconds(value)
-      : typeof value === 'string'
-        ? DateTime.fromISO(value)
-        : value
-  return date.toUTC().toFormat('LLL d, yyyy')
-})
+/** Times and days in the viewer's time zone (#services/time_zone) */
+edge.global('formatDateTime', formatDateTime)
+edge.global('formatDate', formatDate)
 
 /**
  * The money bar of an order (where the employer's money went) as SVG
  * rectangles: widths are attributes, so the page needs no inline style
- * (the CSP forbids them). Out of 1000 units, to the paid amount.
+ * (the CSP forbids them). Out of 1000 units of what was paid: what each
+ * contractor kept, the platform's fee kept, what is held for work not yet
+ * approved, and what was refunded.
  */
 edge.global(
   'moneyBarParts',
@@ -63,22 +44,31 @@ edge.global(
     paid: number
     refunded: number
     platformFee: number
-    contractors: { amount: number }[]
+    platformGaveBack: number
+    held: number
+    contractors: { kept: number }[]
   }) => {
-    const whole = Math.max(breakdown.paid, 1)
+    const platform = Math.max(0, breakdown.platformFee - breakdown.platformGaveBack)
+    const shown =
+      breakdown.contractors.reduce((sum, share) => sum + Math.max(0, share.kept), 0) +
+      platform +
+      breakdown.held +
+      breakdown.refunded
+    const whole = Math.max(breakdown.paid, shown, 1)
     const parts: { kind: string; x: number; width: number }[] = []
     let x = 0
     const add = (kind: string, amount: number) => {
-      const width = Math.round((amount * 1000) / whole)
+      const width = Math.round((Math.max(0, amount) * 1000) / whole)
       if (width > 0) {
         parts.push({ kind, x, width })
         x += width
       }
     }
     for (const share of breakdown.contractors) {
-      add('contractor', share.amount)
+      add('contractor', share.kept)
     }
-    add('platform', breakdown.platformFee)
+    add('platform', platform)
+    add('held', breakdown.held)
     add('refunded', breakdown.refunded)
     return parts
   }

@@ -1,31 +1,45 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors as vineErrors } from '@vinejs/vine'
 import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import UserProfile from '#models/user_profile'
 import {
   bankValidator,
   detailsValidator,
   documentsValidator,
   termsValidator,
+  US_STATE_CHOICES,
 } from '#validators/onboarding'
-import { loadOnboarding } from '#actions/onboarding/load_onboarding'
+import { loadOnboarding, onboardingStatusNow } from '#actions/onboarding/load_onboarding'
 import { idNumberOnFile, submitDetails } from '#actions/onboarding/submit_details'
 import { acceptTerms, CONNECTED_ACCOUNT_AGREEMENT_URL } from '#actions/onboarding/accept_terms'
 import { uploadDocuments } from '#actions/onboarding/upload_documents'
 import { addBankAccount } from '#actions/onboarding/add_bank_account'
+import {
+  currentStep,
+  ONBOARDING_STEPS,
+  stepOf,
+  type OnboardingStep,
+} from '#actions/onboarding/steps'
+import type { OnboardingState } from '#actions/onboarding/onboarding_status'
 
 /** Never flashed back into the form (the session is not a place for them) */
 const SENSITIVE_FIELDS = ['_csrf', '_method', 'id_number', 'ssn_last_4', 'account_number']
 
+/** The page of one step */
+export function stepPage(step: OnboardingStep) {
+  return `/onboarding?step=${step}`
+}
+
 /**
- * Runs one onboarding form: on success back to the page with a message. A
- * validation error goes back to the form itself (its anchor), inline; a
- * refusal (Stripe's included) is flashed at the top of the page. Either way
- * what was typed is kept, except identity and account numbers.
+ * Runs one onboarding form: on success to the next step that needs the
+ * contractor (or the status). A validation error goes back to the step's
+ * form, inline; a refusal (Stripe's included) is flashed on the step's page.
+ * Either way what was typed is kept, except identity and account numbers.
  */
 async function submitForm(
   ctx: HttpContext,
-  form: 'details' | 'terms' | 'documents' | 'bank',
+  form: OnboardingStep,
   success: string,
   work: () => Promise<unknown>
 ) {
@@ -38,26 +52,60 @@ async function submitForm(
     if (error instanceof vineErrors.E_VALIDATION_ERROR) {
       session.flashValidationErrors(error, false)
       session.flashExcept(SENSITIVE_FIELDS)
-      return response.redirect(`/onboarding#${form}`)
+      return response.redirect(stepPage(form))
     }
-    if (error instanceof ActionError && ![403, 404].includes(error.status)) {
-      session.flash('error', error.message)
+    const refused =
+      (error instanceof ActionError && ![403, 404].includes(error.status)) ||
+      (error instanceof DomainError && !['forbidden', 'not_found'].includes(error.kind))
+    if (refused) {
+      session.flash('error', (error as Error).message)
       session.flashExcept(SENSITIVE_FIELDS)
-      return response.redirect('/onboarding')
+      return response.redirect(stepPage(form))
     }
     throw error
   }
 }
 
+/** The status as the page's script reads it (GET /onboarding/status) */
+function statusJson(state: OnboardingState, checkedAt: string | null) {
+  return {
+    status: state.status.key,
+    label: state.status.label,
+    summary: state.status.summary,
+    steps: state.steps,
+    todo: state.todo.map((item) => item.message),
+    pending: state.pending,
+    checkedAt,
+    // Stripe is still checking something: ask again in a moment
+    verifying: state.pending.length > 0 || Object.values(state.steps).includes('pending'),
+  }
+}
+
 export default class OnboardingController {
-  async show({ auth, view }: HttpContext) {
+  async show({ auth, request, view }: HttpContext) {
     const { state, ...page } = await loadOnboarding(auth.getUserOrFail())
+    const step = currentStep(state, stepOf(request.qs().step))
+    const verifying = statusJson(state, null).verifying
     return view.render('pages/onboarding/show', {
       ...page,
       // `state` is a reserved name in Edge templates
       onboarding: state,
+      step,
+      stepNumber: step ? ONBOARDING_STEPS.indexOf(step) + 1 : null,
+      steps: ONBOARDING_STEPS,
+      stepTodo: step ? state.todo.filter((item) => item.step === step) : [],
+      otherTodo: state.todo.filter((item) => item.step === null),
+      verifying,
+      stateChoices: US_STATE_CHOICES,
       agreementUrl: CONNECTED_ACCOUNT_AGREEMENT_URL,
     })
+  }
+
+  /** GET /onboarding/status: JSON for the page's script while Stripe verifies */
+  async status({ auth, response }: HttpContext) {
+    const { profile, state } = await onboardingStatusNow(auth.getUserOrFail())
+    response.header('Cache-Control', 'no-store')
+    return statusJson(state, profile.stripeSyncedAt?.toISO() ?? null)
   }
 
   async details(ctx: HttpContext) {

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import Order from '#models/order'
-import OrderLine from '#models/order_line'
-import Payment, { DEAD_STATUSES } from '#models/payment'
-import Transfer from '#models/transfer'
 import { DomainError } from '#exceptions/domain_error'
 import { placeOrderValidator, declineValidator, payAgainValidator } from '#validators/orders'
 import { pageOf } from '#validators/pagination'
 import { actors } from '#domain/actor'
-import { AUTHORIZATION_UNKNOWN, orderStatus, type Viewer } from '#domain/order_summary'
+import { AUTHORIZATION_UNKNOWN } from '#domain/order_summary'
 import { placeOrder, authorizeOrderPayment, type Placement } from '#actions/orders/place_order'
 import { findOrderFor, loadOrderPage } from '#actions/orders/order_page'
+import { orderRows } from '#actions/orders/order_rows'
 import { livePaymentOf } from '#actions/orders/order_parts'
 import { acceptLine } from '#actions/orders/accept_line'
 import { declineLine } from '#actions/orders/decline_line'
@@ -50,62 +48,8 @@ export default class OrdersController {
   async index({ auth, request, view }: HttpContext) {
     const user = auth.getUserOrFail()
     const page = await pageOf(request.qs())
-    const viewer: Viewer = user.role === 'employer' ? 'employer' : 'contractor'
-    const query =
-      viewer === 'employer'
-        ? Order.query().where('employerId', user.id)
-        : Order.query().whereIn(
-            'id',
-            OrderLine.query().where('contractorId', user.id).select('orderId')
-          )
-    // One more than a page tells whether there is a next one, without counting them all
-    const found = await query
-      .orderBy('id', 'desc')
-      .offset((page - 1) * PER_PAGE)
-      .limit(PER_PAGE + 1)
-      .preload('employer')
-    const orders = found.slice(0, PER_PAGE)
-    const ids = orders.map((order) => order.id)
-    const [lines, payments] = await Promise.all([
-      ids.length
-        ? OrderLine.query().whereIn('orderId', ids).preload('contractor').orderBy('id')
-        : [],
-      ids.length ? Payment.query().whereIn('orderId', ids).orderBy('id') : [],
-    ])
-    const transfers = payments.length
-      ? await Transfer.query().whereIn(
-          'paymentId',
-          payments.map((payment) => payment.id)
-        )
-      : []
-    const rows = orders.map((order) => {
-      const orderLines = lines.filter((line) => line.orderId === order.id)
-      const mine =
-        viewer === 'employer'
-          ? orderLines
-          : orderLines.filter((line) => line.contractorId === user.id)
-      const orderPayments = payments.filter((payment) => payment.orderId === order.id)
-      const payment =
-        orderPayments.find((candidate) => !DEAD_STATUSES.includes(candidate.status)) ??
-        orderPayments.at(-1) ??
-        null
-      return {
-        order,
-        title: mine.length === 1 ? mine[0].title : `${mine.length} services`,
-        counterpart:
-          viewer === 'employer'
-            ? [...new Set(mine.map((line) => line.contractor.fullName))].join(', ')
-            : order.employer.fullName,
-        amount:
-          viewer === 'employer' ? order.total : mine.reduce((sum, line) => sum + line.amount, 0),
-        status: orderStatus(orderLines, payment, viewer, user.id, transfers),
-      }
-    })
-    return view.render('pages/orders/index', {
-      rows,
-      page,
-      hasNext: found.length > PER_PAGE,
-    })
+    const { rows, hasNext } = await orderRows(user, { page, perPage: PER_PAGE })
+    return view.render('pages/orders/index', { rows, page, hasNext })
   }
 
   async show(ctx: HttpContext) {

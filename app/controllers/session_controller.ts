@@ -5,6 +5,7 @@ import { loginThrottle, tryAgainMessage } from '#services/auth_throttles'
 import User from '#models/user'
 import { tagSession } from '#services/sessions'
 import { prefilledEmail } from '#validators/auth'
+import { inOurWords } from '#services/notices'
 
 export default class SessionController {
   /** `?email=` fills the address in (a payment request's link sends guests here) */
@@ -31,16 +32,20 @@ export default class SessionController {
     try {
       user = await User.verifyCredentials(email, password)
     } catch (error) {
-      if (error instanceof authErrors.E_INVALID_CREDENTIALS) {
-        await loginThrottle.failed(email, ip)
+      if (!(error instanceof authErrors.E_INVALID_CREDENTIALS)) {
+        throw error
       }
-      throw error
+      await loginThrottle.failed(email, ip)
+      // One message, in our words (the framework flashes its own twice)
+      session.flashExcept(['password', '_csrf'])
+      session.flash('error', inOurWords(error.message, 'E_INVALID_CREDENTIALS'))
+      return response.redirect().back()
     }
     await loginThrottle.succeeded(email, ip)
 
     await auth.use('web').login(user)
     await tagSession(session, user)
-    // Back to the page that asked for a login (a payment link, an order), else home
+    // The page a guest was sent here from (a payment link, an order), else their home
     return response.redirect().toIntended('/')
   }
 

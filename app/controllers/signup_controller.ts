@@ -27,6 +27,14 @@ export default class SignupController {
     const user = await signUp(input)
     await auth.use('web').login(user)
     await tagSession(session, user)
+    // A new contractor starts with onboarding (Stripe must know them before they are paid)
+    if (user.role === 'contractor') {
+      session.flash(
+        'success',
+        `Welcome to Crewpay, ${user.fullName}. Four short steps and you can take orders.`
+      )
+      return response.redirect().toIntended('/onboarding')
+    }
     session.flash('success', `Welcome to Crewpay, ${user.fullName}.`)
     // Back to the page that asked for an account (a payment link), else home
     return response.redirect().toIntended('/')

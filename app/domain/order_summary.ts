@@ -4,6 +4,7 @@ import type Payment from '#models/payment'
 import type Transfer from '#models/transfer'
 import { DEAD_STATUSES } from '#models/payment'
 import { formatAmount } from '#money/amounts'
+import { formatDate } from '#services/time_zone'
 
 /*
 |--------------------------------------------------------------------------
@@ -90,9 +91,7 @@ export function paymentStatus(payment: Payment, viewer: Viewer, amounts = true):
         'The bank asks the cardholder to confirm this payment.'
       )
     case 'processing': {
-      const around = payment.expectedAt
-        ? ` around ${payment.expectedAt.toUTC().toFormat('LLL d')}`
-        : ''
+      const around = payment.expectedAt ? ` around ${formatDate(payment.expectedAt)}` : ''
       return view(
         'Payment processing — usually 4 business days',
         'waiting',
@@ -151,12 +150,17 @@ function uncleared(payment: Payment | null, viewer: Viewer) {
     : null
 }
 
-/** A line's work and whether its contractor has been paid */
+/**
+ * A line's work and whether its contractor has been paid. `refunded`: what
+ * was refunded to the employer on the line (a paid line refunded in full
+ * says so rather than "Paid").
+ */
 export function lineStatus(
   line: OrderLine,
   payment: Payment | null,
   transfer: Transfer | null,
-  viewer: Viewer
+  viewer: Viewer,
+  refunded = 0
 ): StatusView {
   const money = payment ? (value: number) => formatAmount(value, payment.currency) : String
   const paymentDead = payment ? DEAD_STATUSES.includes(payment.status) : false
@@ -192,13 +196,18 @@ export function lineStatus(
         uncleared(payment, viewer)
       )
     case 'approved':
+      if (refunded > 0 && (payment?.flow === 'hold' || transfer?.status === 'paid')) {
+        return refunded >= line.amount
+          ? view('Refunded', 'done', null, `${money(refunded)} back to the employer`)
+          : view('Paid, partly refunded', 'done', null, `${money(refunded)} back to the employer`)
+      }
       if (payment?.flow === 'hold' || transfer?.status === 'paid') {
         return view(
           'Paid',
           'done',
           null,
           transfer
-            ? `${money(line.amount - line.feeAmount - transfer.stripeFeeShare)} to the contractor`
+            ? `${money(line.amount - line.feeAmount - transfer.stripeFeeShare)} to ${viewer === 'contractor' ? 'you' : 'the contractor'}`
             : null
         )
       }

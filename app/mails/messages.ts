@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { formatDateTime } from '#services/time_zone'
 import encryption from '@adonisjs/core/services/encryption'
 import { formatAmount } from '#money/amounts'
 
@@ -225,6 +226,29 @@ export interface DisputeClosedData extends OrderRef {
   taken: number
 }
 
+/** To the new address: confirm it (settings) */
+export interface EmailChangeData {
+  newEmail: string
+  /** The confirmation token, encrypted with the app key: the outbox never holds it in clear */
+  encryptedToken: string | null
+  /** ISO time */
+  expiresAt: string
+}
+
+/** To the old address: the account's email was changed */
+export interface EmailChangedData {
+  oldEmail: string
+  newEmail: string
+  /** ISO time */
+  changedAt: string
+}
+
+/** To the address the account had: it was deleted */
+export interface AccountDeletedData {
+  /** ISO time */
+  deletedAt: string
+}
+
 export interface MessageDefinition<Data> {
   category: MessageCategory
   subject(data: Data): string
@@ -258,8 +282,9 @@ function formatDay(isoDate: string) {
   return DateTime.fromISO(isoDate, { zone: 'utc' }).toFormat('LLL d, yyyy')
 }
 
+/** In the recipient's time zone: mails are rendered inside withTimeZone (notify.ts) */
 export function formatWhen(iso: string) {
-  return DateTime.fromISO(iso).toUTC().toFormat("LLL d, yyyy, HH:mm 'UTC'")
+  return formatDateTime(iso)
 }
 
 export const messages = {
@@ -435,6 +460,30 @@ export const messages = {
     subject: (data) => `Refund of ${money(data.refunded, data.currency)} for ${order(data)}`,
     view: 'refund_issued',
     link: orderPage,
+  }),
+  email_change: define<EmailChangeData>({
+    category: 'security',
+    subject: () => 'Confirm your new Crewpay email address',
+    view: 'email_change',
+    link: (data) => {
+      const token = data.encryptedToken
+        ? encryption.decrypt<string>(data.encryptedToken, 'email_change')
+        : null
+      return token ? `/settings/email/confirm/${token}` : '/settings'
+    },
+    scrubAfterSend: ['encryptedToken'],
+  }),
+  email_changed: define<EmailChangedData>({
+    category: 'security',
+    subject: () => 'The email address of your Crewpay account was changed',
+    view: 'email_changed',
+    link: () => '/forgot-password',
+  }),
+  account_deleted: define<AccountDeletedData>({
+    category: 'security',
+    subject: () => 'Your Crewpay account was deleted',
+    view: 'account_deleted',
+    link: () => '/',
   }),
 }
 

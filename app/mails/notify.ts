@@ -7,6 +7,7 @@ import { appUrl } from '#config/app'
 import User from '#models/user'
 import { enqueue } from '#services/queue'
 import { storableJson } from '#services/storable_json'
+import { withTimeZone } from '#services/time_zone'
 import {
   messages,
   type MessageData,
@@ -105,7 +106,7 @@ export async function renderMessage<Name extends MessageName>(
     link,
     appUrl,
     recipientName,
-    settingsLink: new URL('/settings/notifications', appUrl).href,
+    settingsLink: new URL('/settings#notifications', appUrl).href,
     category: definition.category,
   }
   const [html, text] = await Promise.all([
@@ -159,17 +160,21 @@ export async function sendNotification(notificationId: number, retryCount = 0) {
     })
     return { status: 'failed' as const }
   }
-  if (definition.category === 'optional' && user && !user.optionalMail) {
+  // A deleted account gets no more mail (its address was anonymised anyway)
+  if (user?.deletedAt || (definition.category === 'optional' && user && !user.optionalMail)) {
     await finish('skipped')
     return { status: 'skipped' as const }
   }
 
   const { __name: givenName, ...data } = row.data
   try {
-    const rendered = await renderMessage(
-      row.message,
-      data as any,
-      user?.fullName ?? (givenName as string | undefined) ?? null
+    // Times in the recipient's time zone
+    const rendered = await withTimeZone(user?.timeZone, () =>
+      renderMessage(
+        row.message,
+        data as any,
+        user?.fullName ?? (givenName as string | undefined) ?? null
+      )
     )
     // Made now from the data: the outbox row stays small
     const attachments = definition.attachments ? await definition.attachments(data) : []

@@ -9,7 +9,10 @@ export default class RoleMiddleware {
   async handle(ctx: HttpContext, next: NextFn, options: { roles: Role[] }) {
     const user = ctx.auth.getUserOrFail()
     if (!options.roles.includes(user.role)) {
-      const message = `This page is for ${options.roles.join(' or ')} accounts.`
+      const message =
+        user.role === 'admin'
+          ? 'Admins work from the console, not from these pages: your home page lists the commands.'
+          : `This page is for ${options.roles.join(' or ')} accounts.`
       return ctx.response
         .status(403)
         .send(

@@ -42,6 +42,14 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare optionalMail: boolean
 
+  /** IANA time zone every time is shown in (settings) */
+  @column()
+  declare timeZone: string
+
+  /** Set when the owner deleted the account: the row stays, anonymised (actions/users/delete_account.ts) */
+  @column.dateTime()
+  declare deletedAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -15,7 +15,12 @@ const newAccount = {
   password: newPassword(),
 }
 
-export const signupValidator = vine.create({ ...newAccount, role: vine.enum(SIGNUP_ROLES) })
+export const signupValidator = vine.create({
+  ...newAccount,
+  role: vine.enum(SIGNUP_ROLES),
+  // Filled by the page's script with the browser's zone; an unknown one means UTC
+  time_zone: vine.string().trim().maxLength(64).optional(),
+})
 
 /** `node ace users:create-admin`: same rules, no role to choose */
 export const adminValidator = vine.create(newAccount)

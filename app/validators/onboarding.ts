@@ -14,14 +14,59 @@ import { freeText } from '#validators/text'
 |
 */
 
-/** US states, DC and the territories Stripe accepts in US addresses */
+/** US states, DC and the territories Stripe accepts in US addresses, by 2-letter code */
 // prettier-ignore
-export const US_STATES = [
-  'AL', 'AK', 'AZ', 'AR', 'CA', 'CO', 'CT', 'DE', 'DC', 'FL', 'GA', 'HI', 'ID', 'IL', 'IN', 'IA',
-  'KS', 'KY', 'LA', 'ME', 'MD', 'MA', 'MI', 'MN', 'MS', 'MO', 'MT', 'NE', 'NV', 'NH', 'NJ', 'NM',
-  'NY', 'NC', 'ND', 'OH', 'OK', 'OR', 'PA', 'RI', 'SC', 'SD', 'TN', 'TX', 'UT', 'VT', 'VA', 'WA',
-  'WV', 'WI', 'WY', 'AS', 'GU', 'MP', 'PR', 'VI',
-]
+export const US_STATE_NAMES: Record<string, string> = {
+  AL: 'Alabama', AK: 'Alaska', AZ: 'Arizona', AR: 'Arkansas', CA: 'California', CO: 'Colorado',
+  CT: 'Connecticut', DE: 'Delaware', DC: 'District of Columbia', FL: 'Florida', GA: 'Georgia',
+  HI: 'Hawaii', ID: 'Idaho', IL: 'Illinois', IN: 'Indiana', IA: 'Iowa', KS: 'Kansas',
+  KY: 'Kentucky', LA: 'Louisiana', ME: 'Maine', MD: 'Maryland', MA: 'Massachusetts',
+  MI: 'Michigan', MN: 'Minnesota', MS: 'Mississippi', MO: 'Missouri', MT: 'Montana',
+  NE: 'Nebraska', NV: 'Nevada', NH: 'New Hampshire', NJ: 'New Jersey', NM: 'New Mexico',
+  NY: 'New York', NC: 'North Carolina', ND: 'North Dakota', OH: 'Ohio', OK: 'Oklahoma',
+  OR: 'Oregon', PA: 'Pennsylvania', RI: 'Rhode Island', SC: 'South Carolina', SD: 'South Dakota',
+  TN: 'Tennessee', TX: 'Texas', UT: 'Utah', VT: 'Vermont', VA: 'Virginia', WA: 'Washington',
+  WV: 'West Virginia', WI: 'Wisconsin', WY: 'Wyoming', AS: 'American Samoa', GU: 'Guam',
+  MP: 'Northern Mariana Islands', PR: 'Puerto Rico', VI: 'U.S. Virgin Islands',
+}
+
+export const US_STATES = Object.keys(US_STATE_NAMES)
+
+/** The states for the form's picker, by name */
+export const US_STATE_CHOICES = Object.entries(US_STATE_NAMES)
+  .map(([code, name]) => ({ code, name }))
+  .sort((a, b) => a.name.localeCompare(b.name))
+
+/** A 2-letter code from a code or a full name, whatever its case ("california" → "CA") */
+export function usStateCode(value: string): string | null {
+  const text = value.trim().replace(/\s+/g, ' ')
+  const upper = text.toUpperCase()
+  if (Object.hasOwn(US_STATE_NAMES, upper)) {
+    return upper
+  }
+  const lower = text.toLowerCase().replace(/^us /, 'u.s. ')
+  const found = Object.entries(US_STATE_NAMES).find(
+    ([, name]) => name.toLowerCase() === lower || name.toLowerCase().replace('u.s. ', '') === lower
+  )
+  return found ? found[0] : null
+}
+
+/** A US state or territory, by code or full name; the value becomes its code */
+const usState = vine.createRule((value: unknown, _options: undefined, field: FieldContext) => {
+  if (typeof value !== 'string') {
+    return
+  }
+  const code = usStateCode(value)
+  if (!code) {
+    field.report(
+      'Choose your state from the list (or type its name or 2-letter code).',
+      'state',
+      field
+    )
+    return
+  }
+  field.mutate(code, field)
+})
 
 /** Stripe verifies people from this age */
 export const MINIMUM_AGE = 18
@@ -45,7 +90,9 @@ const dateOfBirth = vine.createRule((value: unknown, _options: undefined, field:
   if (typeof value !== 'string') {
     return
   }
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)
+  // YYYY-MM-DD, also written with / . or spaces, or as 8 digits (a phone's number pad)
+  const match =
+    /^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})$/.exec(value) ?? /^(\d{4})(\d{2})(\d{2})$/.exec(value)
   if (!match) {
     field.report('Enter your date of birth as YYYY-MM-DD.', 'dob.format', field)
     return
@@ -78,7 +125,10 @@ const dateOfBirth = vine.createRule((value: unknown, _options: undefined, field:
       'dob.age',
       field
     )
+    return
   }
+  const pad = (part: number) => String(part).padStart(2, '0')
+  field.mutate(`${year}-${pad(month)}-${pad(day)}`, field)
 })
 
 /** A validated YYYY-MM-DD as Stripe wants it */
@@ -209,7 +259,7 @@ export const detailsValidator = vine.withMetaData<{ idNumberOnFile: boolean }>()
   phone: vine.string().trim().maxLength(30).use(usPhone()),
   address_line1: freeText({ min: 3, max: 200 }),
   address_city: freeText({ min: 2, max: 100 }),
-  address_state: vine.string().trim().toUpperCase().in(US_STATES),
+  address_state: vine.string().trim().maxLength(40).use(usState()),
   address_postal_code: vine
     .string()
     .trim()
@@ -277,7 +327,6 @@ const messages = new SimpleMessagesProvider(
     'string': 'The {{ field }} must be text.',
     'minLength': 'The {{ field }} must be at least {{ min }} characters long.',
     'maxLength': 'The {{ field }} must be at most {{ max }} characters long.',
-    'address_state.in': 'Enter a US state as its 2-letter code (e.g. CA).',
     'address_postal_code.regex': 'Enter a 5-digit ZIP code (or ZIP+4, e.g. 94111-1234).',
     'id_number.required': 'Enter your SSN or ITIN (9 digits), or the last 4 digits of your SSN.',
     'accept.accepted': 'Tick the box to accept the Stripe Connected Account Agreement.',

@@ -47,9 +47,23 @@ function formatted(seconds: number) {
   return DateTime.fromSeconds(seconds).toUTC().toFormat('LLL d, yyyy')
 }
 
-/** The text of the first element with this class, e.g. `<dd class="pending">$1.00</dd>` */
-function cell(page: ApiResponse, className: string) {
-  return new RegExp(`class="${className}">([^<]*)<`).exec(page.text())?.[1] ?? null
+/** A big figure of the page (`data-figure="pending"`): "$1.00", or null when not shown */
+function cell(page: ApiResponse, name: string) {
+  return new RegExp(`data-figure="${name}">([^<]*)<`).exec(page.text())?.[1] ?? null
+}
+
+/** The cells of a transaction's or payout's row, as text */
+function rowOf(page: ApiResponse, id: string) {
+  const row = new RegExp(`<tr data-id="${id}">([\\s\\S]*?)</tr>`).exec(page.text())?.[1]
+  if (!row) {
+    return null
+  }
+  return [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((match) =>
+    match[1]
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  )
 }
 
 /** The transaction ids listed, in page order */
@@ -82,12 +96,19 @@ test.group('Balance', (group) => {
     assert.equal(payment.status, 'pending')
     assert.equal(payment.net, 11110)
     assert.equal(cell(pending, 'next-available'), formatted(payment.available_on))
-    pending.assertTextIncludes('Payment for an order')
-    pending.assertTextIncludes('<td class="amount">$123.45</td>')
-    pending.assertTextIncludes('<td class="amount">$12.35</td>')
-    pending.assertTextIncludes('<td class="amount">$111.10</td>')
-    pending.assertTextIncludes('<td>Pending</td>')
+    // Date, what, amount, Crewpay's fee, net, status (pending until when)
+    assert.deepEqual(rowOf(pending, payment.id), [
+      formatted(payment.created),
+      'Payment for an order',
+      '$123.45',
+      '-$12.35',
+      '$111.10',
+      `Pending until ${formatted(payment.available_on)}`,
+    ])
     assert.deepEqual(listedTransactions(pending), [payment.id])
+    // Pending and available explained
+    pending.assertTextIncludes('It then becomes <strong>available</strong>')
+    pending.assertTextIncludes('Your available balance is paid out to your bank every day.')
 
     await advanceSandboxClock(TWO_DAYS)
 
@@ -96,8 +117,7 @@ test.group('Balance', (group) => {
     assert.equal(cell(available, 'available'), '$111.10')
     assert.equal(cell(available, 'pending'), '$0.00')
     assert.isNull(cell(available, 'next-available'))
-    available.assertTextIncludes('<td>Available</td>')
-    assert.notInclude(available.text(), '<td>Pending</td>')
+    assert.equal(rowOf(available, payment.id)?.at(-1), 'Available')
 
     // Reading a balance writes nothing
     const after = await profileOf(contractor)
@@ -118,15 +138,28 @@ test.group('Balance', (group) => {
     const onItsWay = await client.get('/balance').loginAs(contractor)
     onItsWay.assertStatus(200)
     assert.equal(cell(onItsWay, 'available'), '$0.00')
-    onItsWay.assertTextIncludes(`<tr data-id="${payout.id}">`)
-    onItsWay.assertTextIncludes('On its way')
-    onItsWay.assertTextIncludes(formatted(payout.arrival_date))
-    onItsWay.assertTextIncludes('Payout to your bank')
-    onItsWay.assertTextIncludes('<td class="amount">-$90.00</td>')
+    assert.deepEqual(rowOf(onItsWay, payout.id), [
+      formatted(payout.arrival_date),
+      '$90.00',
+      'On its way',
+    ])
+    // The payout on its way, said above the transactions
+    onItsWay.assertTextIncludes(
+      `A payout of <strong>$90.00</strong> is on its way to your bank, arriving around <strong>${formatted(payout.arrival_date)}</strong>.`
+    )
+    const [payoutTxn] = await contractorTransactions(contractor)
+    assert.equal(payoutTxn.type, 'payout')
+    assert.deepEqual(rowOf(onItsWay, payoutTxn.id)?.slice(1, 5), [
+      'Payout to your bank',
+      '-$90.00',
+      '—',
+      '-$90.00',
+    ])
 
     await advanceSandboxClock(TWO_DAYS)
     const paid = await client.get('/balance').loginAs(contractor)
-    paid.assertTextIncludes('<td>Paid</td>')
+    assert.equal(rowOf(paid, payout.id)?.at(-1), 'Paid')
+    assert.notInclude(paid.text(), 'is on its way to your bank')
     const profile = await profileOf(contractor)
     assert.equal(profile.stripeId, stripeAccount)
   })
@@ -148,7 +181,7 @@ test.group('Balance', (group) => {
       listedTransactions(first),
       all.slice(0, 20).map((txn) => txn.id)
     )
-    first.assertTextIncludes('<td class="amount">$32.00</td>')
+    assert.equal(rowOf(first, all[0].id)?.[2], '$32.00')
     assert.isNull(link(first, 'prev'))
     assert.equal(link(first, 'next'), `/balance?starting_after=${all[19].id}`)
 
@@ -158,7 +191,7 @@ test.group('Balance', (group) => {
       listedTransactions(second),
       all.slice(20).map((txn) => txn.id)
     )
-    second.assertTextIncludes('<td class="amount">$11.00</td>')
+    assert.equal(rowOf(second, all[21].id)?.[2], '$11.00')
     assert.isNull(link(second, 'next'))
     assert.equal(link(second, 'prev'), `/balance?ending_before=${all[20].id}`)
 

@@ -44,7 +44,7 @@ test.group('Refused forms without a Referer', (group) => {
       .redirects(0)
     wrong.assertHeader('location', '/login')
     const page = await followRedirect(client, wrong)
-    page.assertTextIncludes('Invalid user credentials')
+    page.assertTextIncludes('That email and password do not match an account.')
     page.assertTextIncludes('value="ada@example.com"')
     assert.notInclude(page.text(), 'wrong-password-1')
 

@@ -191,7 +191,7 @@ test.group('Free text: onboarding', (group) => {
           [field]: value,
         })
         response.assertStatus(302)
-        response.assertHeader('location', '/onboarding#details')
+        response.assertHeader('location', '/onboarding?step=details')
         assertControlMessage(assert, response.flashMessage('inputErrorsBag')[field])
       }
       const account = await stripe().accounts.retrieve(accountId)
@@ -221,7 +221,7 @@ test.group('Free text: onboarding', (group) => {
         account_holder_name: value,
       })
       response.assertStatus(302)
-      response.assertHeader('location', '/onboarding#bank')
+      response.assertHeader('location', '/onboarding?step=bank')
       assertControlMessage(assert, response.flashMessage('inputErrorsBag').account_holder_name)
       const banks = await stripe().accounts.listExternalAccounts(accountId, {
         object: 'bank_account',

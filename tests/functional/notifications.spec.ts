@@ -169,7 +169,10 @@ test.group('Notifications: after commit, once per key', (group) => {
   test('the settings page turns optional mail off and on', async ({ client, assert }) => {
     const user = await createUser()
 
-    const page = await client.get('/settings/notifications').loginAs(user)
+    // The old address of these settings leads to their section of /settings
+    const old = await client.get('/settings/notifications').loginAs(user).redirects(0)
+    old.assertHeader('location', '/settings')
+    const page = await client.get('/settings').loginAs(user)
     page.assertStatus(200)
     page.assertTextIncludes('name="optional_mail"')
     page.assertTextIncludes('checked')
@@ -359,6 +362,17 @@ const samples: { [Name in MessageName]: MessageData<Name> } = {
     outcome: 'won',
     taken: 10845,
   },
+  email_change: {
+    newEmail: 'ada@new.example.com',
+    encryptedToken: null,
+    expiresAt: '2026-11-21T10:00:00Z',
+  },
+  email_changed: {
+    oldEmail: 'ada@example.com',
+    newEmail: 'ada@new.example.com',
+    changedAt: '2026-11-20T10:00:00Z',
+  },
+  account_deleted: { deletedAt: '2026-11-20T10:00:00Z' },
 }
 
 const ORDER_MESSAGES = Object.keys(samples).filter(
@@ -444,7 +458,7 @@ test.group('Notifications: what each message says', () => {
   test('optional messages say how to turn them off; the others do not', async ({ assert }) => {
     for (const name of Object.keys(messages) as MessageName[]) {
       const rendered = await renderMessage(name, samples[name] as never, null)
-      const offer = rendered.text.includes(`${appUrl}/settings/notifications`)
+      const offer = rendered.text.includes(`${appUrl}/settings#notifications`)
       assert.equal(offer, messages[name].category === 'optional', name)
     }
   })

@@ -52,7 +52,16 @@ test.group('Onboarding: the Connect account', (group) => {
     const page = await client.get('/onboarding').loginAs(user)
     page.assertStatus(200)
     assert.equal(statusOf(page), 'action_required')
-    page.assertTextIncludes('Enter your date of birth.')
+    // The first step due, with what it needs in one sentence (not one line per Stripe field)
+    page.assertTextIncludes('Step 1 of 4')
+    page.assertTextIncludes('action="/onboarding/details"')
+    assert.notInclude(page.text(), 'action="/onboarding/bank"')
+    const todo = [...page.text().matchAll(/<ul class="todo">([\s\S]*?)<\/ul>/g)].flatMap((list) =>
+      [...list[1].matchAll(/<li>([^<]*)<\/li>/g)].map((item) => item[1])
+    )
+    assert.deepEqual(todo, [
+      'Enter your legal name, date of birth, phone number, home address and the last 4 digits of your SSN.',
+    ])
   })
 
   test('a contractor whose account could not be created at signup gets it on /onboarding', async ({
@@ -67,7 +76,7 @@ test.group('Onboarding: the Connect account', (group) => {
         .redirects(0)
     )
     signup.assertStatus(302)
-    signup.assertHeader('location', '/')
+    signup.assertHeader('location', '/onboarding')
     const user = await User.findByOrFail('email', 'offline@example.com')
     const afterSignup = await profileOf(user)
     assert.isNull(afterSignup.stripeId)
@@ -175,7 +184,14 @@ test.group('Onboarding: status', (group) => {
     active.assertStatus(200)
     assert.equal(statusOf(active), 'active')
     active.assertTextIncludes('You can take orders and receive payouts.')
-    active.assertTextIncludes('STRIPE TEST BANK account ending in 6789')
+    // Nothing is due: no form, every step done but the optional document
+    assert.notInclude(active.text(), '<form method="POST" action="/onboarding/')
+    for (const step of ['details', 'terms', 'bank']) {
+      active.assertTextIncludes(`data-step="${step}" data-step-state="done"`)
+    }
+    active.assertTextIncludes('data-step="documents" data-step-state="optional"')
+    const bankStep = await client.get('/onboarding?step=bank').loginAs(contractor)
+    bankStep.assertTextIncludes('STRIPE TEST BANK account ending in 6789')
     profile = await profileOf(contractor)
     assert.isTrue(profile.chargesEnabled)
     assert.isTrue(profile.payoutsEnabled)
@@ -438,7 +454,7 @@ test.group('Onboarding: status', (group) => {
 
     const bank = await postForm(client, contractor, '/onboarding/bank', BANK)
     bank.assertStatus(302)
-    bank.assertHeader('location', '/onboarding')
+    bank.assertHeader('location', '/onboarding?step=bank')
     assert.equal(bank.flashMessage('error'), 'Stripe does not know this object any more.')
     assert.equal(bank.flashMessage('account_holder_name'), 'Jenny Rosen')
     assert.isUndefined(bank.flashMessage('account_number'))

@@ -117,13 +117,39 @@ test.group('Onboarding: details', (group) => {
     ])
     assert.notInclude(await storedAbout(contractor), '000000000')
 
+    // On to the next step due: the terms
     const page = await followRedirect(client, response).loginAs(contractor)
     page.assertTextIncludes('Your details were sent to Stripe.')
-    page.assertTextIncludes('value="Rosen"')
-    page.assertTextIncludes('value="1901-01-01"')
-    page.assertTextIncludes('Stripe has your number; leave empty to keep it.')
     assert.equal(statusOf(page), 'action_required')
+    page.assertTextIncludes('Step 2 of 4')
     page.assertTextIncludes('Accept the Stripe Connected Account Agreement.')
+    page.assertTextIncludes('data-step="details" data-step-state="pending"')
+    // The details step shows what Stripe has
+    const details = await client.get('/onboarding?step=details').loginAs(contractor)
+    details.assertTextIncludes('value="Rosen"')
+    details.assertTextIncludes('value="1901-01-01"')
+    details.assertTextIncludes('<option value="CA" selected>California</option>')
+    details.assertTextIncludes('Stripe has your number; leave empty to keep it.')
+  })
+
+  test('a state and a date of birth are taken as people write them', async ({ client, assert }) => {
+    const { contractor } = await contractorWithAccount()
+    for (const [state, dob, expected] of [
+      ['California', '1901/01/01', 'CA'],
+      ['new york', '19010101', 'NY'],
+      ['  District of Columbia ', '1901-1-1', 'DC'],
+      ['pr', '1901.01.01', 'PR'],
+    ] as const) {
+      const response = await postForm(client, contractor, '/onboarding/details', {
+        ...DETAILS,
+        address_state: state,
+        dob,
+      })
+      response.assertHeader('location', '/onboarding')
+      const account = await accountOf(contractor)
+      assert.equal(account.individual?.address?.state, expected, state)
+      assert.deepEqual(account.individual?.dob, { day: 1, month: 1, year: 1901 }, dob)
+    }
   })
 
   test('refuses {title}')
@@ -168,13 +194,13 @@ test.group('Onboarding: details', (group) => {
         title: 'a bad state',
         form: { address_state: 'ZZ' },
         field: 'address_state',
-        message: 'Enter a US state as its 2-letter code (e.g. CA).',
+        message: 'Choose your state from the list (or type its name or 2-letter code).',
       },
       {
-        title: 'a state spelled out',
-        form: { address_state: 'California' },
+        title: 'a state that does not exist',
+        form: { address_state: 'Narnia' },
         field: 'address_state',
-        message: 'Enter a US state as its 2-letter code (e.g. CA).',
+        message: 'Choose your state from the list (or type its name or 2-letter code).',
       },
       {
         title: 'letters in the SSN',
@@ -231,7 +257,7 @@ test.group('Onboarding: details', (group) => {
       const response = await postForm(client, contractor, '/onboarding/details', body)
 
       response.assertStatus(302)
-      response.assertHeader('location', '/onboarding#details')
+      response.assertHeader('location', '/onboarding?step=details')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), { [field]: [message] })
       // What was typed comes back, except the identity numbers
       assert.equal(response.flashMessage('last_name'), 'Rosen')
@@ -331,7 +357,7 @@ test.group('Onboarding: details', (group) => {
     )
 
     response.assertStatus(302)
-    response.assertHeader('location', '/onboarding')
+    response.assertHeader('location', '/onboarding?step=details')
     assert.equal(response.flashMessage('error'), UNREACHABLE)
     assert.equal(response.flashMessage('first_name'), 'Jenny')
     assert.isUndefined(response.flashMessage('id_number'))
@@ -421,7 +447,7 @@ test.group('Onboarding: terms', (group) => {
     assert.equal(account.tos_acceptance?.date, profile.tosAcceptedAt!.toUnixInteger())
     assert.notInclude(profile.requirementsCurrentlyDue, 'tos_acceptance.date')
 
-    const page = await followRedirect(client, response).loginAs(contractor)
+    const page = await client.get('/onboarding?step=terms').loginAs(contractor)
     page.assertTextIncludes(`from ${profile.tosIp}.`)
     assert.notInclude(page.text(), '198.51.100.99')
   })
@@ -456,7 +482,7 @@ test.group('Onboarding: terms', (group) => {
     for (const form of [{}, { accept: 'no' }]) {
       const response = await postForm(client, contractor, '/onboarding/terms', form)
       response.assertStatus(302)
-      response.assertHeader('location', '/onboarding#terms')
+      response.assertHeader('location', '/onboarding?step=terms')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), {
         accept: ['Tick the box to accept the Stripe Connected Account Agreement.'],
       })
@@ -470,10 +496,10 @@ test.group('Onboarding: terms', (group) => {
 
   test('the page names the Stripe Connected Account Agreement', async ({ client, assert }) => {
     const { contractor } = await contractorWithAccount()
-    const page = await client.get('/onboarding').loginAs(contractor)
+    const page = await client.get('/onboarding?step=terms').loginAs(contractor)
     page.assertStatus(200)
     page.assertTextIncludes(
-      '<a href="https://stripe.com/connect-account/legal" target="_blank" rel="noopener">Stripe Connected Account Agreement</a>'
+      '<a href="https://stripe.com/connect-account/legal" target="_blank" rel="noopener">Stripe Connected Account Agreement'
     )
     page.assertTextIncludes('name="accept" value="on"')
     const profile = await profileOf(contractor)
@@ -618,7 +644,7 @@ test.group('Onboarding: identity documents', (group) => {
       const response = await request.file(field, content, { filename }).redirects(0)
 
       response.assertStatus(302)
-      response.assertHeader('location', '/onboarding#documents')
+      response.assertHeader('location', '/onboarding?step=documents')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), { [field]: [message] })
       const files = await stripe().files.list({ limit: 10 }, { stripeAccount: accountId })
       assert.lengthOf(files.data, 0)
@@ -797,7 +823,7 @@ test.group('Onboarding: bank account', (group) => {
     assert.equal(banks.data[0].last4, '6789')
     assert.equal((banks.data[0] as Stripe.BankAccount).account_holder_name, 'Jenny Rosen')
 
-    const page = await followRedirect(client, response).loginAs(contractor)
+    const page = await client.get('/onboarding?step=bank').loginAs(contractor)
     page.assertTextIncludes('Payouts go to STRIPE TEST BANK account ending in 6789.')
     assert.notInclude(page.text(), BANK.account_number)
   })
@@ -831,7 +857,7 @@ test.group('Onboarding: bank account', (group) => {
     })
     await stripe().accounts.deleteExternalAccount(accountId, banks.data[0].id)
 
-    const page = await client.get('/onboarding').loginAs(contractor)
+    const page = await client.get('/onboarding?step=bank').loginAs(contractor)
 
     page.assertStatus(200)
     assert.notInclude(page.text(), 'ending in 6789')
@@ -887,7 +913,7 @@ test.group('Onboarding: bank account', (group) => {
       const response = await postForm(client, contractor, '/onboarding/bank', body)
 
       response.assertStatus(302)
-      response.assertHeader('location', '/onboarding#bank')
+      response.assertHeader('location', '/onboarding?step=bank')
       assert.deepEqual(response.flashMessage('inputErrorsBag'), { [field]: [message] })
       assert.isUndefined(response.flashMessage('account_number'))
       const profile = await profileOf(contractor)

@@ -202,7 +202,7 @@ test.group('Password reset and sessions (database store)', (group) => {
     await laptop.logIn('ada@example.com', 'old-password-1')
     const phone = new Browser()
     await phone.logIn('ada@example.com', 'old-password-1')
-    const before = await laptop.get('/settings/notifications')
+    const before = await laptop.get('/settings')
     assert.equal(before.status, 200)
 
     const guest = new Browser()
@@ -214,7 +214,7 @@ test.group('Password reset and sessions (database store)', (group) => {
     assert.equal(done.location, '/login')
 
     for (const browser of [laptop, phone]) {
-      const page = await browser.get('/settings/notifications')
+      const page = await browser.get('/settings')
       assert.equal(page.status, 302)
       assert.equal(page.location, '/login')
     }

@@ -83,7 +83,7 @@ test.group('My services: creating', (group) => {
 
       const page = await followRedirect(client, response)
       page.assertStatus(200)
-      page.assertTextIncludes(`<td class="amount">${shown}</td>`)
+      page.assertTextIncludes(`<td data-label="Price" class="amount">${shown}</td>`)
       page.assertTextIncludes(`<a href="/services/${services[0].id}">Kitchen renovation plan</a>`)
     })
 

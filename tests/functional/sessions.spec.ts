@@ -21,17 +21,17 @@ test.group('Sessions in the database', (group) => {
     assert.notInclude(rows[0].data, 'password-1234')
 
     const thief = browser.copy()
-    const stolen = await thief.get('/settings/notifications')
+    const stolen = await thief.get('/settings')
     assert.equal(stolen.status, 200)
 
-    const out = await browser.submit('/settings/notifications', '/logout', {})
+    const out = await browser.submit('/settings', '/logout', {})
     assert.equal(out.location, '/login')
     assert.lengthOf(await db.from('sessions').where('id', rows[0].id), 0)
 
-    const stale = await thief.get('/settings/notifications')
+    const stale = await thief.get('/settings')
     assert.equal(stale.status, 302)
     assert.equal(stale.location, '/login')
-    const again = await browser.get('/settings/notifications')
+    const again = await browser.get('/settings')
     assert.equal(again.location, '/login')
   })
 
@@ -47,26 +47,22 @@ test.group('Sessions in the database', (group) => {
     const bob = new Browser()
     await bob.logIn('bob@example.com', 'password-1234')
 
-    const settings = await laptop.get('/settings/notifications')
+    const settings = await laptop.get('/settings')
     assert.include(settings.text, 'data-other-sessions="2"')
 
-    const done = await laptop.submit(
-      '/settings/notifications',
-      '/settings/sessions/logout-others',
-      {}
-    )
-    assert.equal(done.location, '/settings/notifications')
-    const after = await laptop.get('/settings/notifications')
+    const done = await laptop.submit('/settings', '/settings/sessions/logout-others', {})
+    assert.equal(done.location, '/settings')
+    const after = await laptop.get('/settings')
     assert.equal(after.status, 200)
     assert.include(after.text, 'Logged out of 2 other session(s).')
     assert.include(after.text, 'data-other-sessions="0"')
 
     for (const browser of [phone, tablet]) {
-      const ended = await browser.get('/settings/notifications')
+      const ended = await browser.get('/settings')
       assert.equal(ended.location, '/login')
     }
     // Someone else's session is not touched
-    const bobs = await bob.get('/settings/notifications')
+    const bobs = await bob.get('/settings')
     assert.equal(bobs.status, 200)
     assert.lengthOf(await db.from('sessions').where('user_id', String(other.id)), 1)
   })
@@ -75,6 +71,8 @@ test.group('Sessions in the database', (group) => {
     const guest = new Browser()
     const refused = await guest.request('POST', '/settings/sessions/logout-others', {})
     assert.equal(refused.status, 302)
-    assert.notEqual(refused.location, '/settings/notifications')
+    // Back to the form's page, which sends a guest to log in
+    const next = await guest.get(refused.location!)
+    assert.equal(next.location, '/login')
   })
 })

@@ -4,10 +4,13 @@ import UserProfile from '#models/user_profile'
 import { stripe } from '#stripe/client'
 import { reportStripeError } from '#stripe/errors'
 import {
+  payoutScheduleInWords,
   payoutStatusInWords,
   transactionStatusInWords,
   transactionTypeInWords,
 } from '#actions/balance/words'
+import { balancesOf, rememberBalance } from '#actions/balance/balance_glance'
+import { transactionLinks, type TransactionLink } from '#actions/balance/transaction_links'
 
 export const TRANSACTIONS_PER_PAGE = 20
 const RECENT_PAYOUTS = 10
@@ -31,8 +34,11 @@ export interface CurrencyBalance {
 export interface TransactionRow {
   id: string
   created: number
+  /** What it is, in our words ("Payment for an order") */
   type: string
   description: string | null
+  /** The order or debit it belongs to, when we know it */
+  link: TransactionLink | null
   amount: number
   fee: number
   net: number
@@ -61,7 +67,22 @@ export type BalancePage =
       newer: string | null
       older: string | null
       payouts: PayoutRow[]
+      /** When available money goes to the bank ("every day", "manually"), from Stripe */
+      payoutSchedule: string | null
+      /** The payout on its way now, if any */
+      nextPayout: PayoutRow | null
     }
+
+function payoutRow(payout: Stripe.Payout): PayoutRow {
+  return {
+    id: payout.id,
+    amount: payout.amount,
+    currency: payout.currency,
+    status: payoutStatusInWords(payout.status),
+    failureMessage: payout.failure_message,
+    arrivalDate: payout.arrival_date,
+  }
+}
 
 function isCursorRefused(error: unknown) {
   return error instanceof Stripe.errors.StripeInvalidRequestError
@@ -112,7 +133,7 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
     try {
       // Stripe refuses a cursor that is not in this account's list (resource_missing)
       transactions = await stripe().balanceTransactions.list(
-        { limit: TRANSACTIONS_PER_PAGE, ...cursor },
+        { limit: TRANSACTIONS_PER_PAGE, ...cursor, expand: ['data.source'] },
         options
       )
     } catch (error) {
@@ -124,16 +145,22 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
       notice = 'That page link is not valid any more; here are your latest transactions.'
       cursor = {}
       transactions = await stripe().balanceTransactions.list(
-        { limit: TRANSACTIONS_PER_PAGE },
+        { limit: TRANSACTIONS_PER_PAGE, expand: ['data.source'] },
         options
       )
     }
 
-    const [balance, payouts, earliest] = await Promise.all([
+    const [balance, payouts, earliest, account, links] = await Promise.all([
       stripe().balance.retrieve({}, options),
       stripe().payouts.list({ limit: RECENT_PAYOUTS }, options),
       nextAvailability(options),
+      stripe()
+        .accounts.retrieve(profile.stripeId)
+        .catch(() => null),
+      transactionLinks(user, profile.stripeId, transactions.data),
     ])
+    // The home page's balance at a glance shows what this page just read
+    rememberBalance(profile.stripeId, balancesOf(balance))
 
     const currencies = new Map<string, CurrencyBalance>()
     const entry = (currency: string) => {
@@ -159,6 +186,7 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
       created: transaction.created,
       type: transactionTypeInWords(transaction.type),
       description: transaction.description,
+      link: links.get(transaction.id) ?? null,
       amount: transaction.amount,
       fee: transaction.fee,
       net: transaction.net,
@@ -186,14 +214,14 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
       transactions: rows,
       newer,
       older,
-      payouts: payouts.data.map((payout) => ({
-        id: payout.id,
-        amount: payout.amount,
-        currency: payout.currency,
-        status: payoutStatusInWords(payout.status),
-        failureMessage: payout.failure_message,
-        arrivalDate: payout.arrival_date,
-      })),
+      payouts: payouts.data.map(payoutRow),
+      payoutSchedule: account ? payoutScheduleInWords(account.settings?.payouts?.schedule) : null,
+      nextPayout: (() => {
+        const coming = payouts.data.find((payout) =>
+          ['pending', 'in_transit'].includes(payout.status)
+        )
+        return coming ? payoutRow(coming) : null
+      })(),
     }
   } catch (error) {
     const described = reportStripeError(error, { userId: user.id, operation: 'load_balance' })

@@ -6,16 +6,16 @@
 const TRANSACTION_TYPES: Record<string, string> = {
   payment: 'Payment for an order',
   charge: 'Card payment',
-  payment_refund: 'Refund to a client',
-  refund: 'Refund to a client',
+  payment_refund: 'Refund to the employer',
+  refund: 'Refund to the employer',
   payment_failure_refund: 'Failed payment returned',
   payment_reversal: 'Payment reversed',
-  transfer: 'Transfer',
+  transfer: 'Debit by Crewpay',
   transfer_refund: 'Transfer reversed',
   transfer_cancel: 'Transfer canceled',
   transfer_failure: 'Transfer failed',
-  application_fee: 'Crewpay commission',
-  application_fee_refund: 'Crewpay commission refunded',
+  application_fee: 'Crewpay fee',
+  application_fee_refund: 'Crewpay fee given back with a refund',
   payout: 'Payout to your bank',
   payout_cancel: 'Payout canceled',
   payout_failure: 'Payout failed, money returned',
@@ -41,6 +41,41 @@ const PAYOUT_STATUSES: Record<string, string> = {
 
 export function payoutStatusInWords(status: string) {
   return PAYOUT_STATUSES[status] ?? humanize(status)
+}
+
+const WEEKDAYS: Record<string, string> = {
+  monday: 'Monday',
+  tuesday: 'Tuesday',
+  wednesday: 'Wednesday',
+  thursday: 'Thursday',
+  friday: 'Friday',
+  saturday: 'Saturday',
+  sunday: 'Sunday',
+}
+
+/** The account's payout schedule, as "every day" (null when Stripe did not say) */
+export function payoutScheduleInWords(
+  schedule:
+    | { interval?: string | null; weekly_anchor?: string | null; monthly_anchor?: number | null }
+    | null
+    | undefined
+) {
+  switch (schedule?.interval) {
+    case 'daily':
+      return 'every day'
+    case 'weekly':
+      return schedule.weekly_anchor
+        ? `every ${WEEKDAYS[schedule.weekly_anchor] ?? humanize(schedule.weekly_anchor)}`
+        : 'every week'
+    case 'monthly':
+      return schedule.monthly_anchor
+        ? `every month, on day ${schedule.monthly_anchor}`
+        : 'every month'
+    case 'manual':
+      return 'when Crewpay sends it (manual payouts)'
+    default:
+      return null
+  }
 }
 
 export function transactionStatusInWords(status: string) {

@@ -91,3 +91,26 @@ export async function loadOnboarding(user: User) {
     idNumberOnFile: idNumberOnFile(profile),
   }
 }
+
+/** How old the snapshot may be before the status endpoint asks Stripe again */
+export const STATUS_MAX_AGE_SECONDS = 5
+
+/**
+ * Where the contractor stands, for the onboarding page's status check while
+ * Stripe verifies: the snapshot (kept by account.updated webhooks), read
+ * again from Stripe when it is older than a few seconds, so the page follows
+ * even without webhooks, without calling Stripe on every poll.
+ */
+export async function onboardingStatusNow(user: User) {
+  let profile = await UserProfile.findByOrFail('userId', user.id)
+  const age = profile.stripeSyncedAt ? -profile.stripeSyncedAt.diffNow('seconds').seconds : Infinity
+  if (profile.stripeId && age > STATUS_MAX_AGE_SECONDS) {
+    try {
+      const account = await stripe().accounts.retrieve(profile.stripeId)
+      profile = (await syncAccountSnapshot(account)) ?? profile
+    } catch (error) {
+      reportStripeError(error, { userId: user.id, operation: 'refresh_account' })
+    }
+  }
+  return { profile, state: onboardingState(profile) }
+}

@@ -1,5 +1,6 @@
 import type UserProfile from '#models/user_profile'
 import {
+  describeDetailsDue,
   describeDisabledReason,
   describePendingRequirement,
   describeRequirement,
@@ -54,13 +55,20 @@ function stepOf(requirement: string): OnboardingStep | null {
 
 const STEP_ORDER: Array<OnboardingStep | null> = ['details', 'terms', 'documents', 'bank', null]
 
-/** Requirement names as distinct human steps, in the order of the page */
+/**
+ * Requirement names as distinct human steps, in the order of the page: the
+ * Details fields as one sentence, every other step's message once.
+ */
 function describeAll(requirements: string[]): TodoItem[] {
-  const seen = new Set<string>()
   const items: TodoItem[] = []
+  const details = describeDetailsDue(requirements)
+  if (details) {
+    items.push({ step: 'details', message: details })
+  }
+  const seen = new Set<string>()
   for (const requirement of requirements) {
     const { step, message } = describeRequirement(requirement)
-    if (!seen.has(message)) {
+    if (step !== 'details' && !seen.has(message)) {
       seen.add(message)
       items.push({ step, message })
     }
@@ -125,7 +133,8 @@ export function onboardingState(
       key: 'action_required',
       label: 'Action required',
       tone: 'bad',
-      summary: 'Stripe needs the following before you can be paid.',
+      summary:
+        'Stripe needs a few things from you before you can be paid: the steps below say what.',
     }
   } else if (pending.length > 0) {
     status = {

@@ -93,6 +93,48 @@ export function describeRequirement(requirement: string): RequirementMessage {
   }
 }
 
+/**
+ * What a Details requirement asks for, as a noun, so the details still due
+ * read as one sentence ("Enter your legal name, date of birth and phone
+ * number.") rather than one line per Stripe field. Business fields are not
+ * listed: the details form sends them for the contractor.
+ */
+const DETAIL_NOUNS: Array<[string, string]> = [
+  ['individual.first_name', 'legal name'],
+  ['individual.last_name', 'legal name'],
+  ['individual.dob.', 'date of birth'],
+  ['individual.phone', 'phone number'],
+  ['individual.address.', 'home address'],
+  ['individual.ssn_last_4', 'the last 4 digits of your SSN'],
+  ['individual.id_number', 'full SSN or ITIN'],
+]
+
+/** The Details requirements due, as one sentence (null when none is due) */
+export function describeDetailsDue(requirements: string[]): string | null {
+  const details = requirements.filter(
+    (requirement) => describeRequirement(requirement).step === 'details'
+  )
+  if (details.length === 0) {
+    return null
+  }
+  const nouns: string[] = []
+  for (const requirement of details) {
+    const noun = DETAIL_NOUNS.find(([prefix]) => requirement.startsWith(prefix))?.[1]
+    if (noun && !nouns.includes(noun)) {
+      nouns.push(noun)
+    }
+  }
+  if (nouns.length === 0) {
+    return DETAILS_SUBMIT
+  }
+  // In the order of the form
+  const order = [...new Set(DETAIL_NOUNS.map(([, noun]) => noun))]
+  nouns.sort((a, b) => order.indexOf(a) - order.indexOf(b))
+  const list =
+    nouns.length === 1 ? nouns[0] : `${nouns.slice(0, -1).join(', ')} and ${nouns.at(-1)}`
+  return `Enter your ${list}.`.replace('your the ', 'the ')
+}
+
 /** requirements.errors[].code: what went wrong and what to do about it */
 export const ERROR_MESSAGES: Record<string, string> = {
   verification_failed_keyed_identity:

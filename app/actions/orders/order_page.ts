@@ -19,6 +19,8 @@ import { LINE_STATES } from '#models/order_line'
 import { timelineOf, type TimelineEntry } from '#domain/timeline'
 import type { DisputeNotice } from '#domain/dispute_words'
 import { disputeNoticesFor } from '#actions/disputes/dispute_notices'
+import TransferReversal from '#models/transfer_reversal'
+import { orderMoney } from '#domain/order_money'
 
 export interface LineView {
   line: OrderLine
@@ -28,6 +30,8 @@ export interface LineView {
   /** What the contractor receives (or received) for it */
   contractorAmount: number
   refunded: number
+  /** Of what the contractor received, what went back (or is owed) with refunds */
+  gaveBack: number
   canAccept: boolean
   canDecline: boolean
   canDeliver: boolean
@@ -41,7 +45,12 @@ export interface MoneyBreakdown {
   refunded: number
   stripeFee: number | null
   platformFee: number
-  contractors: { name: string; amount: number }[]
+  /** Of the fee (and beyond, when it paid a refund alone), what the platform gave back */
+  platformGaveBack: number
+  /** `amount`: what the contractor received; `kept`: after what they gave back */
+  contractors: { name: string; amount: number; gaveBack: number; kept: number }[]
+  /** Paid but not paid out yet: work not approved yet (orders paid at once) */
+  held: number
 }
 
 export interface OrderPage {
@@ -103,6 +112,14 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
     paymentIds.length ? Transfer.query().whereIn('paymentId', paymentIds) : [],
     paymentIds.length ? Refund.query().whereIn('paymentId', paymentIds) : [],
   ])
+  const reversals = transfers.length
+    ? await TransferReversal.query().whereIn(
+        'transferId',
+        transfers.map((transfer) => transfer.id)
+      )
+    : []
+  // Who received, gave back and paid what (issue 17: a refunded order says what each party got back)
+  const money = orderMoney({ payment, lines: allLines, transfers, refunds, reversals })
   const visible =
     viewer === 'employer' ? allLines : allLines.filter((line) => line.contractorId === user.id)
   const otherContractors = new Set(
@@ -126,10 +143,11 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
     return {
       line,
       contractorName: line.contractor.fullName,
-      status: lineStatus(line, payment, transfer, viewer),
+      status: lineStatus(line, payment, transfer, viewer, refunded),
       transfer,
       contractorAmount: line.amount - line.feeAmount - (transfer?.stripeFeeShare ?? 0),
       refunded,
+      gaveBack: money.lines.get(line.id)?.gaveBack ?? 0,
       // Not before the payment is confirmed (sent, authenticated)
       canAccept:
         can('accept') &&
@@ -160,13 +178,22 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
     viewer,
     status: orderStatus(allLines, payment, viewer, user.id, transfers),
     payment,
-    paymentStatus: payment ? paymentStatus(payment, viewer, otherContractors === 0) : null,
+    // The employer sees the figures of the whole payment; a contractor only when the order is theirs alone
+    paymentStatus: payment
+      ? paymentStatus(payment, viewer, viewer === 'employer' || otherContractors === 0)
+      : null,
     lines,
     otherContractors,
     amount:
       viewer === 'employer' ? order.total : visible.reduce((sum, line) => sum + line.amount, 0),
-    breakdown: viewer === 'employer' && payment ? breakdownOf(payment, allLines, transfers) : null,
-    timeline: timelineOf(timeline, viewer),
+    breakdown:
+      viewer === 'employer' && payment ? breakdownOf(payment, allLines, transfers, money) : null,
+    timeline: timelineOf(timeline, viewer, {
+      lines: allLines,
+      payments,
+      refundSplits: money.refunds,
+      employerName: order.employer.fullName,
+    }),
     canRetry: viewer === 'employer' && payment?.status === 'pending',
     disputes: disputes.notices,
     disputeUnrecorded: Boolean(payment?.disputed) && !disputes.recorded,
@@ -176,7 +203,8 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
 function breakdownOf(
   payment: Payment,
   lines: OrderLine[],
-  transfers: Transfer[]
+  transfers: Transfer[],
+  money: ReturnType<typeof orderMoney>
 ): MoneyBreakdown | null {
   if (!payment.isCaptured) {
     return null
@@ -186,18 +214,23 @@ function breakdownOf(
     .map((line) => {
       const transfer = transfers.find((candidate) => candidate.orderLineId === line.id)
       const share = transfer?.stripeFeeShare ?? 0
-      return {
-        name: line.contractor.fullName,
-        amount: line.amount - line.feeAmount - share,
-      }
+      const amount = line.amount - line.feeAmount - share
+      const gaveBack = money.lines.get(line.id)?.gaveBack ?? 0
+      return { name: line.contractor.fullName, amount, gaveBack, kept: amount - gaveBack, share }
     })
+  const platformKept = money.platformFee - money.platformGaveBack
+  const held =
+    payment.amountCaptured -
+    payment.amountRefunded -
+    contractors.reduce((sum, share) => sum + share.kept + share.share, 0) -
+    platformKept
   return {
     paid: payment.amountCaptured,
     refunded: payment.amountRefunded,
     stripeFee: payment.stripeFee,
-    platformFee: lines
-      .filter((line) => line.status === 'approved')
-      .reduce((sum, line) => sum + line.feeAmount, 0),
-    contractors,
+    platformFee: money.platformFee,
+    platformGaveBack: money.platformGaveBack,
+    contractors: contractors.map(({ share: _share, ...rest }) => rest),
+    held: Math.max(0, held),
   }
 }

@@ -4,12 +4,15 @@ import UserProfile from '#models/user_profile'
 import { errors as vineErrors } from '@vinejs/vine'
 import { notify } from '#mails/notify'
 import { enqueue } from '#services/queue'
+import { DEFAULT_TIME_ZONE, isTimeZone } from '#services/time_zone'
 
 export interface SignUpInput {
   full_name: string
   email: string
   password: string
   role: Role
+  /** The browser's time zone (IANA), when the signup page could tell it */
+  time_zone?: string | null
 }
 
 /**
@@ -28,6 +31,8 @@ export async function signUp(input: SignUpInput): Promise<User> {
           email: input.email,
           password: input.password,
           role: input.role,
+          timeZone:
+            input.time_zone && isTimeZone(input.time_zone) ? input.time_zone : DEFAULT_TIME_ZONE,
         },
         { client: trx }
       )

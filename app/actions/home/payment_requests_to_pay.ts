@@ -1,0 +1,58 @@
+import PaymentRequest from '#models/payment_request'
+import type User from '#models/user'
+import { requestLinkPath } from '#actions/payment_requests/request_link'
+import { requestState } from '#actions/payment_requests/request_parts'
+
+/*
+| Payment requests on the employer's home ("needs you"): the open requests
+| addressed to them (by their account once they paid a part, else by their
+| address) with something left to pay now, the earliest due first.
+*/
+
+export interface PaymentRequestToPay {
+  /** Where the employer pays it (/pay/:token) */
+  payUrl: string
+  contractorName: string
+  description: string
+  /** Left to pay, minor units */
+  amountDue: number
+  currency: string
+  /** ISO date, when the contractor set one */
+  dueDate: string | null
+}
+
+/** At most this many on the home page; the mails link each one */
+const SHOWN = 10
+
+export async function paymentRequestsToPay(employer: User): Promise<PaymentRequestToPay[]> {
+  const requests = await PaymentRequest.query()
+    .where('status', 'open')
+    .where((query) => {
+      query
+        .where('employerId', employer.id)
+        .orWhere((byEmail) =>
+          byEmail.whereNull('employerId').where('employerEmail', employer.email.toLowerCase())
+        )
+    })
+    .preload('contractor')
+    .orderBy('dueDate', 'asc')
+    .orderBy('id', 'asc')
+    .limit(SHOWN * 2)
+  const due: PaymentRequestToPay[] = []
+  for (const request of requests) {
+    const { totals } = await requestState(request)
+    const payUrl = requestLinkPath(request)
+    if (totals.balanceDue === 0 || !payUrl) {
+      continue
+    }
+    due.push({
+      payUrl,
+      contractorName: request.contractor.fullName,
+      description: request.description,
+      amountDue: totals.balanceDue,
+      currency: request.currency,
+      dueDate: request.dueDate.toISODate(),
+    })
+  }
+  return due.slice(0, SHOWN)
+}
