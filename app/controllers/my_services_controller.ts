@@ -10,6 +10,10 @@ import { listingStatus } from '#actions/services/listing_status'
 import { formatAmount, toDecimalText } from '#money/amounts'
 import { CURRENCIES } from '#money/currencies'
 import { serviceView } from '#actions/services/service_view'
+import { feePlanOf, describeFeePlan, hasOwnFeePlan } from '#actions/contractors/fee_plans'
+import { platformFee } from '#money/fees'
+import app from '@adonisjs/core/services/app'
+import type { MarketplaceConfig } from '#config/marketplace'
 
 function currencyChoices() {
   return Object.values(CURRENCIES).map((currency) => ({
@@ -42,11 +46,23 @@ export default class MyServicesController {
       .orderBy('id', 'desc')
     const profile = await profileOf(contractor)
     const accountStatus = listingStatus({ active: true }, profile)
+    // The plan in force now: each order copies it, so a later change never alters an order
+    const plan = feePlanOf(profile)
     return view.render('pages/services/mine', {
-      services: services.map((service) => ({
-        ...serviceView(service),
-        status: listingStatus(service, profile),
-      })),
+      services: services.map((service) => {
+        const fee = platformFee(service.price, plan)
+        return {
+          ...serviceView(service),
+          status: listingStatus(service, profile),
+          feeText: formatAmount(fee, service.currency),
+          receiveText: formatAmount(service.price - fee, service.currency),
+        }
+      }),
+      feePlan: {
+        text: describeFeePlan(plan, services[0]?.currency ?? 'usd'),
+        own: hasOwnFeePlan(profile),
+        processorFeePassedOn: app.config.get<MarketplaceConfig>('marketplace').stripeFeePassthrough,
+      },
       accountListed: accountStatus.listed,
       currencies: currencyChoices(),
     })

@@ -16,6 +16,7 @@ import { placeOrder } from '#actions/orders/place_order'
 import { DomainError } from '#exceptions/domain_error'
 import { cancelLines } from '#actions/orders/cancel_line'
 import { actors } from '#domain/actor'
+import { setFeePlan } from '#actions/contractors/set_fee_plan'
 
 async function makeService(
   contractor: User,
@@ -543,4 +544,46 @@ test.group('My services: the listing badge agrees with the listing', (group) => 
       const show = await client.get(`/services/${service.id}`)
       show.assertStatus(key === 'listed' ? 200 : 404)
     })
+})
+
+test.group('My services: the fee plan and what the contractor receives', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  /** "You receive" of each service row, by service id */
+  function receivedOf(html: string) {
+    return Object.fromEntries(
+      [
+        ...html.matchAll(
+          /data-receive="(\d+)">\s*([^<]+?)\s*<span[^>]*>after a ([^<]+) fee<\/span>/g
+        ),
+      ].map((match) => [Number(match[1]), { receive: match[2], fee: match[3] }])
+    )
+  }
+
+  test('the platform plan by default, the contractor’s own once set, to the cent per currency', async ({
+    client,
+    assert,
+  }) => {
+    const carla = await createActiveContractor()
+    const fence = await makeService(carla, { title: 'Fence', price: 12050 })
+    const garden = await makeService(carla, { title: 'Garden', price: 5000, currency: 'jpy' })
+
+    // The default plan: 10% + nothing
+    const before = await client.get('/my/services').loginAs(carla)
+    before.assertStatus(200)
+    before.assertTextIncludes('data-fee-plan="10%"')
+    before.assertTextIncludes('standard plan')
+    assert.deepEqual(receivedOf(before.text()), {
+      [fence.id]: { receive: '$108.45', fee: '$12.05' },
+      [garden.id]: { receive: '¥4,500', fee: '¥500' },
+    })
+
+    // 8% + 30 minor units with a minimum of $10.00: the minimum wins on $120.50
+    await setFeePlan(carla, { basisPoints: 800, fixed: 30, minimum: 1000, maximum: null }, 'test')
+    const after = await client.get('/my/services').loginAs(carla)
+    after.assertTextIncludes('your own plan')
+    assert.deepEqual(receivedOf(after.text())[fence.id], { receive: '$110.50', fee: '$10.00' })
+    // ¥5,000 × 8% + ¥30 = ¥430, below the minimum of 1000 minor units (¥1,000)
+    assert.deepEqual(receivedOf(after.text())[garden.id], { receive: '¥4,000', fee: '¥1,000' })
+  })
 })
