@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import limiter from '@adonisjs/limiter/services/main'
-import { ActionError } from '#exceptions/action_error'
 import { DomainError } from '#exceptions/domain_error'
 import { addCardValidator } from '#validators/cards'
 import { isPaymentMethodId } from '#actions/billing/list_cards'
@@ -144,7 +143,7 @@ export default class CardsController {
   #cardId({ params }: HttpContext): string {
     const id = String(params.id ?? '')
     if (!isPaymentMethodId(id)) {
-      throw new ActionError('This card is not one of your saved cards.', 404)
+      throw DomainError.notFound('This card is not one of your saved cards.')
     }
     return id
   }
@@ -161,9 +160,9 @@ export default class CardsController {
       await operation()
     } catch (error) {
       if (
-        !(error instanceof ActionError) ||
-        error.status === 403 ||
-        error.status === 404 ||
+        !(error instanceof DomainError) ||
+        error.kind === 'forbidden' ||
+        error.kind === 'not_found' ||
         request.accepts(['html', 'json']) === 'json'
       ) {
         throw error

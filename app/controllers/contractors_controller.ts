@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { findPublicContractor } from '#actions/services/contractor_profile'
 import { visibleServicesQuery } from '#actions/services/visible_services'
 import { serviceView } from '#actions/services/service_view'
@@ -9,7 +9,7 @@ export default class ContractorsController {
   async show({ params, view }: HttpContext) {
     const contractor = await findPublicContractor(params.id)
     if (!contractor) {
-      throw new ActionError('Contractor not found.', 404)
+      throw DomainError.notFound('Contractor not found.')
     }
     const services = await visibleServicesQuery()
       .where('contractorId', contractor.id)

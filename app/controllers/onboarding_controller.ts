@@ -1,6 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { errors as vineErrors } from '@vinejs/vine'
-import { ActionError } from '#exceptions/action_error'
 import { DomainError } from '#exceptions/domain_error'
 import UserProfile from '#models/user_profile'
 import {
@@ -54,9 +53,7 @@ async function submitForm(
       session.flashExcept(SENSITIVE_FIELDS)
       return response.redirect(stepPage(form))
     }
-    const refused =
-      (error instanceof ActionError && ![403, 404].includes(error.status)) ||
-      (error instanceof DomainError && !['forbidden', 'not_found'].includes(error.kind))
+    const refused = error instanceof DomainError && !['forbidden', 'not_found'].includes(error.kind)
     if (refused) {
       session.flash('error', (error as Error).message)
       session.flashExcept(SENSITIVE_FIELDS)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { pageOf } from '#validators/pagination'
 import { serviceSearchValidator } from '#validators/services'
 import { visibleServicesQuery } from '#actions/services/visible_services'
@@ -102,7 +102,7 @@ export default class ServicesController {
       ? await visibleServicesQuery().where('id', params.id).preload('contractor').first()
       : null
     if (!service) {
-      throw new ActionError('Service not found.', 404)
+      throw DomainError.notFound('Service not found.')
     }
 
     const user = auth.user

@@ -5,7 +5,7 @@ import Order from '#models/order'
 import Payment, { PAYMENT_STATUSES } from '#models/payment'
 import { LINE_STATUSES } from '#models/order_line'
 import User, { normalizeEmail } from '#models/user'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { AmountError, parseAmount } from '#money/amounts'
 import { freeText, freeTextMessage, freeTextProblem } from '#validators/text'
 
@@ -41,7 +41,7 @@ export function parseLineFlag(text: string | undefined) {
   }
   const match = /^#?(\d{1,9})$/.exec(String(text).trim())
   if (!match) {
-    throw new ActionError(`--line must be a line number from orders:show (7 or #7).`, 422)
+    throw DomainError.invalid(`--line must be a line number from orders:show (7 or #7).`)
   }
   return Number(match[1])
 }
@@ -53,20 +53,19 @@ export async function findOrderArg(text: string | undefined) {
     const payment = await Payment.findBy('stripePaymentIntentId', value)
     const order = payment?.orderId ? await Order.find(payment.orderId) : null
     if (!order) {
-      throw new ActionError(`No order has the PaymentIntent ${value}.`, 404)
+      throw DomainError.notFound(`No order has the PaymentIntent ${value}.`)
     }
     return order
   }
   const match = /^#?(\d{1,9})$/.exec(value)
   if (!match) {
-    throw new ActionError(
-      `"${value}" is not an order: give its number (42 or #42) or its PaymentIntent id (pi_…).`,
-      422
+    throw DomainError.invalid(
+      `"${value}" is not an order: give its number (42 or #42) or its PaymentIntent id (pi_…).`
     )
   }
   const order = await Order.find(Number(match[1]))
   if (!order) {
-    throw new ActionError(`Order #${Number(match[1])} does not exist.`, 404)
+    throw DomainError.notFound(`Order #${Number(match[1])} does not exist.`)
   }
   return order
 }
@@ -75,12 +74,11 @@ export async function findOrderArg(text: string | undefined) {
 export async function findUserByEmail(email: string, role: 'employer' | 'contractor') {
   const user = await User.findBy('email', normalizeEmail(email))
   if (!user) {
-    throw new ActionError(`No user has the email ${email}.`, 404)
+    throw DomainError.notFound(`No user has the email ${email}.`)
   }
   if (user.role !== role) {
-    throw new ActionError(
-      `${user.email} is not ${role === 'employer' ? 'an employer' : 'a contractor'}.`,
-      422
+    throw DomainError.invalid(
+      `${user.email} is not ${role === 'employer' ? 'an employer' : 'a contractor'}.`
     )
   }
   return user
@@ -94,7 +92,7 @@ export function plainArg(text: string | undefined, name: string) {
   const value = String(text ?? '').trim()
   const problem = freeTextProblem(value)
   if (problem) {
-    throw new ActionError(freeTextMessage(problem, name), 422)
+    throw DomainError.invalid(freeTextMessage(problem, name))
   }
   return value
 }
@@ -105,15 +103,15 @@ export async function findContractorArg(text: string | undefined) {
   if (/^\d{1,9}$/.test(value)) {
     const user = await User.find(Number(value))
     if (!user) {
-      throw new ActionError(`No user has the id ${value}.`, 404)
+      throw DomainError.notFound(`No user has the id ${value}.`)
     }
     if (user.role !== 'contractor') {
-      throw new ActionError(`User ${value} (${user.email}) is not a contractor.`, 422)
+      throw DomainError.invalid(`User ${value} (${user.email}) is not a contractor.`)
     }
     return user
   }
   if (!value.includes('@')) {
-    throw new ActionError(`"${value}" is not a contractor: give their email or their user id.`, 422)
+    throw DomainError.invalid(`"${value}" is not a contractor: give their email or their user id.`)
   }
   return findUserByEmail(value, 'contractor')
 }
@@ -169,9 +167,8 @@ export function parseSince(text: string | undefined) {
   }
   const since = DateTime.fromISO(String(text).trim(), { zone: 'utc' })
   if (!since.isValid) {
-    throw new ActionError(
-      `--since must be an ISO date, e.g. 2026-11-01 or 2026-11-01T08:00:00Z (got "${text}").`,
-      422
+    throw DomainError.invalid(
+      `--since must be an ISO date, e.g. 2026-11-01 or 2026-11-01T08:00:00Z (got "${text}").`
     )
   }
   return since

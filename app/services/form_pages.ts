@@ -6,7 +6,7 @@ import { Redirect, Route, type HttpContext } from '@adonisjs/core/http'
 |--------------------------------------------------------------------------
 |
 | A refused form (validation errors, a bad CSRF token, wrong credentials, a
-| throttle, an ActionError) is redirected "back": to the Referer. Browsers
+| throttle, a DomainError) is redirected "back": to the Referer. Browsers
 | with strict privacy settings send none, and back then meant `/`, where the
 | errors and what was typed are lost. A route declares the page its form is
 | on (`.formPage('/signup')`), and "back" falls back to it when there is no

@@ -15,7 +15,7 @@ import { truncateAllTables } from '#tests/helpers/database'
 import { followRedirect } from '#tests/helpers/http'
 import { createUser } from '#tests/helpers/users'
 import { profileOf } from '#tests/helpers/stripe'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { contractorAccount, stripeFailure } from '#actions/onboarding/account_writes'
 import {
   BANK,
@@ -981,23 +981,23 @@ test.group('Onboarding: Stripe refusals', () => {
       { userId: 1, operation: 'test' },
       { 'external_account[routing_number]': 'routing_number' }
     )
-    assert.instanceOf(refused, ActionError)
-    assert.equal((refused as ActionError).status, 422)
+    assert.instanceOf(refused, DomainError)
+    assert.equal((refused as DomainError).status, 422)
     assert.equal(refused.message, 'Stripe does not know this object any more.')
 
     const offline = stripeFailure(
       new Stripe.errors.StripeConnectionError({ message: 'connect ECONNREFUSED' }),
       { userId: 1, operation: 'test' }
     )
-    assert.instanceOf(offline, ActionError)
-    assert.equal((offline as ActionError).status, 503)
+    assert.instanceOf(offline, DomainError)
+    assert.equal((offline as DomainError).status, 503)
     assert.equal(offline.message, UNREACHABLE)
 
     const serverError = stripeFailure(
       new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'Internal error' }),
       { userId: 1, operation: 'test' }
     )
-    assert.equal((serverError as ActionError).status, 503)
+    assert.equal((serverError as DomainError).status, 503)
     assert.equal(serverError.message, UNREACHABLE)
   })
 
@@ -1024,7 +1024,7 @@ test.group('Onboarding: errors of ours', (group) => {
       (thrown: unknown) => thrown
     )
     assert.instanceOf(error, Error)
-    assert.notInstanceOf(error, ActionError)
+    assert.notInstanceOf(error, DomainError)
     assert.equal((error as { code?: string }).code, 'E_ROW_NOT_FOUND')
   })
 })

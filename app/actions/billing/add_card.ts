@@ -3,7 +3,6 @@ import logger from '@adonisjs/core/services/logger'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { appUrl } from '#config/app'
-import { ActionError } from '#exceptions/action_error'
 import { DomainError } from '#exceptions/domain_error'
 import { requireStripeCustomer } from '#actions/billing/ensure_customer'
 import { isPaymentMethodId, toSavedCard, type SavedCard } from '#actions/billing/list_cards'
@@ -51,7 +50,7 @@ export async function setUpCard(
   options: { interactive: boolean }
 ): Promise<CardSetup> {
   if (!isPaymentMethodId(paymentMethodId)) {
-    throw new ActionError('This is not a card reference from Stripe.', 422)
+    throw DomainError.invalid('This is not a card reference from Stripe.')
   }
 
   const customerId = await requireStripeCustomer(employer)
@@ -83,16 +82,15 @@ export async function setUpCard(
   } catch (error) {
     const described = reportStripeError(error, { userId: employer.id, operation: 'add_card' })
     if (described.isCardError || described.isTransient) {
-      throw new ActionError(described.message, described.isTransient ? 503 : 402)
+      throw new DomainError(described.isTransient ? 'unavailable' : 'declined', described.message)
     }
     if (error instanceof Stripe.errors.StripeInvalidRequestError) {
       // An unknown id, another customer's card, a detached card used again
-      throw new ActionError(
-        'This card could not be saved. Enter the card again or use another card.',
-        422
+      throw DomainError.invalid(
+        'This card could not be saved. Enter the card again or use another card.'
       )
     }
-    throw new ActionError(describeStripeError(error).message, 503)
+    throw DomainError.unavailable(describeStripeError(error).message)
   }
 
   const paymentMethod = setupIntent.payment_method
@@ -114,10 +112,10 @@ export async function setUpCard(
       .catch((error) => {
         reportStripeError(error, { userId: employer.id, operation: 'cancel_setup' })
       })
-    throw new ActionError('This card needs authentication; use another card.', 402)
+    throw DomainError.declined('This card needs authentication; use another card.')
   }
   if (!paymentMethod || typeof paymentMethod === 'string') {
-    throw new ActionError('The card could not be saved.', 402)
+    throw DomainError.declined('The card could not be saved.')
   }
   return { kind: 'saved', card: await makeFirstCardDefault(employer, paymentMethod) }
 }
@@ -126,7 +124,7 @@ export async function setUpCard(
 export async function addCard(employer: User, paymentMethodId: string, formToken: string) {
   const setup = await setUpCard(employer, paymentMethodId, formToken, { interactive: false })
   if (setup.kind !== 'saved') {
-    throw new ActionError('This card needs authentication; use another card.', 402)
+    throw DomainError.declined('This card needs authentication; use another card.')
   }
   return setup.card
 }
@@ -141,7 +139,7 @@ async function makeFirstCardDefault(employer: User, paymentMethod: Stripe.Paymen
     await setDefaultCard(employer, paymentMethod.id)
   } catch (error) {
     // The card is saved either way; it can be made the default from the list
-    if (!(error instanceof ActionError)) {
+    if (!(error instanceof DomainError)) {
       throw error
     }
     logger.warn(

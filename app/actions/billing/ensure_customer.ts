@@ -2,7 +2,7 @@ import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { stripe } from '#stripe/client'
 import { reportStripeError } from '#stripe/errors'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { idempotencyKey } from '#stripe/idempotency'
 import { saveStripeIdOnce } from '#actions/users/save_stripe_id'
 
@@ -32,6 +32,6 @@ export async function requireStripeCustomer(user: User): Promise<string> {
     return await ensureStripeCustomer(user)
   } catch (error) {
     const described = reportStripeError(error, { userId: user.id, operation: 'ensure_customer' })
-    throw new ActionError(described.message, 503)
+    throw DomainError.unavailable(described.message)
   }
 }

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
 import { stripe } from '#stripe/client'
@@ -67,7 +67,7 @@ export async function listCards(customerId: string, defaultId: string | null) {
 /**
  * The PaymentMethod when it is one of this customer's cards; null for unknown
  * ids and for other customers' cards. When Stripe cannot answer, an
- * ActionError (503) with a message, never a bare Stripe error.
+ * DomainError (503) with a message, never a bare Stripe error.
  */
 export async function findCustomerCard(customerId: string, paymentMethodId: string) {
   if (!isPaymentMethodId(paymentMethodId)) {
@@ -85,11 +85,10 @@ export async function findCustomerCard(customerId: string, paymentMethodId: stri
       return null
     }
     const described = reportStripeError(error, { operation: 'find_customer_card' })
-    throw new ActionError(
+    throw DomainError.unavailable(
       described.isTransient
         ? described.message
-        : 'Your saved cards could not be checked right now. Please try again in a moment.',
-      503
+        : 'Your saved cards could not be checked right now. Please try again in a moment.'
     )
   }
 }
@@ -102,7 +101,7 @@ export async function findOwnCard(employer: User, paymentMethodId: string) {
     : null
   // A bank account is managed from /bank-accounts
   if (!profile.stripeId || !paymentMethod || paymentMethod.type !== 'card') {
-    throw new ActionError('This card is not one of your saved cards.', 404)
+    throw DomainError.notFound('This card is not one of your saved cards.')
   }
   return { profile: profile as UserProfile & { stripeId: string }, paymentMethod }
 }

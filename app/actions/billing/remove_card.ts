@@ -1,6 +1,6 @@
 import logger from '@adonisjs/core/services/logger'
 import type User from '#models/user'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { findOwnCard, listCards, toSavedCard } from '#actions/billing/list_cards'
 import { setDefaultCard } from '#actions/billing/set_default_card'
 import { stripe } from '#stripe/client'
@@ -23,11 +23,10 @@ export async function removeCard(employer: User, paymentMethodId: string) {
     })
   } catch (error) {
     const described = reportStripeError(error, { userId: employer.id, operation: 'remove_card' })
-    throw new ActionError(
+    throw DomainError.unavailable(
       described.isTransient
         ? described.message
-        : 'This card could not be removed. Please try again in a moment.',
-      503
+        : 'This card could not be removed. Please try again in a moment.'
     )
   }
   if (!removed.isDefault) {

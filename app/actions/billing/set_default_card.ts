@@ -1,5 +1,5 @@
 import type User from '#models/user'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { findOwnCard, toSavedCard } from '#actions/billing/list_cards'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
@@ -28,7 +28,7 @@ export async function setDefaultCard(employer: User, paymentMethodId: string) {
     )
   } catch (error) {
     const described = reportStripeError(error, { userId: employer.id, operation: 'default_card' })
-    throw new ActionError(described.message, 503)
+    throw DomainError.unavailable(described.message)
   }
   profile.defaultPaymentMethodId = paymentMethodId
   await profile.save()

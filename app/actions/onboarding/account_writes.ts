@@ -4,7 +4,7 @@ import { errors as vineErrors } from '@vinejs/vine'
 import env from '#start/env'
 import type User from '#models/user'
 import UserProfile from '#models/user_profile'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { describeStripeError, isStripeError, reportStripeError } from '#stripe/errors'
@@ -32,7 +32,7 @@ export async function contractorAccount(user: User) {
       throw error
     }
     const described = reportStripeError(error, { userId: user.id, operation: 'ensure_account' })
-    throw new ActionError(described.message, described.isTransient ? 503 : 422)
+    throw new DomainError(described.isTransient ? 'unavailable' : 'invalid', described.message)
   }
 }
 
@@ -106,7 +106,7 @@ export function stripeFailure(
       return new vineErrors.E_VALIDATION_ERROR([{ field, rule: 'stripe', message }])
     }
   }
-  return new ActionError(described.message, described.isTransient ? 503 : 422)
+  return new DomainError(described.isTransient ? 'unavailable' : 'invalid', described.message)
 }
 
 /**

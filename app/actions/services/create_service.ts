@@ -1,6 +1,6 @@
 import type User from '#models/user'
 import Service from '#models/service'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 
 export interface CreateServiceInput {
   title: string
@@ -16,7 +16,7 @@ export interface CreateServiceInput {
  */
 export async function createService(contractor: User, input: CreateServiceInput) {
   if (!contractor.isContractor) {
-    throw new ActionError('Only contractors offer services.', 403)
+    throw DomainError.forbidden('Only contractors offer services.')
   }
   return Service.create({
     contractorId: contractor.id,

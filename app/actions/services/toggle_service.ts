@@ -1,6 +1,6 @@
 import type User from '#models/user'
 import Service from '#models/service'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import { isRecordId } from '#services/record_id'
 
 /** The contractor's own service; 404 for anybody else's, a deleted one or an unknown id */
@@ -13,7 +13,7 @@ export async function findOwnService(contractor: User, serviceId: unknown) {
         .first()
     : null
   if (!service) {
-    throw new ActionError('Service not found.', 404)
+    throw DomainError.notFound('Service not found.')
   }
   return service
 }

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type User from '#models/user'
 import Service from '#models/service'
-import { ActionError } from '#exceptions/action_error'
+import { DomainError } from '#exceptions/domain_error'
 import type { CreateServiceInput } from '#actions/services/create_service'
 import { findOwnService } from '#actions/services/toggle_service'
 import { serviceHasOpenOrders } from '#actions/services/service_orders'
@@ -42,13 +42,12 @@ export async function deleteService(contractor: User, serviceId: unknown) {
       .forUpdate()
       .first()
     if (!service) {
-      throw new ActionError('Service not found.', 404)
+      throw DomainError.notFound('Service not found.')
     }
     if (await serviceHasOpenOrders(service.id)) {
-      throw new ActionError(
+      throw DomainError.conflict(
         `“${service.title}” cannot be deleted while an order for it is in progress. ` +
-          'Finish or cancel that order first; to stop new orders now, deactivate the service.',
-        409
+          'Finish or cancel that order first; to stop new orders now, deactivate the service.'
       )
     }
     service.active = false
