@@ -105,6 +105,26 @@ test.group('Console output: stdout is for the result alone', (group) => {
     assert.lengthOf(await ContractorDebit.all(), 0)
   }).timeout(120_000)
 
+  test('by default a console command prints no log line at all: its one error line only', async ({
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    const employer = await createEmployer()
+    const order = await placeTestOrder(employer, await createService(contractor, { price: 12000 }))
+    // Stripe does not answer: the Stripe client warns (a log line at `warn`), the command fails
+    const unreachable = await ace(['orders:capture', String(order.id), '--force'], {
+      ...DEVELOPMENT,
+      STRIPE_SANDBOX_URL: `http://127.0.0.1:${await freePort()}`,
+    })
+    assert.equal(unreachable.code, 1)
+    for (const line of [...lines(unreachable.stdout), ...lines(unreachable.stderr)]) {
+      assert.notMatch(line, /^\{/, 'no raw JSON log line')
+    }
+    const errors = lines(unreachable.stderr)
+    assert.lengthOf(errors, 1, unreachable.stderr)
+    assert.match(errors[0], /^\[ error \] Stripe did not answer/)
+  }).timeout(120_000)
+
   test('a Stripe warning asked for with LOG_LEVEL goes to stderr, never into stdout', async ({
     assert,
   }) => {

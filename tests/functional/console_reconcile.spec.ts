@@ -970,6 +970,44 @@ test.group('stripe:reconcile', (group) => {
       0
     )
   })
+
+  test('a second hold carrying the id of a payment that already has its own is an orphan: --fix releases it', async ({
+    assert,
+  }) => {
+    const { contractor, employer, service } = await marketplace()
+    const order = await placeTestOrder(employer, service)
+    const { payment } = await stateOf(order)
+    assert.equal(payment.status, 'authorized')
+    // What the audit saw: a retry that placed a second hold for the same payment
+    const second = await stripe().paymentIntents.create({
+      amount: payment.amount,
+      currency: 'usd',
+      customer: await stripeIdOf(employer),
+      payment_method: await defaultCardOf(employer),
+      allowed_payment_method_types: ['card'],
+      capture_method: 'manual',
+      confirm: true,
+      off_session: true,
+      transfer_data: { destination: await stripeIdOf(contractor) },
+      metadata: { payment_id: String(payment.id), order_id: String(order.id) },
+    })
+
+    const report = await runCommand(StripeReconcile, [])
+    report.assertExitCode(1)
+    const flagged = rowsOf(report).filter((row) => row.includes(second.id))
+    assert.lengthOf(flagged, 1)
+    assert.include(flagged[0], 'no record of ours owns it')
+
+    const fixed = await runCommand(StripeReconcile, ['--fix', '--force'])
+    fixed.assertExitCode(0)
+    const released = await stripe().paymentIntents.retrieve(second.id)
+    assert.equal(released.status, 'canceled')
+    // The payment's own hold stays, and so does the payment
+    const ours = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId!)
+    assert.equal(ours.status, 'requires_capture')
+    const { payment: after } = await stateOf(order)
+    assert.equal(after.status, 'authorized')
+  })
 })
 
 test.group('Try again after a lost authorization answer', (group) => {
