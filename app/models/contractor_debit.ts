@@ -3,6 +3,7 @@ import { DateTime } from 'luxon'
 import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
+import { StateMachine } from '#models/state_machine'
 
 /**
  * owed: recorded, not sent to Stripe yet (collected later); pending: row
@@ -10,6 +11,35 @@ import User from '#models/user'
  * dispute it recovered a share of was won)
  */
 export type ContractorDebitStatus = 'owed' | 'pending' | 'succeeded' | 'failed' | 'canceled'
+export type ContractorDebitVerb = 'collect' | 'succeed' | 'fail' | 'owe_again' | 'cancel'
+
+/**
+ * An owed debit is collected (an admin, or the dispute recovery) or canceled
+ * when no longer owed (a dispute won); a sent one follows Stripe's answer. A
+ * refused debit that a refund or a dispute recorded is owed again (it can be
+ * collected later); any other refused debit fails. Stripe's word (an answer,
+ * reconciliation finding a debit closed here on Stripe after all) is recorded.
+ */
+export const DEBIT_STATES = new StateMachine<ContractorDebitStatus, ContractorDebitVerb>(
+  'contractor debit',
+  {
+    owed: {
+      collect: ['pending', ['admin', 'system', 'stripe']],
+      succeed: ['succeeded', ['stripe']],
+      cancel: ['canceled', ['system']],
+    },
+    pending: {
+      succeed: ['succeeded', ['stripe']],
+      fail: ['failed', ['stripe', 'system']],
+      owe_again: ['owed', ['stripe', 'system']],
+    },
+    succeeded: { fail: ['failed', ['stripe']] },
+    // Reconciliation: a debit closed here that Stripe made after all
+    failed: { collect: ['pending', ['stripe']], succeed: ['succeeded', ['stripe']] },
+    canceled: { collect: ['pending', ['stripe']], succeed: ['succeeded', ['stripe']] },
+  },
+  (status) => `is ${status}`
+)
 
 export default class ContractorDebit extends BaseModel {
   @column({ isPrimary: true })

@@ -3,6 +3,7 @@ import { DateTime } from 'luxon'
 import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Dispute from '#models/dispute'
+import { StateMachine } from '#models/state_machine'
 
 /** A file given as evidence: what it was, never its contents */
 export interface EvidenceFile {
@@ -17,6 +18,18 @@ export interface EvidenceFile {
 export type EvidenceFields = Record<string, string | EvidenceFile>
 
 export type DisputeActionStatus = 'pending' | 'succeeded' | 'failed'
+export type DisputeActionVerb = 'succeed' | 'fail'
+
+/** Evidence or an acceptance sent once: Stripe takes it or refuses it */
+export const DISPUTE_ACTION_STATES = new StateMachine<DisputeActionStatus, DisputeActionVerb>(
+  'dispute action',
+  {
+    pending: { succeed: ['succeeded', ['stripe']], fail: ['failed', ['stripe', 'system']] },
+    succeeded: {},
+    failed: {},
+  },
+  (status) => `is ${status}`
+)
 
 /**
  * What an admin sends Stripe about a dispute, written pending before it is

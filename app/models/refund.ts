@@ -1,8 +1,33 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import { BaseModel, beforeCreate, column } from '@adonisjs/lucid/orm'
+import { StateMachine } from '#models/state_machine'
 
 export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'canceled'
+export type RefundVerb = 'succeed' | 'fail' | 'cancel' | 'resume'
+
+/**
+ * A refund follows Stripe's answers. Crewpay itself (system) only fails one
+ * that was never sent (its contractor share could not be taken back). Stripe
+ * can fail a refund after it succeeded (the card was closed: the money comes
+ * back to the platform). Reconciliation corrects a refund closed here that
+ * Stripe made after all.
+ */
+export const REFUND_STATES = new StateMachine<RefundStatus, RefundVerb>(
+  'refund',
+  {
+    pending: {
+      succeed: ['succeeded', ['stripe']],
+      fail: ['failed', ['stripe', 'system']],
+      cancel: ['canceled', ['stripe']],
+    },
+    succeeded: { fail: ['failed', ['stripe']] },
+    // Reconciliation: a request Crewpay closed that landed on Stripe after all
+    failed: { succeed: ['succeeded', ['stripe']], resume: ['pending', ['stripe']] },
+    canceled: { succeed: ['succeeded', ['stripe']], resume: ['pending', ['stripe']] },
+  },
+  (status) => `is ${status}`
+)
 
 export default class Refund extends BaseModel {
   @column({ isPrimary: true })

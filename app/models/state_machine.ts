@@ -65,6 +65,24 @@ export class StateMachine<S extends string, V extends string> {
     )
   }
 
+  /**
+   * `to`, when the table has a step from `from` to it that `who` may take:
+   * for records that follow Stripe's answer, which names the status reached
+   * rather than the verb. Staying where it is is always allowed (a repeated
+   * answer); anything else is a bug, refused.
+   */
+  reach(from: S, to: S, who: ActorKind): S {
+    if (from === to) {
+      return to
+    }
+    const steps = Object.values(this.table[from] ?? {}) as (readonly [S, readonly ActorKind[]])[]
+    const step = steps.find((entry) => entry[0] === to && entry[1].includes(who))
+    if (!step) {
+      throw DomainError.conflict(`A ${this.subject} cannot go from ${from} to ${to}.`)
+    }
+    return to
+  }
+
   /** Every (status, verb, who) the table allows, for tests and documentation */
   allowed() {
     const rows: { from: S; verb: V; to: S; who: ActorKind }[] = []

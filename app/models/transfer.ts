@@ -5,12 +5,29 @@ import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import Payment from '#models/payment'
 import OrderLine from '#models/order_line'
+import { StateMachine } from '#models/state_machine'
 
 /**
  * pending: written, not confirmed by Stripe yet; paid: the transfer exists on
  * Stripe; failed: Stripe refused it (a retry makes a new attempt)
  */
 export type TransferStatus = 'pending' | 'paid' | 'failed'
+export type TransferVerb = 'pay' | 'fail' | 'resend'
+
+/**
+ * Stripe's answer pays or fails a transfer; a failed one is sent again as a
+ * new attempt (an admin or a job), or found on Stripe after all
+ * (reconciliation).
+ */
+export const TRANSFER_STATES = new StateMachine<TransferStatus, TransferVerb>(
+  'transfer',
+  {
+    pending: { pay: ['paid', ['stripe']], fail: ['failed', ['stripe', 'system']] },
+    paid: {},
+    failed: { resend: ['pending', ['admin', 'system', 'stripe']], pay: ['paid', ['stripe']] },
+  },
+  (status) => `is ${status}`
+)
 
 /**
  * The money a line's contractor receives. `destination`: Stripe made it

@@ -3,8 +3,21 @@ import { DateTime } from 'luxon'
 import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Transfer from '#models/transfer'
+import { StateMachine } from '#models/state_machine'
 
 export type TransferReversalStatus = 'pending' | 'succeeded' | 'failed'
+export type TransferReversalVerb = 'succeed' | 'fail'
+
+/** A reversal is sent once: Stripe makes it or refuses it (the contractor's balance short) */
+export const REVERSAL_STATES = new StateMachine<TransferReversalStatus, TransferReversalVerb>(
+  'transfer reversal',
+  {
+    pending: { succeed: ['succeeded', ['stripe']], fail: ['failed', ['stripe', 'system']] },
+    succeeded: {},
+    failed: {},
+  },
+  (status) => `is ${status}`
+)
 
 /** Money taken back from a contractor's transfer (their share of a refund, or of a dispute) */
 export default class TransferReversal extends BaseModel {

@@ -10,7 +10,12 @@ import Payment, {
   type PaymentVerb,
 } from '#models/payment'
 import PaymentEvent from '#models/payment_event'
-import type { ActorKind } from '#models/state_machine'
+import type { ActorKind, StateMachine } from '#models/state_machine'
+import { REFUND_STATES } from '#models/refund'
+import { TRANSFER_STATES } from '#models/transfer'
+import { REVERSAL_STATES } from '#models/transfer_reversal'
+import { DEBIT_STATES } from '#models/contractor_debit'
+import { DISPUTE_ACTION_STATES } from '#models/dispute_action'
 import { DomainError } from '#exceptions/domain_error'
 import { moveLine } from '#actions/orders/move_line'
 import { movePayment } from '#actions/payments/move_payment'
@@ -128,6 +133,82 @@ test.group('State tables say exactly the rules', () => {
       }
     }
   })
+})
+
+/*
+| The rows of the Stripe write protocol (refunds, transfers, reversals,
+| debits, dispute actions) follow Stripe's answers: [from, verb, to, who]
+*/
+const SYSTEM_OR_STRIPE: ActorKind[] = ['stripe', 'system']
+const REFUND_RULES: [string, string, string, ActorKind[]][] = [
+  ['pending', 'succeed', 'succeeded', STRIPE],
+  ['pending', 'fail', 'failed', SYSTEM_OR_STRIPE],
+  ['pending', 'cancel', 'canceled', STRIPE],
+  // Stripe fails a refund after it succeeded when the card was closed
+  ['succeeded', 'fail', 'failed', STRIPE],
+  ['failed', 'succeed', 'succeeded', STRIPE],
+  ['failed', 'resume', 'pending', STRIPE],
+  ['canceled', 'succeed', 'succeeded', STRIPE],
+  ['canceled', 'resume', 'pending', STRIPE],
+]
+const TRANSFER_RULES: [string, string, string, ActorKind[]][] = [
+  ['pending', 'pay', 'paid', STRIPE],
+  ['pending', 'fail', 'failed', SYSTEM_OR_STRIPE],
+  ['failed', 'resend', 'pending', ['admin', 'system', 'stripe']],
+  ['failed', 'pay', 'paid', STRIPE],
+]
+const ONE_SHOT_RULES: [string, string, string, ActorKind[]][] = [
+  ['pending', 'succeed', 'succeeded', STRIPE],
+  ['pending', 'fail', 'failed', SYSTEM_OR_STRIPE],
+]
+const DEBIT_RULES: [string, string, string, ActorKind[]][] = [
+  ['owed', 'collect', 'pending', ['admin', 'system', 'stripe']],
+  ['owed', 'succeed', 'succeeded', STRIPE],
+  ['owed', 'cancel', 'canceled', ['system']],
+  ['pending', 'succeed', 'succeeded', STRIPE],
+  ['pending', 'fail', 'failed', SYSTEM_OR_STRIPE],
+  ['pending', 'owe_again', 'owed', SYSTEM_OR_STRIPE],
+  ['succeeded', 'fail', 'failed', STRIPE],
+  ['failed', 'collect', 'pending', STRIPE],
+  ['failed', 'succeed', 'succeeded', STRIPE],
+  ['canceled', 'collect', 'pending', STRIPE],
+  ['canceled', 'succeed', 'succeeded', STRIPE],
+]
+
+test.group('Stripe write rows move only through their tables', () => {
+  const tables: [string, StateMachine<any, any>, [string, string, string, ActorKind[]][]][] = [
+    ['refunds', REFUND_STATES, REFUND_RULES],
+    ['transfers', TRANSFER_STATES, TRANSFER_RULES],
+    ['transfer reversals', REVERSAL_STATES, ONE_SHOT_RULES],
+    ['contractor debits', DEBIT_STATES, DEBIT_RULES],
+    ['dispute actions', DISPUTE_ACTION_STATES, ONE_SHOT_RULES],
+  ]
+
+  for (const [name, machine, rules] of tables) {
+    test(`${name}: the table says exactly the rules`, ({ assert }) => {
+      assert.sameDeepMembers(machine.allowed(), expand(rules))
+    })
+
+    test(`${name}: reaching a status is allowed only along a listed step, by its party`, ({
+      assert,
+    }) => {
+      for (const from of machine.statuses) {
+        for (const to of machine.statuses) {
+          for (const who of ACTORS) {
+            const listed =
+              from === to ||
+              rules.some((entry) => entry[0] === from && entry[2] === to && entry[3].includes(who))
+            const label = `${who}: ${from} → ${to}`
+            if (listed) {
+              assert.equal(machine.reach(from, to, who), to, label)
+            } else {
+              assert.throws(() => machine.reach(from, to, who), /cannot go from/, label)
+            }
+          }
+        }
+      }
+    })
+  }
 })
 
 test.group('Every status change goes through its table', (group) => {

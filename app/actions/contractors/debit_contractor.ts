@@ -1,6 +1,6 @@
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import ContractorDebit from '#models/contractor_debit'
+import ContractorDebit, { DEBIT_STATES } from '#models/contractor_debit'
 import OrderLine from '#models/order_line'
 import Order from '#models/order'
 import type User from '#models/user'
@@ -286,7 +286,7 @@ export async function collectOwedDebit(
     }
     debit.useTransaction(trx)
     debit.merge({
-      status: 'pending',
+      status: DEBIT_STATES.reach(debit.status, 'pending', 'admin'),
       attempts: debit.attempts + (debit.failureMessage ? 1 : 0),
     })
     await debit.save()

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import ContractorDebit from '#models/contractor_debit'
+import ContractorDebit, { DEBIT_STATES } from '#models/contractor_debit'
+import type { ActorKind } from '#models/state_machine'
 import UserProfile from '#models/user_profile'
 import { recordPaymentEvent } from '#services/payment_events'
 import { mailDebit } from '#actions/orders/order_mail'
@@ -76,10 +77,11 @@ export async function failDebit(
   trx: TransactionClientContract,
   debit: ContractorDebit,
   message: string,
-  actor: string
+  actor: string,
+  who: ActorKind = 'stripe'
 ) {
   const from = debit.status
-  const to = debit.refundId || debit.disputeId ? 'owed' : 'failed'
+  const to = DEBIT_STATES.reach(from, debit.refundId || debit.disputeId ? 'owed' : 'failed', who)
   debit.useTransaction(trx)
   debit.merge({ status: to, failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
   await debit.save()
@@ -108,8 +110,11 @@ export async function applyStripeDebit(
   actor: string
 ) {
   const from = debit.status
-  const status =
-    charge.status === 'succeeded' ? 'succeeded' : charge.status === 'failed' ? 'failed' : 'pending'
+  const status = DEBIT_STATES.reach(
+    from,
+    charge.status === 'succeeded' ? 'succeeded' : charge.status === 'failed' ? 'failed' : 'pending',
+    'stripe'
+  )
   debit.useTransaction(trx)
   debit.merge({
     stripeId: charge.id,

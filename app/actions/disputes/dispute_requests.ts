@@ -5,7 +5,11 @@ import Dispute, {
   DISPUTE_REQUESTS,
   type DisputeRequest,
 } from '#models/dispute'
-import DisputeAction, { type EvidenceFields, type EvidenceFile } from '#models/dispute_action'
+import DisputeAction, {
+  DISPUTE_ACTION_STATES,
+  type EvidenceFields,
+  type EvidenceFile,
+} from '#models/dispute_action'
 import Payment from '#models/payment'
 import { DomainError } from '#exceptions/domain_error'
 import { actors } from '#domain/actor'
@@ -128,7 +132,10 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
   },
   async record(trx, action, answer) {
     action.useTransaction(trx)
-    action.merge({ status: 'succeeded', failureMessage: null })
+    action.merge({
+      status: DISPUTE_ACTION_STATES.reach(action.status, 'succeeded', 'stripe'),
+      failureMessage: null,
+    })
     await action.save()
     const dispute = await Dispute.query({ client: trx })
       .where('id', action.disputeId)
@@ -179,7 +186,10 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
   async refuse(trx, action, error, cause) {
     const message = disputeRefusal(error, cause)
     action.useTransaction(trx)
-    action.merge({ status: 'failed', failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
+    action.merge({
+      status: DISPUTE_ACTION_STATES.reach(action.status, 'failed', 'stripe'),
+      failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH),
+    })
     await action.save()
     const dispute = await disputeOf(action, { client: trx })
     await recordPaymentEvent(trx, {

@@ -4,10 +4,10 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Dispute from '#models/dispute'
 import DisputeLine from '#models/dispute_line'
-import ContractorDebit from '#models/contractor_debit'
+import ContractorDebit, { DEBIT_STATES } from '#models/contractor_debit'
 import OrderLine from '#models/order_line'
 import Payment from '#models/payment'
-import Transfer from '#models/transfer'
+import Transfer, { TRANSFER_STATES } from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
 import UserProfile from '#models/user_profile'
 import type { MarketplaceConfig } from '#config/marketplace'
@@ -313,7 +313,10 @@ async function giveBack(ctx: Context, records: Records) {
     ctx.steps.push({ description: `cancel debit #${debit.id} (${ctx.money(debit.amount)} owed)` })
     if (ctx.write) {
       debit.useTransaction(ctx.trx)
-      debit.merge({ status: 'canceled', failureMessage: 'The dispute was won: nothing is owed.' })
+      debit.merge({
+        status: DEBIT_STATES.reach(debit.status, 'canceled', 'system'),
+        failureMessage: 'The dispute was won: nothing is owed.',
+      })
       await debit.save()
       await event(ctx, {
         orderLineId: debit.orderLineId,
@@ -396,7 +399,10 @@ async function giveBack(ctx: Context, records: Records) {
       })
       if (ctx.write) {
         existing.useTransaction(ctx.trx)
-        existing.merge({ status: 'pending', attempts: existing.attempts + 1 })
+        existing.merge({
+          status: TRANSFER_STATES.reach(existing.status, 'pending', 'system'),
+          attempts: existing.attempts + 1,
+        })
         await existing.save()
         await event(ctx, {
           transferId: existing.id,

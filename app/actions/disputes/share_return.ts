@@ -1,7 +1,7 @@
 import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import DisputeLine from '#models/dispute_line'
-import Transfer from '#models/transfer'
+import Transfer, { TRANSFER_STATES } from '#models/transfer'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
@@ -65,7 +65,11 @@ export const sendShareReturn: StripeWrite<Transfer, Stripe.Transfer> = {
   },
   async record(trx, transfer, answer) {
     transfer.useTransaction(trx)
-    transfer.merge({ status: 'paid', stripeTransferId: answer.id, failureMessage: null })
+    transfer.merge({
+      status: TRANSFER_STATES.reach(transfer.status, 'paid', 'stripe'),
+      stripeTransferId: answer.id,
+      failureMessage: null,
+    })
     await transfer.save()
     await recordPaymentEvent(trx, {
       orderId: await orderIdOfPayment(trx, transfer.paymentId),
@@ -89,7 +93,7 @@ export const sendShareReturn: StripeWrite<Transfer, Stripe.Transfer> = {
         : error.message
     transfer.useTransaction(trx)
     transfer.merge({
-      status: 'failed',
+      status: TRANSFER_STATES.reach(transfer.status, 'failed', 'stripe'),
       failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH),
     })
     await transfer.save()

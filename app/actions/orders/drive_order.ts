@@ -110,7 +110,8 @@ async function closeUncoveredRefund(orderId: number, refund: Refund, why: string
         trx,
         row,
         `Stripe refused to take back the contractor's share (${why ?? 'no reason given'}): nothing was refunded.`,
-        row.initiatedBy
+        row.initiatedBy,
+        'system'
       )
     }
   })

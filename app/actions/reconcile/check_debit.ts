@@ -80,7 +80,8 @@ async function debitDrifts(
             fixing,
             row,
             'Never reached Stripe: nothing was charged (found by reconciliation).',
-            options.actor
+            options.actor,
+            'system'
           )
       )
     }

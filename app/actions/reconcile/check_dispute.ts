@@ -4,7 +4,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Dispute, { DISPUTE_STATES, disputeVerbTo } from '#models/dispute'
 import DisputeAction from '#models/dispute_action'
 import Payment from '#models/payment'
-import Transfer from '#models/transfer'
+import Transfer, { TRANSFER_STATES } from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
 import { actors } from '#domain/actor'
 import { formatAmount } from '#money/amounts'
@@ -277,7 +277,7 @@ async function returns(list: DriftList, trx: TransactionClientContract, dispute:
         },
         async (client) => {
           row.useTransaction(client)
-          row.merge({ status: 'pending' })
+          row.merge({ status: TRANSFER_STATES.reach(row.status, 'pending', 'stripe') })
           await sendShareReturn.record(client, row, found)
         }
       )

@@ -9,8 +9,8 @@ import Payment, {
 } from '#models/payment'
 import OrderLine from '#models/order_line'
 import Refund from '#models/refund'
-import Transfer from '#models/transfer'
-import TransferReversal from '#models/transfer_reversal'
+import Transfer, { TRANSFER_STATES } from '#models/transfer'
+import TransferReversal, { REVERSAL_STATES } from '#models/transfer_reversal'
 import { actors } from '#domain/actor'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
@@ -470,7 +470,8 @@ export class PaymentCheck {
                 trx,
                 row,
                 'Never reached Stripe: nothing was refunded (found by reconciliation).',
-                this.options.actor
+                this.options.actor,
+                'system'
               )
               const reversal = await TransferReversal.query({ client: trx })
                 .where('refundId', row.id)
@@ -479,7 +480,7 @@ export class PaymentCheck {
               if (reversal) {
                 reversal.useTransaction(trx)
                 reversal.merge({
-                  status: 'failed',
+                  status: REVERSAL_STATES.reach(reversal.status, 'failed', 'system'),
                   failureMessage: 'Its refund never reached Stripe.',
                 })
                 await reversal.save()
@@ -641,7 +642,7 @@ export class PaymentCheck {
                 .where('id', row.id)
                 .forUpdate()
                 .firstOrFail()
-              locked.merge({ status: 'pending' })
+              locked.merge({ status: TRANSFER_STATES.reach(locked.status, 'pending', 'stripe') })
               await sendTransfer.record(trx, locked, onStripe)
             }
           )

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import Refund from '#models/refund'
+import Refund, { REFUND_STATES } from '#models/refund'
+import type { ActorKind } from '#models/state_machine'
 import Payment from '#models/payment'
 import OrderLine from '#models/order_line'
 import ContractorDebit from '#models/contractor_debit'
@@ -142,11 +143,15 @@ export async function failRefund(
   trx: TransactionClientContract,
   refund: Refund,
   message: string,
-  actor: string
+  actor: string,
+  who: ActorKind = 'stripe'
 ) {
   const from = refund.status
   refund.useTransaction(trx)
-  refund.merge({ status: 'failed', failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH) })
+  refund.merge({
+    status: REFUND_STATES.reach(from, 'failed', who),
+    failureMessage: message.slice(0, FAILURE_MESSAGE_LENGTH),
+  })
   await refund.save()
   await recordPaymentEvent(trx, {
     orderId: refund.orderId,
@@ -195,7 +200,7 @@ export async function recordStripeRefund(
   taken: { contractorNet: number | null } = { contractorNet: null }
 ) {
   const before = { status: refund.status, stripeRefundId: refund.stripeRefundId }
-  const status = localRefundStatus(stripeRefund)
+  const status = REFUND_STATES.reach(refund.status, localRefundStatus(stripeRefund), 'stripe')
   refund.useTransaction(trx)
   refund.merge({
     stripeRefundId: stripeRefund.id,

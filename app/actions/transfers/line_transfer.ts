@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Payment from '#models/payment'
 import OrderLine from '#models/order_line'
-import Transfer from '#models/transfer'
+import Transfer, { TRANSFER_STATES } from '#models/transfer'
 import UserProfile from '#models/user_profile'
 import type { MarketplaceConfig } from '#config/marketplace'
 import type { Actor } from '#domain/actor'
@@ -200,7 +200,11 @@ export const sendTransfer: StripeWrite<Transfer, Stripe.Transfer> = {
   },
   async record(trx, transfer, answer) {
     transfer.useTransaction(trx)
-    transfer.merge({ status: 'paid', stripeTransferId: answer.id, failureMessage: null })
+    transfer.merge({
+      status: TRANSFER_STATES.reach(transfer.status, 'paid', 'stripe'),
+      stripeTransferId: answer.id,
+      failureMessage: null,
+    })
     await transfer.save()
     await recordPaymentEvent(trx, {
       orderId: await orderIdOfPayment(trx, transfer.paymentId),
@@ -219,7 +223,10 @@ export const sendTransfer: StripeWrite<Transfer, Stripe.Transfer> = {
   },
   async refuse(trx, transfer, error) {
     transfer.useTransaction(trx)
-    transfer.merge({ status: 'failed', failureMessage: error.message })
+    transfer.merge({
+      status: TRANSFER_STATES.reach(transfer.status, 'failed', 'stripe'),
+      failureMessage: error.message,
+    })
     await transfer.save()
     await recordPaymentEvent(trx, {
       orderId: await orderIdOfPayment(trx, transfer.paymentId),

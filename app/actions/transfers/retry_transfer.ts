@@ -1,4 +1,4 @@
-import Transfer from '#models/transfer'
+import Transfer, { TRANSFER_STATES } from '#models/transfer'
 import { DomainError } from '#exceptions/domain_error'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
@@ -32,7 +32,11 @@ export async function retryTransfer(orderId: number, lineId: number | null, acto
     }
     if (row.status === 'failed') {
       row.useTransaction(trx)
-      row.merge({ status: 'pending', attempts: row.attempts + 1, initiatedBy: actor })
+      row.merge({
+        status: TRANSFER_STATES.reach(row.status, 'pending', 'admin'),
+        attempts: row.attempts + 1,
+        initiatedBy: actor,
+      })
       await row.save()
       await recordPaymentEvent(trx, {
         orderId: order.id,

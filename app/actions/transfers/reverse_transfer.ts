@@ -1,6 +1,6 @@
 import type Stripe from 'stripe'
 import Transfer from '#models/transfer'
-import TransferReversal from '#models/transfer_reversal'
+import TransferReversal, { REVERSAL_STATES } from '#models/transfer_reversal'
 import { recordPaymentEvent } from '#services/payment_events'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
@@ -75,7 +75,11 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
       .forUpdate()
       .firstOrFail()
     reversal.useTransaction(trx)
-    reversal.merge({ status: 'succeeded', stripeReversalId: answer.id, failureMessage: null })
+    reversal.merge({
+      status: REVERSAL_STATES.reach(reversal.status, 'succeeded', 'stripe'),
+      stripeReversalId: answer.id,
+      failureMessage: null,
+    })
     await reversal.save()
     transfer.useTransaction(trx)
     transfer.amountReversed = Math.min(transfer.amount, transfer.amountReversed + answer.amount)
@@ -99,7 +103,10 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
   async refuse(trx, reversal, error) {
     const transfer = await Transfer.findOrFail(reversal.transferId, { client: trx })
     reversal.useTransaction(trx)
-    reversal.merge({ status: 'failed', failureMessage: refusalMessage(error, true) })
+    reversal.merge({
+      status: REVERSAL_STATES.reach(reversal.status, 'failed', 'stripe'),
+      failureMessage: refusalMessage(error, true),
+    })
     await reversal.save()
     await recordPaymentEvent(trx, {
       orderId: await orderIdOfPayment(trx, transfer.paymentId),
