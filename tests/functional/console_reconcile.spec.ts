@@ -198,7 +198,8 @@ test.group('stripe:reconcile', (group) => {
     assert.deepEqual(listed.checked, {
       payments: 1,
       refunds: 0,
-      transfers: 0,
+      // The destination charge's own transfer (kept by the hand edit)
+      transfers: 1,
       debits: 0,
       events: 0,
       payment_intents: 1,
@@ -891,6 +892,34 @@ test.group('stripe:reconcile', (group) => {
       .firstOrFail()
     assert.equal(audited.amount, 1500)
     assert.equal(audited.actor, ACTOR)
+  })
+
+  test('a destination charge refunded on Stripe with its transfer reversed: --fix takes Stripe’s reversed total', async ({
+    assert,
+  }) => {
+    const { employer, service } = await marketplace()
+    const { order, payment, transfers } = await capturedOrder(employer, service)
+    const [transfer] = transfers
+    assert.equal(transfer.kind, 'destination')
+    // A refund made on Stripe's Dashboard, its charge.refunded never delivered
+    await stripe().refunds.create({
+      payment_intent: payment.stripePaymentIntentId!,
+      amount: 3000,
+      reverse_transfer: true,
+    })
+
+    const report = await runCommand(StripeReconcile, [])
+    report.assertExitCode(1)
+    const drift = rowsOf(report).find((row) =>
+      row.includes(`transfer #${transfer.id} (order #${order.id})`)
+    )
+    assert.match(drift ?? '', /amount reversed.*\$0\.00.*\$30\.00.*take Stripe's total/)
+
+    await runCommand(StripeReconcile, ['--fix', '--force'])
+    await transfer.refresh()
+    assert.equal(transfer.amountReversed, 3000)
+    const onStripe = await stripe().transfers.retrieve(transfer.stripeTransferId!)
+    assert.equal(onStripe.amount_reversed, 3000)
   })
 
   test('a live hold no record of ours owns is canceled with --fix; a collected payment needs a person', async ({

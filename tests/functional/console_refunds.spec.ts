@@ -203,6 +203,8 @@ test.group('orders:refund (one-line orders: destination charge)', (group) => {
     let state = await stateOf(order)
     assert.equal(state.payment.status, 'partially_refunded')
     assert.equal(state.payment.amountRefunded, 3333)
+    // The destination transfer's row says what Stripe took back, to the cent
+    assert.equal(state.transfers[0].amountReversed, 3333)
     const succeeded = await PaymentEvent.query()
       .where('refundId', first.id)
       .where('type', 'refund.succeeded')
@@ -239,14 +241,17 @@ test.group('orders:refund (one-line orders: destination charge)', (group) => {
     state = await stateOf(order)
     assert.equal(state.payment.status, 'refunded')
     assert.equal(state.payment.amountRefunded, 9999)
+    assert.equal(state.transfers[0].amountReversed, 9999)
     const types = await eventTypes(order.id)
-    assert.deepEqual(types.slice(-6), [
+    assert.deepEqual(types.slice(-8), [
       'refund.requested',
       'refund.succeeded',
       'payment.partially_refunded',
+      'transfer.reversed',
       'refund.requested',
       'refund.succeeded',
       'payment.refunded',
+      'transfer.reversed',
     ])
 
     // The same command line again: nothing is left, nothing twice

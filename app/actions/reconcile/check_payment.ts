@@ -111,6 +111,11 @@ export class StripeReads {
   freeze() {
     this.frozen = true
   }
+
+  /** Whether `key` can be read: always before the lock, only what was read already under it */
+  canRead(key: string) {
+    return !this.frozen || this.cache.has(key)
+  }
 }
 
 export class PaymentCheck {
@@ -607,15 +612,23 @@ export class PaymentCheck {
     })
   }
 
-  /** Transfers sent by Crewpay (charge flow) and their reversals against Stripe */
+  /**
+   * Transfers against Stripe (amount, destination, amount reversed): those
+   * sent by Crewpay (charge flow) with their reversals, and a destination
+   * charge's own transfer, which Stripe reverses with refunds
+   */
   private async transfers() {
     const payment = this.payment
     const rows = await Transfer.query(this.reading)
       .where('paymentId', payment.id)
-      .where('kind', 'separate')
+      .whereIn('kind', ['separate', 'destination'])
       .orderBy('id')
     this.transfersChecked += rows.length
     for (const row of rows) {
+      // A destination transfer recorded by a fix of this very run is checked next run
+      if (row.kind === 'destination' && !this.stripeReads.canRead(`tr:${row.stripeTransferId}`)) {
+        continue
+      }
       const subject = `transfer #${row.id}${payment.orderId ? ` (order #${payment.orderId})` : ''}`
       const amount = formatAmount(row.amount, row.currency)
       const onStripe = row.stripeTransferId

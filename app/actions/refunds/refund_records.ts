@@ -12,6 +12,7 @@ import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
+import { followDestinationReversals } from '#actions/transfers/destination_reversals'
 import { capturedAmountRefunded } from '#stripe/payment_intents'
 import type { StripeWrite } from '#stripe/write'
 import type { DescribedStripeError } from '#stripe/errors'
@@ -240,6 +241,9 @@ export async function recordStripeRefund(
       { kind: 'stripe', label: actor },
       stripeRefund.id
     )
+    if (charge.transfer && typeof charge.transfer === 'object') {
+      await followDestinationReversals(trx, payment, charge.transfer, actor)
+    }
   }
 
   let debit: ContractorDebit | null = null
@@ -349,7 +353,8 @@ async function contractorNetOf(stripeRefund: Stripe.Refund, charge: Stripe.Charg
 async function chargeAfter(stripeRefund: Stripe.Refund) {
   const chargeId =
     typeof stripeRefund.charge === 'string' ? stripeRefund.charge : stripeRefund.charge?.id
-  return chargeId ? stripe().charges.retrieve(chargeId) : null
+  // With its transfer: what a destination charge's refund took back (followDestinationReversals)
+  return chargeId ? stripe().charges.retrieve(chargeId, { expand: ['transfer'] }) : null
 }
 
 export const sendRefund: StripeWrite<Refund, RefundAnswer> = {

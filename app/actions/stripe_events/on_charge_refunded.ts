@@ -9,6 +9,7 @@ import { lockForOrder } from '#actions/orders/order_lock'
 import { syncRefundedTotal } from '#actions/payments/record_payment_intent'
 import { findRefundOnStripe, recordStripeRefund } from '#actions/refunds/refund_records'
 import { findPaymentForCharge } from '#actions/stripe_events/find_payment'
+import { followDestinationReversals } from '#actions/transfers/destination_reversals'
 
 /**
  * charge.refunded: the payment's refunded total follows the charge (refunds
@@ -27,6 +28,11 @@ export default async function onChargeRefunded(event: Stripe.Event, actor: strin
   if (!payment) {
     return
   }
+  // A destination charge's transfer, reversed with the refund (read before any lock)
+  const transfer =
+    payment.flow !== 'charge' && typeof charge.transfer === 'string'
+      ? await stripe().transfers.retrieve(charge.transfer)
+      : null
   await db.transaction(async (trx) => {
     await lockForOrder(trx, payment.orderId)
     const locked = await Payment.query({ client: trx })
@@ -40,6 +46,9 @@ export default async function onChargeRefunded(event: Stripe.Event, actor: strin
       actors.stripe(actor),
       charge.id
     )
+    if (transfer) {
+      await followDestinationReversals(trx, locked, transfer, actors.stripe(actor).label)
+    }
   })
   await settlePendingRefunds(payment, charge, actor)
 }

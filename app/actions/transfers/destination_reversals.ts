@@ -1,0 +1,51 @@
+import type Stripe from 'stripe'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import type Payment from '#models/payment'
+import Transfer from '#models/transfer'
+import { recordPaymentEvent } from '#services/payment_events'
+import { formatAmount } from '#money/amounts'
+
+/**
+ * A destination charge's transfer (an order's hold, a request's payment) is
+ * made and reversed by Stripe itself: a refund with reverse_transfer, a
+ * reversal made on the Dashboard. Its row follows Stripe's amount_reversed,
+ * forward only, each increase a `transfer.reversed` line, so the records say
+ * what the contractor gave back. The caller holds the payment's lock and read
+ * the transfer from Stripe before taking it.
+ */
+export async function followDestinationReversals(
+  trx: TransactionClientContract,
+  payment: Payment,
+  onStripe: Pick<Stripe.Transfer, 'id' | 'amount_reversed' | 'currency'>,
+  actor: string
+) {
+  if (payment.flow === 'charge') {
+    return
+  }
+  const row = await Transfer.query({ client: trx })
+    .where('paymentId', payment.id)
+    .where('kind', 'destination')
+    .where('stripeTransferId', onStripe.id)
+    .forUpdate()
+    .first()
+  if (!row || onStripe.amount_reversed <= row.amountReversed) {
+    return
+  }
+  const more = Math.min(onStripe.amount_reversed, row.amount) - row.amountReversed
+  row.useTransaction(trx)
+  row.amountReversed += more
+  await row.save()
+  await recordPaymentEvent(trx, {
+    orderId: payment.orderId,
+    orderLineId: row.orderLineId,
+    paymentId: payment.id,
+    paymentRequestId: payment.paymentRequestId,
+    transferId: row.id,
+    actor,
+    type: 'transfer.reversed',
+    amount: more,
+    currency: row.currency,
+    stripeId: onStripe.id,
+    message: `${formatAmount(row.amountReversed, row.currency)} of ${formatAmount(row.amount, row.currency)} taken back from the contractor by Stripe`,
+  })
+}
