@@ -188,7 +188,7 @@ export default class OrdersController {
         session.flash('error', AUTHORIZATION_UNKNOWN)
         break
       case 'failed':
-        session.flash('error', payment.failureMessage ?? 'The payment could not be made.')
+        // The order page says why, once, in its "Payment failed" section
         break
       case 'requires_action':
         session.flash(

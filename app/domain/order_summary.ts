@@ -136,9 +136,12 @@ export function paymentStatus(payment: Payment, viewer: Viewer, amounts = true):
         'Payment failed',
         viewer === 'employer' ? 'your_turn' : 'problem',
         'employer',
+        // The employer reads the bank's reason once, where the page offers to pay again
         viewer === 'contractor'
           ? "The employer's payment failed: this order is canceled and nothing will be paid for it."
-          : payment.failureMessage
+          : viewer === 'admin'
+            ? payment.failureMessage
+            : null
       )
   }
 }

@@ -272,7 +272,8 @@ export function timelineOf(
         break
       case 'payment.failed':
         text = GENERIC[event.type]
-        note = event.message
+        // The bank's reason is the employer's (shown once, in the page's failure section)
+        note = viewer === 'admin' ? event.message : null
         break
       default:
         text = GENERIC[event.type] ?? event.type.replaceAll('_', ' ').replace('.', ': ')

@@ -99,6 +99,14 @@ test.group('Placing an order', (group) => {
     page.assertTextIncludes('Your card was declined.')
     page.assertTextIncludes(`action="/orders/${failed.id}/pay-again"`)
     page.assertTextIncludes('name="payment_method"')
+    // Said once: not again as a banner, the status's detail or a timeline note
+    assert.lengthOf(page.text().split('Your card was declined.'), 2)
+
+    // The contractor is told the order is off, never the employer's bank's words
+    const seen = await client.get(`/orders/${failed.id}`).loginAs(contractor)
+    seen.assertStatus(200)
+    seen.assertTextIncludes("The employer's payment failed")
+    assert.notInclude(seen.text(), 'Your card was declined.')
   })
 
   test('Stripe not answering leaves the order pending; trying again places exactly one hold', async ({

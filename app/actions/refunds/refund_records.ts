@@ -242,7 +242,7 @@ export async function recordStripeRefund(
       stripeRefund.id
     )
     if (charge.transfer && typeof charge.transfer === 'object') {
-      await followDestinationReversals(trx, payment, charge.transfer, actor)
+      await followDestinationReversals(trx, payment, charge.transfer, actor, refund.id)
     }
   }
 

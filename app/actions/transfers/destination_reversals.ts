@@ -17,7 +17,9 @@ export async function followDestinationReversals(
   trx: TransactionClientContract,
   payment: Payment,
   onStripe: Pick<Stripe.Transfer, 'id' | 'amount_reversed' | 'currency'>,
-  actor: string
+  actor: string,
+  /** The refund that took it back, when known (its timeline line says the split) */
+  refundId: number | null = null
 ) {
   if (payment.flow === 'charge') {
     return
@@ -41,6 +43,7 @@ export async function followDestinationReversals(
     paymentId: payment.id,
     paymentRequestId: payment.paymentRequestId,
     transferId: row.id,
+    refundId,
     actor,
     type: 'transfer.reversed',
     amount: more,
