@@ -2,6 +2,7 @@ import { flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import Dispute, { NEEDS_RESPONSE_STATUSES } from '#models/dispute'
 import { ConsoleCommand } from '#services/console_command'
+import { fittedTable } from '#services/console_table'
 import { adminZone, daysLeft, formatForAdmin } from '#services/admin_time'
 import { businessNow } from '#services/clock'
 import { formatAmount } from '#money/amounts'
@@ -29,6 +30,9 @@ export default class DisputesList extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of a table (amounts in minor units, times in UTC)' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const statuses = parseDisputeStatuses(this.status)
@@ -74,7 +78,7 @@ export default class DisputesList extends ConsoleCommand {
     this.logger.info(
       `Due dates in ${zone.zone} (${zone.source === 'TZ' ? 'from TZ' : "the system's time zone; set TZ to change it"}).`
     )
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head(['Dispute', 'Order', 'Amount', 'Reason', 'Status', 'Due'])
     for (const dispute of disputes) {
       const due =

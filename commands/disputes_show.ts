@@ -4,6 +4,7 @@ import type { DateTime } from 'luxon'
 import { NEEDS_RESPONSE_STATUSES } from '#models/dispute'
 import type { EvidenceFields } from '#models/dispute_action'
 import { ConsoleCommand } from '#services/console_command'
+import { fittedTable } from '#services/console_table'
 import { adminZone, daysLeft, formatForAdmin } from '#services/admin_time'
 import { businessNow } from '#services/clock'
 import { formatAmount } from '#money/amounts'
@@ -36,6 +37,9 @@ export default class DisputesShow extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of tables (amounts in minor units, times in UTC)' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const found = await findDisputeArg(this.dispute)
@@ -122,7 +126,7 @@ export default class DisputesShow extends ConsoleCommand {
       return
     }
 
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head([`Dispute #${dispute.id}`, disputeStatusLabel(dispute.status)])
     table.row(['Stripe', `${dispute.stripeDisputeId} on ${dispute.stripeChargeId}`])
     table.row([
@@ -178,7 +182,7 @@ export default class DisputesShow extends ConsoleCommand {
     table.render()
 
     if (lines.length > 0) {
-      const lineTable = this.ui.table()
+      const lineTable = fittedTable(this, this.wide)
       lineTable.head(['Line', 'Contractor', 'Disputed part', 'Share', 'Taken back', 'Given back'])
       for (const line of lines) {
         const taken = [
@@ -207,7 +211,7 @@ export default class DisputesShow extends ConsoleCommand {
     }
 
     if (actions.length > 0) {
-      const requests = this.ui.table()
+      const requests = fittedTable(this, this.wide)
       requests.head(['Request', 'What', 'Status', 'By', 'When'])
       for (const action of actions) {
         requests.row([

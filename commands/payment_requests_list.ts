@@ -3,6 +3,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import PaymentRequest from '#models/payment_request'
 import User from '#models/user'
 import { ConsoleCommand } from '#services/console_command'
+import { fittedTable } from '#services/console_table'
 import { listRequestsValidator } from '#services/console_request_inputs'
 import { formatAmount } from '#money/amounts'
 import { REQUEST_STATUS_LABELS } from '#domain/payment_request_summary'
@@ -26,6 +27,9 @@ export default class PaymentRequestsList extends ConsoleCommand {
 
   @flags.boolean({ description: 'JSON instead of a table (amounts in minor units)' })
   declare json: boolean
+
+  @flags.boolean({ description: 'Print every table cell whole, wider than the terminal' })
+  declare wide: boolean
 
   protected async perform() {
     const filters = await listRequestsValidator.validate({
@@ -80,7 +84,7 @@ export default class PaymentRequestsList extends ConsoleCommand {
       this.logger.info('No payment request matches.')
       return
     }
-    const table = this.ui.table()
+    const table = fittedTable(this, this.wide)
     table.head([
       'Request',
       'Status',

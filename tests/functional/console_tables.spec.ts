@@ -3,6 +3,7 @@ import { ace } from '#tests/helpers/ace_process'
 import { truncateAllTables } from '#tests/helpers/database'
 import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
 import { createService, placeTestOrder } from '#tests/helpers/orders'
+import { createPaymentRequest } from '#actions/payment_requests/create_request'
 import { fitWidths, FittedTable } from '#services/console_table'
 import type { BaseCommand } from '@adonisjs/core/ace'
 
@@ -83,5 +84,36 @@ test.group('Console tables fit the terminal', (group) => {
     assert.lengthOf(whole, 2 + orders.length)
     assert.include(whole.join('\n'), 'an-employer-with-an-even-longer-address@example.com')
     assert.isAbove(Math.max(...whole.map((line) => [...line].length)), 100)
+  }).timeout(60_000)
+
+  test('payment-requests:list fits a 100-column terminal too, one line per request', async ({
+    assert,
+  }) => {
+    const contractor = await createActiveContractor({
+      email: 'a-contractor-with-a-rather-long-address@example.com',
+    })
+    await createEmployer({ email: 'an-employer-with-an-even-longer-address@example.com' })
+    for (const description of ['Deposit for the bathroom', 'Extra work found on site']) {
+      await createPaymentRequest(contractor, {
+        employerEmail: 'an-employer-with-an-even-longer-address@example.com',
+        description,
+        amount: 123456,
+        currency: 'usd',
+        dueDate: '2099-12-31',
+      })
+    }
+
+    const fitted = await ace(['payment-requests:list'], { COLUMNS: '100' })
+    assert.equal(fitted.code, 0, fitted.stderr)
+    const printed = lines(fitted.stdout)
+    for (const line of printed) {
+      assert.isAtMost([...line].length, 100, line)
+    }
+    assert.lengthOf(printed, 2 + 2 + 1)
+    assert.match(printed[0], /^Request\s+Status\s+Amount/)
+    assert.notMatch(fitted.stdout, /[│┌└]/)
+
+    const wide = await ace(['payment-requests:list', '--wide'], { COLUMNS: '100' })
+    assert.include(wide.stdout, 'an-employer-with-an-even-longer-address@example.com')
   }).timeout(60_000)
 })
