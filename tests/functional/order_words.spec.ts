@@ -291,6 +291,16 @@ test.group('Order pages in plain words', (group) => {
         17000
       )
       assert.include(page.text(), '<rect class="processor"')
+      // The timeline says what the transfer was after
+      assert.deepInclude(timelineOf(page), [
+        "Paid to Carla Contractor “Paint” — after the platform fee and a share of the card processor's fee",
+        money(carlaTransfer.amount),
+      ])
+      const hers = await client.get(`/orders/${order.id}`).loginAs(carla)
+      assert.deepInclude(timelineOf(hers), [
+        "Paid to you “Paint” — after the platform fee and a share of the card processor's fee",
+        money(carlaTransfer.amount),
+      ])
 
       // Both approved: the shares add up to Stripe's whole fee, none of it under the platform's
       await acceptLine(order.id, fence.id, olga)

@@ -197,6 +197,7 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
       lines: allLines,
       payments,
       refundSplits: money.refunds,
+      transfers,
       employerName: order.employer.fullName,
     }),
     canRetry: viewer === 'employer' && payment?.status === 'pending',
