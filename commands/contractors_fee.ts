@@ -11,7 +11,7 @@ import {
   hasOwnFeePlan,
   platformFeePlan,
 } from '#actions/contractors/fee_plans'
-import { setFeePlan } from '#actions/contractors/set_fee_plan'
+import { feePlanProblem, setFeePlan } from '#actions/contractors/set_fee_plan'
 
 /** A contractor's fee plan: shown, set, or reset to the platform default */
 export default class ContractorsFee extends ConsoleCommand {
@@ -97,6 +97,11 @@ export default class ContractorsFee extends ConsoleCommand {
         fixed: money('--fixed', this.fixed) ?? 0,
         minimum: money('--min', this.min),
         maximum: money('--max', this.max),
+      }
+      // Refused before the confirmation, not after it
+      const problem = feePlanProblem(plan)
+      if (problem) {
+        throw new ConsoleRefusal(problem)
       }
     }
     const next = plan ?? platformFeePlan()

@@ -35,8 +35,9 @@ edge.global('formatDate', formatDate)
  * The money bar of an order (where the employer's money went) as SVG
  * rectangles: widths are attributes, so the page needs no inline style
  * (the CSP forbids them). Out of 1000 units of what was paid: what each
- * contractor kept, the platform's fee kept, what is held for work not yet
- * approved, and what was refunded.
+ * contractor kept, Stripe's fee when the contractors' shares bore it
+ * (STRIPE_FEE_PASSTHROUGH), the platform's fee kept, what is held for work
+ * not yet approved, and what was refunded.
  */
 edge.global(
   'moneyBarParts',
@@ -45,12 +46,14 @@ edge.global(
     refunded: number
     platformFee: number
     platformGaveBack: number
+    stripeFeePassedOn: number
     held: number
     contractors: { kept: number }[]
   }) => {
     const platform = Math.max(0, breakdown.platformFee - breakdown.platformGaveBack)
     const shown =
       breakdown.contractors.reduce((sum, share) => sum + Math.max(0, share.kept), 0) +
+      breakdown.stripeFeePassedOn +
       platform +
       breakdown.held +
       breakdown.refunded
@@ -67,6 +70,7 @@ edge.global(
     for (const share of breakdown.contractors) {
       add('contractor', share.kept)
     }
+    add('processor', breakdown.stripeFeePassedOn)
     add('platform', platform)
     add('held', breakdown.held)
     add('refunded', breakdown.refunded)

@@ -1,6 +1,7 @@
 import type OrderLine from '#models/order_line'
 import type Payment from '#models/payment'
 import type PaymentEvent from '#models/payment_event'
+import type Transfer from '#models/transfer'
 import type { Viewer } from '#domain/order_summary'
 import type { RefundSplit } from '#domain/order_money'
 import { formatAmount } from '#money/amounts'
@@ -31,6 +32,8 @@ export interface TimelineContext {
   lines?: OrderLine[]
   payments?: Payment[]
   refundSplits?: Map<number, RefundSplit>
+  /** To say when a transfer also bore its share of Stripe's fee (STRIPE_FEE_PASSTHROUGH) */
+  transfers?: Transfer[]
   /** The employer's name, for a contractor's timeline */
   employerName?: string
 }
@@ -227,7 +230,13 @@ export function timelineOf(
           viewer === 'contractor'
             ? `Paid to you${what(line)}`
             : `Paid to ${line?.contractor?.fullName ?? 'the contractor'}${what(line)}`
-        note = 'after the platform fee'
+        note = context.transfers?.some(
+          (transfer) => transfer.id === event.transferId && transfer.stripeFeeShare > 0
+        )
+          ? payment?.methodType === 'us_bank_account'
+            ? 'after the platform fee and a share of the bank debit fee'
+            : "after the platform fee and a share of the card processor's fee"
+          : 'after the platform fee'
         break
       case 'transfer.reversed':
         // Part of a refund, said on the refund's line

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { runJobs } from '#tests/helpers/jobs'
 import ace from '@adonisjs/core/services/ace'
+import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import { userInfo } from 'node:os'
 import type User from '#models/user'
@@ -1106,6 +1107,78 @@ test.group('orders:refund (orders of several lines: separate transfers)', (group
     }
     assert.lengthOf(await Refund.all(), 3)
     assert.lengthOf(await stripeRefundsOf(payment.stripePaymentIntentId!), 3)
+  })
+
+  test("--line with STRIPE_FEE_PASSTHROUGH: the contractor's reversal and the platform's part add up to each refund, to the cent", async ({
+    assert,
+  }) => {
+    app.config.set('marketplace.stripeFeePassthrough', true)
+    try {
+      const { carla, olga, order, paid, payment, transfers } = await chargedOrder([9999, 5000])
+      const [transfer] = transfers
+      // Carla's transfer bore her share of Stripe's fee on the charge
+      assert.isAbove(payment.stripeFee!, 0)
+      assert.isAbove(transfer.stripeFeeShare, 0)
+      assert.isBelow(transfer.stripeFeeShare, payment.stripeFee!)
+      assert.equal(transfer.amount, 9999 - 1000 - transfer.stripeFeeShare)
+      const carlaBefore = await contractorBalance(carla)
+      const platformBefore = await platformBalance()
+
+      // Part of the line, then the rest
+      const parts: [number, number][] = []
+      for (const argv of [['--amount=40.00'], []]) {
+        const command = await runCommand(OrdersRefund, [
+          String(order.id),
+          `--line=${paid.id}`,
+          ...argv,
+          '--force',
+        ])
+        command.assertSucceeded()
+        const refund = await Refund.query()
+          .where('orderId', order.id)
+          .orderBy('id', 'desc')
+          .firstOrFail()
+        const reversal = await TransferReversal.findByOrFail('refundId', refund.id)
+        assert.equal(refund.status, 'succeeded')
+        assert.equal(reversal.status, 'succeeded')
+        const platformPart = refund.amount - reversal.amount
+        command.assertLogMatches(
+          literally(
+            `the contractor gives back ${usd(reversal.amount)} of their transfer and the ` +
+              `platform pays the other ${usd(platformPart)}`
+          )
+        )
+        const onStripe = await stripe().refunds.retrieve(refund.stripeRefundId!)
+        assert.equal(onStripe.amount, refund.amount)
+        const { amount: reversedOnStripe } = await stripe().transfers.retrieveReversal(
+          transfer.stripeTransferId!,
+          reversal.stripeReversalId!
+        )
+        assert.equal(reversedOnStripe, reversal.amount)
+        parts.push([refund.amount, reversal.amount])
+      }
+      // $40.00 of $99.99: 40% of what Carla received (rounded), the last refund settles the rest
+      const firstShare = Math.round((transfer.amount * 4000) / 9999)
+      assert.deepEqual(parts, [
+        [4000, firstShare],
+        [5999, transfer.amount - firstShare],
+      ])
+
+      // Carla gives back all she received; the platform pays its fee and the Stripe fee she had borne
+      const carlaAfter = await contractorBalance(carla)
+      assert.equal(
+        carlaAfter.available + carlaAfter.pending - carlaBefore.available - carlaBefore.pending,
+        -transfer.amount
+      )
+      assert.equal((await platformBalance()) - platformBefore, -(1000 + transfer.stripeFeeShare))
+      assert.equal(transfer.amount + 1000 + transfer.stripeFeeShare, 9999)
+      assert.deepEqual(await contractorBalance(olga), { available: 0, pending: 0 })
+      const state = await stateOf(order)
+      assert.equal(state.payment.amountRefunded, 9999)
+      assert.equal(state.transfers[0].amountReversed, transfer.amount)
+    } finally {
+      app.config.set('marketplace.stripeFeePassthrough', false)
+    }
   })
 
   test('--line: never more than is left of the line; a re-run does nothing', async ({ assert }) => {

@@ -201,6 +201,86 @@ test.group('Orders with several contractors', (group) => {
     page.assertTextIncludes('Booked until March')
   })
 
+  test('the employer cancels one line: its price comes back from the platform, to the cent; an accepted line cannot be canceled', async ({
+    client,
+    assert,
+  }) => {
+    const { employer, services, ada, grace, linus } = await marketplace()
+    const order = await placeTestOrder(employer, services)
+    const graceLine = await lineFor(order, services[1])
+    const before = await stateOf(order)
+    assert.equal(before.payment.flow, 'charge')
+    assert.equal(before.payment.amountCaptured, 36500)
+
+    const canceled = await client
+      .post(`/orders/${order.id}/lines/${graceLine.id}/cancel`)
+      .loginAs(employer)
+      .withCsrfToken()
+      .redirects(0)
+    canceled.assertHeader('location', `/orders/${order.id}`)
+    assert.equal(
+      canceled.flashMessage('success'),
+      'Canceled. The price goes back to your payment method.'
+    )
+
+    const { payment, lines } = await stateOf(order)
+    assert.deepEqual(
+      lines.map((line) => [line.id, line.amount, line.feeAmount, line.status]),
+      before.lines.map((line) => [
+        line.id,
+        line.amount,
+        line.feeAmount,
+        line.id === graceLine.id ? 'canceled' : 'requested',
+      ])
+    )
+    // The line's price, all of it (the platform keeps no fee on it), back to the employer
+    assert.equal(payment.status, 'partially_refunded')
+    assert.equal(payment.amountCaptured, 36500)
+    assert.equal(payment.amountRefunded, 8500)
+    const refunds = await Refund.query().where('orderId', order.id)
+    assert.deepEqual(
+      refunds.map((refund) => [
+        refund.orderLineId,
+        refund.cause,
+        refund.amount,
+        refund.status,
+        refund.reverseTransfer,
+      ]),
+      [[graceLine.id, 'line_canceled', 8500, 'succeeded', false]]
+    )
+    const onStripe = await stripe().refunds.list({ payment_intent: payment.stripePaymentIntentId! })
+    assert.deepEqual(
+      onStripe.data.map((refund) => [refund.id, refund.amount, refund.status]),
+      [[refunds[0].stripeRefundId, 8500, 'succeeded']]
+    )
+    // From the platform: nobody had been paid, no transfer is made or reversed
+    assert.lengthOf(await Transfer.query(), 0)
+    assert.deepEqual(await Promise.all([ada, grace, linus].map(balanceOf)), [0, 0, 0])
+
+    // Once a contractor accepted, the employer can no longer cancel their line
+    const adaLine = await lineFor(order, services[0])
+    await acceptLine(order.id, adaLine.id, ada)
+    const refused = await client
+      .post(`/orders/${order.id}/lines/${adaLine.id}/cancel`)
+      .loginAs(employer)
+      .withCsrfToken()
+      .redirects(0)
+    refused.assertHeader('location', `/orders/${order.id}`)
+    assert.equal(
+      refused.flashMessage('error'),
+      'Cannot cancel “Repaint a room”: it is accepted and in progress.'
+    )
+    const after = await stateOf(order)
+    assert.equal(after.lines.find((line) => line.id === adaLine.id)!.status, 'accepted')
+    assert.equal(after.payment.amountRefunded, 8500)
+    assert.lengthOf(await Refund.query().where('orderId', order.id), 1)
+
+    // The others go on: Ada is paid her share on approval
+    await deliverLine(order.id, adaLine.id, ada)
+    await approveLines(order.id, adaLine.id, actors.party('employer', employer.id))
+    assert.equal(await balanceOf(ada), 10800)
+  })
+
   test('a contractor sees only their own lines, and another contractor’s line is 404', async ({
     client,
     assert,

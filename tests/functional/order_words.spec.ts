@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import type { ApiResponse } from '@japa/api-client'
+import app from '@adonisjs/core/services/app'
 import { stripe } from '#stripe/client'
 import { actors } from '#domain/actor'
 import TransferReversal from '#models/transfer_reversal'
@@ -239,5 +240,90 @@ test.group('Order pages in plain words', (group) => {
     assert.deepInclude(breakdown, ['Carla Contractor receives', '$108.00'])
     assert.deepInclude(breakdown, ['Platform fee', '$12.00'])
     assert.deepInclude(breakdown, ['Held until you approve the rest', '$50.00'])
+  })
+
+  test("with STRIPE_FEE_PASSTHROUGH Stripe's fee shows as paid from the contractors' shares, and the legend adds up to what was paid", async ({
+    client,
+    assert,
+  }) => {
+    app.config.set('marketplace.stripeFeePassthrough', true)
+    try {
+      const carla = await createActiveContractor({ fullName: 'Carla Contractor' })
+      const olga = await createActiveContractor({ fullName: 'Olga Odd-Jobs' })
+      const employer = await createEmployer()
+      const order = await placeTestOrder(employer, [
+        await createService(carla, { title: 'Paint', price: 12000 }),
+        await createService(olga, { title: 'Fence', price: 5000 }),
+      ])
+      const {
+        lines: [paint, fence],
+      } = await stateOf(order)
+      const money = (cents: number) => `$${(cents / 100).toFixed(2)}`
+      const cents = (text: string) => Math.round(Number(text.replace(/[$,]/g, '')) * 100)
+      /** The legend's additive items (sub lines are details of the item above them) */
+      const items = (page: ApiResponse) =>
+        breakdownOf(page)!.filter(
+          ([label]) => label !== 'You paid' && !label.startsWith('of which')
+        )
+
+      // Carla's line approved: her transfer bore her share of Stripe's fee
+      await acceptLine(order.id, paint.id, carla)
+      await deliverLine(order.id, paint.id, carla)
+      await approveLines(order.id, paint.id, actors.party('employer', employer.id))
+      let state = await stateOf(order)
+      const stripeFee = state.payment.stripeFee!
+      const [carlaTransfer] = state.transfers
+      const carlaShare = carlaTransfer.stripeFeeShare
+      assert.isAbove(carlaShare, 0)
+      assert.isBelow(carlaShare, stripeFee)
+      assert.equal(carlaTransfer.amount, 12000 - 1200 - carlaShare)
+
+      let page = await client.get(`/orders/${order.id}`).loginAs(employer)
+      assert.deepEqual(breakdownOf(page), [
+        ['You paid', '$170.00'],
+        ['Carla Contractor receives', money(carlaTransfer.amount)],
+        ["Card processor's fee, paid from the contractors' shares", money(carlaShare)],
+        ['Platform fee', '$12.00'],
+        ['Held until you approve the rest', '$50.00'],
+      ])
+      assert.equal(
+        items(page).reduce((sum, [, amount]) => sum + cents(amount), 0),
+        17000
+      )
+      assert.include(page.text(), '<rect class="processor"')
+      // The timeline says what the transfer was after
+      assert.deepInclude(timelineOf(page), [
+        "Paid to Carla Contractor “Paint” — after the platform fee and a share of the card processor's fee",
+        money(carlaTransfer.amount),
+      ])
+      const hers = await client.get(`/orders/${order.id}`).loginAs(carla)
+      assert.deepInclude(timelineOf(hers), [
+        "Paid to you “Paint” — after the platform fee and a share of the card processor's fee",
+        money(carlaTransfer.amount),
+      ])
+
+      // Both approved: the shares add up to Stripe's whole fee, none of it under the platform's
+      await acceptLine(order.id, fence.id, olga)
+      await deliverLine(order.id, fence.id, olga)
+      await approveLines(order.id, fence.id, actors.party('employer', employer.id))
+      state = await stateOf(order)
+      const olgaTransfer = state.transfers.find((transfer) => transfer.orderLineId === fence.id)!
+      assert.equal(carlaShare + olgaTransfer.stripeFeeShare, stripeFee)
+
+      page = await client.get(`/orders/${order.id}`).loginAs(employer)
+      assert.deepEqual(breakdownOf(page), [
+        ['You paid', '$170.00'],
+        ['Carla Contractor receives', money(carlaTransfer.amount)],
+        ['Olga Odd-Jobs receives', money(olgaTransfer.amount)],
+        ["Card processor's fee, paid from the contractors' shares", money(stripeFee)],
+        ['Platform fee', '$17.00'],
+      ])
+      assert.equal(
+        items(page).reduce((sum, [, amount]) => sum + cents(amount), 0),
+        17000
+      )
+    } finally {
+      app.config.set('marketplace.stripeFeePassthrough', false)
+    }
   })
 })

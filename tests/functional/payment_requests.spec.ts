@@ -441,6 +441,48 @@ test.group('Payment requests: who may open a link and a receipt', (group) => {
   })
 })
 
+test.group("Payment requests: the receipt in the employer's time zone", (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test("the receipt's date is in the employer's zone, named, downloaded or mailed", async ({
+    client,
+    assert,
+  }) => {
+    const mails = fakeMail()
+    const carla = await contractorWithPlan()
+    const erin = await createEmployer({ email: 'erin@example.com' })
+    erin.timeZone = 'America/New_York'
+    await erin.save()
+    const { request, path } = await openRequest(client, carla, {}, mails)
+    await pay(client, erin, path, { amount: '250.00', payment_method: await defaultCard(erin) })
+    const [payment] = await paymentsOf(request)
+    assert.equal(payment.status, 'succeeded')
+    // A known moment: 02:30 UTC on July 4th is still July 3rd in New York (EDT, UTC−4)
+    payment.succeededAt = DateTime.fromISO('2026-07-04T02:30:00Z')
+    await payment.save()
+    const local = 'Date: Jul 3, 2026, 22:30 EDT (America/New_York)'
+
+    // The employer's download, and the contractor's (whose zone is UTC): the employer's time
+    for (const user of [erin, carla]) {
+      const receipt = await client.get(`/payments/${payment.id}/receipt.pdf`).loginAs(user)
+      receipt.assertStatus(200)
+      const text = await pdfText(receipt.body() as Buffer)
+      assert.include(text, local)
+      assert.notInclude(text, 'UTC')
+    }
+    await runJobs(['send_notification'])
+    const [mailed] = mails.sent().filter((mail) => mail.message === 'request_payment_receipt')
+    const attached = await pdfText(mailed.attachments[0].content)
+    assert.include(attached, local)
+
+    // An employer in UTC reads UTC, with no zone name added
+    erin.timeZone = 'UTC'
+    await erin.save()
+    const utc = await client.get(`/payments/${payment.id}/receipt.pdf`).loginAs(erin)
+    assert.include(await pdfText(utc.body() as Buffer), 'Date: Jul 4, 2026, 02:30 UTC\n')
+  })
+})
+
 async function defaultCard(employer: User) {
   const { default: UserProfile } = await import('#models/user_profile')
   const profile = await UserProfile.findByOrFail('userId', employer.id)

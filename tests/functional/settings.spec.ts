@@ -4,6 +4,8 @@ import hash from '@adonisjs/core/services/hash'
 import User from '#models/user'
 import Service from '#models/service'
 import Order from '#models/order'
+import Payment from '#models/payment'
+import PaymentRequest from '#models/payment_request'
 import UserProfile from '#models/user_profile'
 import { notify } from '#mails/notify'
 import { actors } from '#domain/actor'
@@ -19,6 +21,7 @@ import { acceptLine } from '#actions/orders/accept_line'
 import { deliverLine } from '#actions/orders/deliver_line'
 import { approveLines } from '#actions/orders/approve_line'
 import { stripe } from '#stripe/client'
+import { businessNow } from '#services/clock'
 
 /** The link a mail to `to` carries, as a path */
 function linkIn(mails: { sent(): SentMail[] }, to: string) {
@@ -351,6 +354,104 @@ test.group('Settings: deleting the account', (group) => {
     // The contractor too: the order is open, and money is on their balance
     const blockers = await client.get('/settings').loginAs(carla)
     blockers.assertTextIncludes(`Orders in progress: #${order.id}.`)
+  })
+
+  test('a contractor with an open payment request is refused until it is voided or paid in full', async ({
+    client,
+    assert,
+  }) => {
+    const carla = await createActiveContractor({ password: 'build-things-2026' })
+    const erin = await createUser({ role: 'employer', email: 'erin@example.com' })
+    const today = await businessNow()
+    const sendRequest = async (amount: string) => {
+      const sent = await client
+        .post('/my/payment-requests')
+        .loginAs(carla)
+        .withCsrfToken()
+        .form({
+          employer_email: 'erin@example.com',
+          description: 'Extra drywall',
+          amount,
+          currency: 'usd',
+          due_date: today.plus({ days: 30 }).toISODate()!,
+        })
+        .redirects(0)
+      assert.match(sent.header('location') ?? '', /^\/my\/payment-requests\/\d+$/)
+      return PaymentRequest.query().orderBy('id', 'desc').firstOrFail()
+    }
+    const unpaid = await sendRequest('100.00')
+    const partly = await sendRequest('200.00')
+    // Half of the second one is paid (a captured card payment)
+    const payment = await Payment.create({
+      paymentRequestId: partly.id,
+      orderId: null,
+      employerId: erin.id,
+      methodType: 'card',
+      paymentMethodId: 'pm_card_visa',
+      methodBrand: 'Visa',
+      methodLast4: '4242',
+      flow: 'destination',
+      amount: 10000,
+      amountCaptured: 10000,
+      currency: 'usd',
+      applicationFeeAmount: 0,
+      status: 'succeeded',
+    })
+    const tryDelete = () =>
+      client
+        .post('/settings/delete')
+        .loginAs(carla)
+        .withCsrfToken()
+        .form({ password_for_delete: 'build-things-2026', confirm: 'on' })
+        .redirects(0)
+
+    const both = await client.get('/settings').loginAs(carla)
+    both.assertTextIncludes('Your account cannot be deleted yet:')
+    both.assertTextIncludes(
+      `You have 2 open payment requests (#${unpaid.id}, #${partly.id}): void them first, or wait until they are paid in full.`
+    )
+    assert.notInclude(both.text(), 'action="/settings/delete"')
+    const refused = await tryDelete()
+    assert.equal(
+      refused.flashMessage('error'),
+      `Your account cannot be deleted yet. You have 2 open payment requests (#${unpaid.id}, #${partly.id}): ` +
+        'void them first, or wait until they are paid in full.'
+    )
+    await carla.refresh()
+    assert.isNull(carla.deletedAt)
+
+    // The second is paid in full: only the unpaid one is left
+    payment.merge({ amount: 20000, amountCaptured: 20000 })
+    await payment.save()
+    const one = await client.get('/settings').loginAs(carla)
+    one.assertTextIncludes(
+      `You have 1 open payment request (#${unpaid.id}): void it first, or wait until it is paid in full.`
+    )
+    const stillRefused = await tryDelete()
+    assert.include(
+      String(stillRefused.flashMessage('error')),
+      `You have 1 open payment request (#${unpaid.id})`
+    )
+    await carla.refresh()
+    assert.isNull(carla.deletedAt)
+
+    const voided = await client
+      .post(`/my/payment-requests/${unpaid.id}/void`)
+      .loginAs(carla)
+      .withCsrfToken()
+      .redirects(0)
+    assert.equal(
+      voided.flashMessage('success'),
+      `Request #${unpaid.id} is canceled: its link now says so.`
+    )
+    const free = await client.get('/settings').loginAs(carla)
+    assert.notInclude(free.text(), 'open payment request')
+    free.assertTextIncludes('action="/settings/delete"')
+    const deleted = await tryDelete()
+    deleted.assertHeader('location', '/')
+    await carla.refresh()
+    assert.isNotNull(carla.deletedAt)
+    assert.equal(carla.fullName, 'Deleted user')
   })
 
   test('a contractor with money on their Stripe balance is told to wait for the payout', async ({

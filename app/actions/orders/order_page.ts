@@ -44,6 +44,11 @@ export interface MoneyBreakdown {
   paid: number
   refunded: number
   stripeFee: number | null
+  /**
+   * Of Stripe's fee, what the contractors' transfers bore (STRIPE_FEE_PASSTHROUGH,
+   * recorded on each transfer): shown as theirs, not under the platform's fee
+   */
+  stripeFeePassedOn: number
   platformFee: number
   /** Of the fee (and beyond, when it paid a refund alone), what the platform gave back */
   platformGaveBack: number
@@ -192,6 +197,7 @@ export async function loadOrderPage(order: Order, user: User): Promise<OrderPage
       lines: allLines,
       payments,
       refundSplits: money.refunds,
+      transfers,
       employerName: order.employer.fullName,
     }),
     canRetry: viewer === 'employer' && payment?.status === 'pending',
@@ -228,6 +234,7 @@ function breakdownOf(
     paid: payment.amountCaptured,
     refunded: payment.amountRefunded,
     stripeFee: payment.stripeFee,
+    stripeFeePassedOn: contractors.reduce((sum, share) => sum + share.share, 0),
     platformFee: money.platformFee,
     platformGaveBack: money.platformGaveBack,
     contractors: contractors.map(({ share: _share, ...rest }) => rest),

@@ -1,10 +1,12 @@
 import PDFDocument from 'pdfkit'
+import type { DateTime } from 'luxon'
 import Payment from '#models/payment'
 import PaymentRequest from '#models/payment_request'
 import User from '#models/user'
 import { DomainError } from '#exceptions/domain_error'
 import { formatAmount } from '#money/amounts'
 import { isRecordId } from '#services/record_id'
+import { displayZone, formatDateTime, withTimeZone } from '#services/time_zone'
 import type { MailAttachment } from '#mails/messages'
 import { methodWords } from '#actions/payment_requests/payment_methods'
 import { receiptFigures } from '#actions/payment_requests/receipt_figures'
@@ -15,6 +17,10 @@ import { receiptFigures } from '#actions/payment_requests/receipt_figures'
 | contractor, the employer, what was paid for, the amount, the method (brand
 | and last 4 only), the date, Stripe's charge reference, and the request's
 | paid so far and balance due once this payment succeeded.
+|
+| The date is in the employer's time zone (their settings), named on the
+| receipt: the receipt is the employer's record, so it reads the same
+| downloaded by either party or mailed.
 */
 
 export const PLATFORM_NAME = 'Crewpay'
@@ -46,6 +52,14 @@ async function receiptPayment(paymentId: number) {
   return payment
 }
 
+/** "Nov 29, 2026, 11:34 EST (America/New_York)": the zone's abbreviation and its name */
+function paidAtIn(zone: string, at: DateTime) {
+  return withTimeZone(zone, () => {
+    const shown = formatDateTime(at)
+    return displayZone() === 'UTC' ? shown : `${shown} (${displayZone()})`
+  })
+}
+
 export async function loadReceipt(paymentId: number): Promise<Receipt | null> {
   const payment = await receiptPayment(paymentId)
   if (!payment) {
@@ -71,7 +85,7 @@ export async function loadReceipt(paymentId: number): Promise<Receipt | null> {
     method:
       methodWords(payment.methodBrand, payment.methodLast4, payment.methodType) ??
       (payment.methodType === 'us_bank_account' ? 'Bank account' : 'Card'),
-    paidAt: (payment.succeededAt ?? payment.updatedAt).toUTC().toFormat("LLL d, yyyy, HH:mm 'UTC'"),
+    paidAt: paidAtIn(employer.timeZone, payment.succeededAt ?? payment.updatedAt),
     chargeId: payment.stripeChargeId,
     paidSoFar: figures.paidSoFar,
     balanceDue: figures.balanceDue,

@@ -10,6 +10,7 @@ import Payment from '#models/payment'
 import Refund from '#models/refund'
 import Transfer from '#models/transfer'
 import ContractorDebit from '#models/contractor_debit'
+import PaymentRequest from '#models/payment_request'
 import { notify } from '#mails/notify'
 import { endSessions } from '#services/sessions'
 import { DomainError } from '#exceptions/domain_error'
@@ -17,6 +18,7 @@ import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { reportStripeError } from '#stripe/errors'
 import { balancesOf } from '#actions/balance/balance_glance'
+import { requestTotals } from '#domain/payment_request_summary'
 
 /*
 |--------------------------------------------------------------------------
@@ -25,8 +27,10 @@ import { balancesOf } from '#actions/balance/balance_glance'
 |
 | Refused, with each reason, while work or money is open: an order in
 | progress, a payment not settled, a refund on its way, a transfer Crewpay
-| still owes the contractor, a debit the contractor owes, or money on the
-| contractor's Stripe balance (it must reach their bank first).
+| still owes the contractor, a debit the contractor owes, a payment request
+| of the contractor's still open (not void, not paid in full: its link would
+| stay payable to a deleted account), or money on the contractor's Stripe
+| balance (it must reach their bank first).
 |
 | What deleting does:
 | - removed: the password (replaced by a random one nobody knows), sessions,
@@ -48,6 +52,26 @@ export const DELETED_NAME = 'Deleted user'
 
 const OPEN_LINE_STATUSES = ['requested', 'accepted', 'delivered']
 const UNSETTLED_PAYMENTS = ['pending', 'requires_action', 'processing', 'authorized']
+
+/** The contractor's requests neither void nor paid in full (unpaid or partly paid), by id */
+async function unpaidRequestsOf(contractorId: number) {
+  const requests = await PaymentRequest.query()
+    .where('contractorId', contractorId)
+    .where('status', 'open')
+    .orderBy('id')
+  const payments = requests.length
+    ? await Payment.query().whereIn(
+        'paymentRequestId',
+        requests.map((request) => request.id)
+      )
+    : []
+  return requests
+    .filter((request) => {
+      const own = payments.filter((payment) => payment.paymentRequestId === request.id)
+      return requestTotals(request, own).outstanding > 0
+    })
+    .map((request) => request.id)
+}
 
 /** Why the account cannot be deleted now, in words the user can act on (empty: it can) */
 export async function deletionBlockers(user: User): Promise<string[]> {
@@ -89,10 +113,11 @@ export async function deletionBlockers(user: User): Promise<string[]> {
     return reasons
   }
 
-  const [open, unpaid, debits, profile] = await Promise.all([
+  const [open, unpaid, debits, openRequests, profile] = await Promise.all([
     OrderLine.query().where('contractorId', user.id).whereIn('status', OPEN_LINE_STATUSES),
     Transfer.query().where('contractorId', user.id).whereIn('status', ['pending', 'failed']),
     ContractorDebit.query().where('contractorId', user.id).whereIn('status', ['owed', 'pending']),
+    unpaidRequestsOf(user.id),
     UserProfile.findByOrFail('userId', user.id),
   ])
   if (open.length) {
@@ -102,6 +127,14 @@ export async function deletionBlockers(user: User): Promise<string[]> {
   }
   if (unpaid.length) {
     reasons.push('Crewpay has not finished paying you for some approved work yet.')
+  }
+  if (openRequests.length) {
+    const one = openRequests.length === 1
+    reasons.push(
+      `You have ${openRequests.length} open payment request${one ? '' : 's'} ` +
+        `(${orderList(openRequests)}): void ${one ? 'it' : 'them'} first, ` +
+        `or wait until ${one ? 'it is' : 'they are'} paid in full.`
+    )
   }
   for (const debit of debits) {
     reasons.push(
