@@ -16,7 +16,7 @@ import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError, type DescribedStripeError } from '#stripe/errors'
 import { sendToStripe, type StripeWrite } from '#stripe/write'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
 import { FAILURE_MESSAGE_LENGTH } from '#actions/refunds/refund_records'
 import { followDispute, recordDispute } from '#actions/disputes/record_dispute'
 import { driveDispute, withDisputeLock } from '#actions/disputes/drive_dispute'
@@ -119,7 +119,7 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
   },
   async lock(trx, action) {
     const dispute = await disputeOf(action, { client: trx })
-    await lockForOrder(trx, dispute.orderId)
+    await lockForPayer(trx, dispute)
     const row = await DisputeAction.query({ client: trx })
       .where('id', action.id)
       .forUpdate()
@@ -154,6 +154,7 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
     if (audited) {
       await recordPaymentEvent(trx, {
         orderId: dispute.orderId,
+        paymentRequestId: dispute.paymentRequestId,
         paymentId: dispute.paymentId,
         disputeId: dispute.id,
         actor: action.initiatedBy,
@@ -184,6 +185,7 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
     const dispute = await disputeOf(action, { client: trx })
     await recordPaymentEvent(trx, {
       orderId: dispute.orderId,
+      paymentRequestId: dispute.paymentRequestId,
       paymentId: dispute.paymentId,
       disputeId: dispute.id,
       actor: action.initiatedBy,
@@ -295,6 +297,7 @@ async function writeAction(
     )
     await recordPaymentEvent(trx, {
       orderId: locked.orderId,
+      paymentRequestId: locked.paymentRequestId,
       paymentId: locked.paymentId,
       disputeId: locked.id,
       actor,
