@@ -7,6 +7,7 @@ import DisputeLine from '#models/dispute_line'
 import ContractorDebit from '#models/contractor_debit'
 import OrderLine from '#models/order_line'
 import Payment from '#models/payment'
+import Refund from '#models/refund'
 import Transfer from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
 import UserProfile from '#models/user_profile'
@@ -14,6 +15,7 @@ import type { MarketplaceConfig } from '#config/marketplace'
 import { actors, type Actor } from '#domain/actor'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
+import { proportionalShare } from '#money/shares'
 import { contractorDisputeShare, disputeFeeShares } from '#money/dispute_shares'
 import { sendToStripe, type WriteOutcome } from '#stripe/write'
 import { lockForPayer } from '#actions/orders/order_lock'
@@ -245,7 +247,7 @@ async function takeBack(ctx: Context, records: Records) {
     const pendingOnTransfer = records.reversals
       .filter((other) => other.transferId === transfer!.id && other.status === 'pending')
       .reduce((sum, other) => sum + other.amount, 0)
-    const reversible = transfer!.amount - transfer!.amountReversed - pendingOnTransfer
+    const reversible = transfer!.amount - (await reversedOf(ctx, transfer!)) - pendingOnTransfer
     // One recovery per line: a reversal when the transfer can give it all back, else a debit
     if (dispute.recovery === 'debit' || total > reversible) {
       ctx.steps.push({
@@ -286,6 +288,34 @@ async function takeBack(ctx: Context, records: Records) {
       })
     }
   }
+}
+
+/**
+ * What Stripe has reversed of a transfer so far. A destination charge's
+ * refund with reverse_transfer reverses its transfer on Stripe's side with
+ * no reversal row of ours (the row's amount_reversed counts our reversals
+ * until reconciliation takes Stripe's total): those refunds count too.
+ */
+async function reversedOf(ctx: Context, transfer: Transfer) {
+  if (transfer.kind !== 'destination') {
+    return transfer.amountReversed
+  }
+  const client = { client: ctx.trx }
+  const rows = await TransferReversal.query(client)
+    .where('transferId', transfer.id)
+    .where('status', 'succeeded')
+  const refunds = await Refund.query(client)
+    .where('paymentId', transfer.paymentId)
+    .where('reverseTransfer', true)
+    .whereIn('status', ['pending', 'succeeded'])
+  const ours =
+    rows.reduce((sum, row) => sum + row.amount, 0) +
+    refunds.reduce(
+      (sum, refund) =>
+        sum + proportionalShare(transfer.amount, refund.amount, ctx.payment.amountCaptured),
+      0
+    )
+  return Math.min(transfer.amount, Math.max(transfer.amountReversed, ours))
 }
 
 async function contractorEmail(ctx: Context, contractorId: number) {
