@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import ace from '@adonisjs/core/services/ace'
+import app from '@adonisjs/core/services/app'
 import type { ApiClient } from '@japa/api-client'
 import type User from '#models/user'
 import Dispute from '#models/dispute'
@@ -10,9 +11,11 @@ import Transfer from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
 import ContractorDebit from '#models/contractor_debit'
 import DisputesEvidence from '#commands/disputes_evidence'
+import OrdersRefund from '#commands/orders_refund'
 import DisputesList from '#commands/disputes_list'
 import DisputesShow from '#commands/disputes_show'
 import StripeReconcile from '#commands/stripe_reconcile'
+import type { MarketplaceConfig } from '#config/marketplace'
 import { actors } from '#domain/actor'
 import { stripe } from '#stripe/client'
 import { businessNow } from '#services/clock'
@@ -42,6 +45,7 @@ import {
 } from '#tests/helpers/disputes'
 import {
   contractorBalance,
+  errorsOf,
   outputOf,
   runCommand,
   stripeWritesDuring,
@@ -489,5 +493,132 @@ test.group('Request disputes: the contractor share followed to the cent', (group
       share: RECEIVED,
     })
     assert.equal(shownJson.reversals[0].amount, RECEIVED)
+  })
+})
+
+test.group('Request disputes: after a refund, and by policy', (group) => {
+  let restore: MarketplaceConfig
+  group.each.setup(async () => {
+    await truncateAllTables()
+    restore = { ...app.config.get<MarketplaceConfig>('marketplace') }
+    ace.ui.switchMode('raw')
+    return () => {
+      app.config.set('marketplace', restore)
+      ace.ui.switchMode('normal')
+    }
+  })
+
+  test('partly refunded, then disputed in full: only what is left is theirs, to the cent; refunds refused meanwhile', async ({
+    client,
+    assert,
+  }) => {
+    const { carla, payment, transfer } = await paidRequest('pm_card_visa')
+    const refunded = await runCommand(OrdersRefund, [
+      `--payment=${payment.id}`,
+      '--amount=100.00',
+      '--force',
+    ])
+    refunded.assertSucceeded()
+    // Carla gave back $100.00 of the transfer and got $12.58 of the fee back: $262.28 left
+    const left = await contractorBalance(carla)
+    assert.equal(left.available + left.pending, 26228)
+
+    const onStripe = await openSandboxDispute(payment.stripeChargeId!, { amount: PAID })
+    await deliverNewEvents(client, onStripe.id, new Set())
+
+    const dispute = await disputeOfPayment(payment)
+    // $400.00 disputed; $300.00 is left of the payment: 34970 × 30000 / 40000 = 26227.5 → 26228
+    assert.equal(dispute.lines[0].amount, 30000)
+    assert.equal(dispute.lines[0].share, 26228)
+    const [reversal] = await TransferReversal.query().where('disputeId', dispute.id)
+    assert.equal(reversal.status, 'succeeded')
+    assert.equal(reversal.amount, 26228)
+    // Stripe reversed $100.00 with the refund and $262.28 for the dispute
+    const onStripeTransfer = await stripe().transfers.retrieve(transfer.stripeTransferId!)
+    assert.equal(onStripeTransfer.amount_reversed, 10000 + 26228)
+    const after = await contractorBalance(carla)
+    assert.equal(after.available + after.pending, 0)
+
+    const { result: refund, writes } = await stripeWritesDuring(() =>
+      runCommand(OrdersRefund, [`--payment=${payment.id}`, '--force'])
+    )
+    refund.assertExitCode(1)
+    assert.match(errorsOf(refund)[0], /Payment #\d+ has an open chargeback/)
+    assert.deepEqual(writes, [])
+  })
+
+  test('what a refund already reversed is not reversed again: beyond it, a debit (DISPUTE_FEE_PAID_BY=contractor)', async ({
+    client,
+    assert,
+  }) => {
+    app.config.set('marketplace.disputeFeePaidBy', 'contractor')
+    const { payment, transfer } = await paidRequest('pm_card_visa')
+    const refunded = await runCommand(OrdersRefund, [
+      `--payment=${payment.id}`,
+      '--amount=390.00',
+      '--force',
+    ])
+    refunded.assertSucceeded()
+    const onStripe = await openSandboxDispute(payment.stripeChargeId!, { amount: PAID })
+    await deliverNewEvents(client, onStripe.id, new Set())
+
+    const dispute = await disputeOfPayment(payment)
+    // $10.00 is left of the payment: 34970 × 1000 / 40000 = 874.25 → 874, and the $15.00 fee
+    assert.equal(dispute.lines[0].amount, 1000)
+    assert.equal(dispute.lines[0].share, 874)
+    assert.equal(dispute.lines[0].feeShare, 1500)
+    // Only $10.00 of the transfer is left to reverse (the refund reversed $390.00): a debit
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 0)
+    const onStripeTransfer = await stripe().transfers.retrieve(transfer.stripeTransferId!)
+    assert.equal(onStripeTransfer.amount_reversed, 39000)
+    const [debit] = await ContractorDebit.query().where('disputeId', dispute.id)
+    assert.equal(debit.amount, 874 + 1500)
+    assert.include(['succeeded', 'owed'], debit.status)
+  })
+
+  test('DISPUTE_RECOVERY=debit debits the share from the balance, given back when won', async ({
+    client,
+    assert,
+  }) => {
+    app.config.set('marketplace.disputeRecovery', 'debit')
+    const { carla, payment } = await paidRequest('pm_card_visa')
+    await advanceSandboxClock(2 * DAY + 60)
+    const onStripe = await openSandboxDispute(payment.stripeChargeId!)
+    const seen = new Set<string>()
+    await deliverNewEvents(client, onStripe.id, seen)
+
+    const dispute = await disputeOfPayment(payment)
+    assert.equal(dispute.recovery, 'debit')
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 0)
+    const [debit] = await ContractorDebit.query().where('disputeId', dispute.id)
+    assert.equal(debit.status, 'succeeded')
+    assert.equal(debit.amount, RECEIVED)
+    assert.isNull(debit.orderLineId)
+    assert.match(debit.stripeId!, /^py_/)
+    assert.deepEqual(await contractorBalance(carla), { available: 0, pending: 0 })
+
+    await decideSandboxDispute(onStripe.id, 'won')
+    await deliverNewEvents(client, onStripe.id, seen)
+    const [returned] = await Transfer.query().where('disputeId', dispute.id)
+    assert.equal(returned.amount, RECEIVED)
+    assert.equal(returned.status, 'paid')
+    const after = await contractorBalance(carla)
+    assert.equal(after.available + after.pending, RECEIVED)
+  })
+
+  test('DISPUTE_RECOVERY=none: the platform bears it all', async ({ client, assert }) => {
+    app.config.set('marketplace.disputeRecovery', 'none')
+    const { carla, request, payment } = await paidRequest()
+    const before = await contractorBalance(carla)
+    const onStripe = await stripeDisputeOf(payment.stripeChargeId!)
+    await deliverNewEvents(client, onStripe.id, new Set())
+
+    const dispute = await disputeOfPayment(payment)
+    assert.equal(dispute.recovery, 'none')
+    assert.lengthOf(await TransferReversal.query().where('disputeId', dispute.id), 0)
+    assert.lengthOf(await ContractorDebit.query().where('disputeId', dispute.id), 0)
+    assert.deepEqual(await contractorBalance(carla), before)
+    const page = await client.get(`/my/payment-requests/${request.id}`).loginAs(carla)
+    page.assertTextIncludes('Your payout is not affected.')
   })
 })
