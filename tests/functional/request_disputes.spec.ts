@@ -512,7 +512,7 @@ test.group('Request disputes: after a refund, and by policy', (group) => {
     client,
     assert,
   }) => {
-    const { carla, payment, transfer } = await paidRequest('pm_card_visa')
+    const { carla, erin, request, payment, transfer } = await paidRequest('pm_card_visa')
     const refunded = await runCommand(OrdersRefund, [
       `--payment=${payment.id}`,
       '--amount=100.00',
@@ -524,7 +524,8 @@ test.group('Request disputes: after a refund, and by policy', (group) => {
     assert.equal(left.available + left.pending, 26228)
 
     const onStripe = await openSandboxDispute(payment.stripeChargeId!, { amount: PAID })
-    await deliverNewEvents(client, onStripe.id, new Set())
+    const seen = new Set<string>()
+    await deliverNewEvents(client, onStripe.id, seen)
 
     const dispute = await disputeOfPayment(payment)
     // $400.00 disputed; $300.00 is left of the payment: 34970 × 30000 / 40000 = 26227.5 → 26228
@@ -545,6 +546,15 @@ test.group('Request disputes: after a refund, and by policy', (group) => {
     refund.assertExitCode(1)
     assert.match(errorsOf(refund)[0], /Payment #\d+ has an open chargeback/)
     assert.deepEqual(writes, [])
+
+    // Lost: Stripe gives back the $100.00 refunded before; $300.00 was charged back
+    await decideSandboxDispute(onStripe.id, 'lost')
+    await deliverNewEvents(client, onStripe.id, seen)
+    await dispute.refresh()
+    assert.equal(dispute.status, 'lost')
+    const { mine } = await pages(client, request, carla, erin)
+    assert.match(mine, /data-figure="charged-back">\$300\.00 went back to the employer/)
+    assert.match(mine, /data-figure="paid">\$400\.00/)
   })
 
   test('what a refund already reversed is not reversed again: beyond it, a debit (DISPUTE_FEE_PAID_BY=contractor)', async ({

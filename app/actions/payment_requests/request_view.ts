@@ -105,10 +105,19 @@ export async function requestView(request: PaymentRequest, viewer: Viewer) {
     request.contractorId,
     'request'
   )
-  // Money that went back to the cardholder by a lost chargeback (still counted as paid)
+  // Money that went back to the cardholder by a lost chargeback (still counted as paid); a
+  // part Stripe reinstated (refunded before the dispute, so not charged back twice) is not
   const chargedBack = disputes
     .filter((dispute) => LOST_STATUSES.includes(dispute.status))
-    .reduce((sum, dispute) => sum + dispute.amount, 0)
+    .reduce(
+      (sum, dispute) =>
+        sum +
+        dispute.amount -
+        ((dispute.balanceCurrency ?? dispute.currency) === dispute.currency
+          ? Math.min(dispute.amount, dispute.reinstatedAmount)
+          : 0),
+      0
+    )
   const lines: PaymentLine[] = payments.map((payment) => ({
     payment,
     words: [requestPaymentWords(payment), disputeWords(disputesOf(payment))]
