@@ -53,6 +53,7 @@ export default class DisputesList extends ConsoleCommand {
           id: dispute.id,
           stripe_dispute_id: dispute.stripeDisputeId,
           order_id: dispute.orderId,
+          payment_request_id: dispute.paymentRequestId,
           payment_id: dispute.paymentId,
           amount: dispute.amount,
           currency: dispute.currency,
@@ -79,7 +80,7 @@ export default class DisputesList extends ConsoleCommand {
       `Due dates in ${zone.zone} (${zone.source === 'TZ' ? 'from TZ' : "the system's time zone; set TZ to change it"}).`
     )
     const table = fittedTable(this, this.wide)
-    table.head(['Dispute', 'Order', 'Amount', 'Reason', 'Status', 'Due'])
+    table.head(['Dispute', 'Order or request', 'Amount', 'Reason', 'Status', 'Due'])
     for (const dispute of disputes) {
       const due =
         dispute.dueBy && NEEDS_RESPONSE_STATUSES.includes(dispute.status)
@@ -87,7 +88,11 @@ export default class DisputesList extends ConsoleCommand {
           : ''
       table.row([
         `#${dispute.id} ${dispute.stripeDisputeId}`,
-        dispute.orderId ? `#${dispute.orderId}` : `payment #${dispute.paymentId}`,
+        dispute.orderId
+          ? `order #${dispute.orderId}`
+          : dispute.paymentRequestId
+            ? `request #${dispute.paymentRequestId}`
+            : `payment #${dispute.paymentId}`,
         formatAmount(dispute.amount, dispute.currency),
         `${dispute.reason}: ${disputeReasonWords(dispute.reason)}`,
         disputeStatusLabel(dispute.status),

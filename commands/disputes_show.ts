@@ -43,8 +43,17 @@ export default class DisputesShow extends ConsoleCommand {
 
   protected async perform() {
     const found = await findDisputeArg(this.dispute)
-    const { dispute, payment, lines, reversals, debits, returns, actions, lineOfReversal } =
-      await disputeDetails(found)
+    const {
+      dispute,
+      payment,
+      lines,
+      reversals,
+      debits,
+      returns,
+      actions,
+      lineOfReversal,
+      lineTitle,
+    } = await disputeDetails(found)
     const money = (value: number) => formatAmount(value, dispute.currency)
     const zone = adminZone()
     const now = await businessNow()
@@ -57,6 +66,7 @@ export default class DisputesShow extends ConsoleCommand {
         stripe_dispute_id: dispute.stripeDisputeId,
         stripe_charge_id: dispute.stripeChargeId,
         order_id: dispute.orderId,
+        payment_request_id: dispute.paymentRequestId,
         payment_id: dispute.paymentId,
         flow: payment.flow,
         amount: dispute.amount,
@@ -82,7 +92,7 @@ export default class DisputesShow extends ConsoleCommand {
         settled: dispute.settledAt !== null,
         lines: lines.map((line) => ({
           line_id: line.orderLineId,
-          title: line.line.title,
+          title: line.orderLineId === null ? lineTitle(line) : line.line.title,
           contractor: line.contractor.email,
           amount: line.amount,
           share: line.share,
@@ -131,7 +141,12 @@ export default class DisputesShow extends ConsoleCommand {
     table.row(['Stripe', `${dispute.stripeDisputeId} on ${dispute.stripeChargeId}`])
     table.row([
       'Payment',
-      `#${payment.id} (${payment.flow})` + (dispute.orderId ? ` of order #${dispute.orderId}` : ''),
+      `#${payment.id} (${payment.flow})` +
+        (dispute.orderId
+          ? ` of order #${dispute.orderId}`
+          : dispute.paymentRequestId
+            ? ` of payment request #${dispute.paymentRequestId}`
+            : ''),
     ])
     table.row(['Disputed', `${money(dispute.amount)} ${dispute.currency.toUpperCase()}`])
     table.row(['Reason', `${dispute.reason}: ${disputeReasonWords(dispute.reason)}`])
@@ -197,7 +212,7 @@ export default class DisputesShow extends ConsoleCommand {
           .filter((row) => row.contractorId === line.contractorId)
           .map((row) => `transfer #${row.id} ${money(row.amount)} ${row.status}`)
         lineTable.row([
-          `#${line.orderLineId} ${line.line.title}`,
+          lineTitle(line),
           line.contractor.email,
           money(line.amount),
           line.share === null

@@ -73,18 +73,29 @@ export interface ContractorDisputeShare {
 /**
  * The sentence an order page shows about a dispute: the employer reads it as
  * the cardholder's side, a contractor about their own lines (amounts are
- * theirs, never the other contractors')
+ * theirs, never the other contractors'). A payment request's pages name the
+ * payment, and say what the request counts: a disputed payment stays paid
+ * (Stripe keeps the charge succeeded); one whose dispute was lost is marked
+ * charged back, the request still counts it as paid (as a refund does not
+ * reopen it).
  */
 export function disputeNotice(
   dispute: Dispute,
   viewer: Viewer,
-  share: ContractorDisputeShare | null
+  share: ContractorDisputeShare | null,
+  about: 'order' | 'request' = 'order'
 ): DisputeNotice {
   const money = (value: number) => formatAmount(value, dispute.currency)
   const amount = viewer === 'contractor' && share ? share.disputed : dispute.amount
   const reason = disputeReasonWords(dispute.reason)
   const employer = viewer === 'employer'
   const bank = employer ? 'Your bank' : "The employer's bank"
+  const request = about === 'request'
+  const thisPayment = request ? `payment #${dispute.paymentId}` : 'this payment'
+  const stays = request ? 'the payment stays paid.' : 'the money stays with the order.'
+  const chargedBack = request
+    ? ` Payment #${dispute.paymentId} is marked charged back; the request still counts it as paid.`
+    : ''
 
   switch (dispute.status) {
     case 'warning_needs_response':
@@ -92,21 +103,21 @@ export function disputeNotice(
       return {
         tone: 'warning',
         text:
-          `${bank} asked about ${money(amount)} of this payment (${reason}). This is an ` +
+          `${bank} asked about ${money(amount)} of ${thisPayment} (${reason}). This is an ` +
           'inquiry, not a chargeback: no money has moved. Crewpay answers the bank' +
           (employer ? '.' : '; nothing is needed from you for now.'),
       }
     case 'warning_closed':
       return {
         tone: 'success',
-        text: `${bank} closed its inquiry about this payment without a chargeback: nothing changes.`,
+        text: `${bank} closed its inquiry about ${thisPayment} without a chargeback: nothing changes.`,
       }
     case 'won':
       return {
         tone: 'success',
         text:
-          `The dispute about ${money(amount)} of this payment was decided in favour of the ` +
-          'payment: the money stays with the order.' +
+          `The dispute about ${money(amount)} of ${thisPayment} was decided in favour of the ` +
+          `payment: ${stays}` +
           (share && share.taken > 0
             ? share.returned >= share.taken
               ? ` The ${money(share.taken)} taken back from you was given back.`
@@ -124,6 +135,7 @@ export function disputeNotice(
           (employer
             ? `Your bank decided the dispute in your favour: ${money(amount)} went back to you.`
             : `The employer's bank decided the dispute in their favour: ${money(amount)} went back to them.`) +
+          chargedBack +
           (share && share.taken > 0
             ? ` The ${money(share.taken)} taken back from you is not given back.`
             : share && share.owed > 0
@@ -133,15 +145,16 @@ export function disputeNotice(
     case 'prevented':
       return {
         tone: 'success',
-        text: `${bank}'s dispute about this payment was resolved before it became a chargeback.`,
+        text: `${bank}'s dispute about ${thisPayment} was resolved before it became a chargeback.`,
       }
     default: {
       const open =
-        `${bank} disputed ${money(amount)} of this payment (${reason}) and took the money ` +
+        `${bank} disputed ${money(amount)} of ${thisPayment} (${reason}) and took the money ` +
         'back while it decides. ' +
         (dispute.status === 'under_review'
           ? 'Crewpay has answered; the bank is reviewing the dispute.'
-          : 'Crewpay answers the bank.')
+          : 'Crewpay answers the bank.') +
+        (request ? ' The request counts the payment as paid meanwhile.' : '')
       if (employer) {
         return { tone: 'warning', text: `${open} Your bank will tell you what it decides.` }
       }

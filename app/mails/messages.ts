@@ -226,6 +226,25 @@ export interface DisputeClosedData extends OrderRef {
   taken: number
 }
 
+/** To a request's contractor: a dispute concerns a payment of their request */
+export interface RequestDisputeOpenedData extends PaymentRequestRef {
+  paymentId: number
+  /** Their part of the disputed amount (what is left of the payment), minor units */
+  disputed: number
+  reason: string
+  inquiry: boolean
+}
+
+/** To a request's contractor: the dispute about a payment of their request is over */
+export interface RequestDisputeClosedData extends PaymentRequestRef {
+  paymentId: number
+  disputed: number
+  reason: string
+  outcome: 'won' | 'lost' | 'warning_closed' | 'prevented'
+  /** What was taken back from them for it (given back when won), minor units */
+  taken: number
+}
+
 /** To the new address: confirm it (settings) */
 export interface EmailChangeData {
   newEmail: string
@@ -454,6 +473,24 @@ export const messages = {
         : `The dispute about ${order(data)} is over`,
     view: 'dispute_closed',
     link: orderPage,
+  }),
+  request_dispute_opened: define<RequestDisputeOpenedData>({
+    category: 'transactional',
+    subject: (data) =>
+      data.inquiry
+        ? `The employer's bank asked about a payment of request #${data.requestId}`
+        : `A chargeback concerns a payment of request #${data.requestId}`,
+    view: 'request_dispute_opened',
+    link: (data) => `/my/payment-requests/${data.requestId}`,
+  }),
+  request_dispute_closed: define<RequestDisputeClosedData>({
+    category: 'transactional',
+    subject: (data) =>
+      data.outcome === 'lost'
+        ? `The dispute about a payment of request #${data.requestId} was lost`
+        : `The dispute about a payment of request #${data.requestId} is over`,
+    view: 'request_dispute_closed',
+    link: (data) => `/my/payment-requests/${data.requestId}`,
   }),
   refund_issued: define<RefundIssuedData>({
     category: 'transactional',

@@ -205,6 +205,10 @@ export default class Dispute extends BaseModel {
   @column()
   declare orderId: number | null
 
+  /** The payment request the disputed payment paid (null for an order's payment) */
+  @column()
+  declare paymentRequestId: number | null
+
   @column()
   declare stripeDisputeId: string
 

@@ -5,9 +5,10 @@ import OrderLine from '#models/order_line'
 import User from '#models/user'
 
 /**
- * An order line a dispute concerns: its part of the disputed amount, and
- * what its contractor gives back for it (decided when the funds are
- * withdrawn; see app/money/dispute_shares.ts).
+ * An order line a dispute concerns — or, with no order line, the payment
+ * request's contractor (a request payment's dispute has that one line): its
+ * part of the disputed amount, and what its contractor gives back for it
+ * (decided when the funds are withdrawn; see app/money/dispute_shares.ts).
  */
 export default class DisputeLine extends BaseModel {
   @column({ isPrimary: true })
@@ -16,8 +17,9 @@ export default class DisputeLine extends BaseModel {
   @column()
   declare disputeId: number
 
+  /** Null: the line of a payment request's payment (its contractor, no order line) */
   @column()
-  declare orderLineId: number
+  declare orderLineId: number | null
 
   @column()
   declare contractorId: number

@@ -76,3 +76,30 @@ export function disputeFeeShares(fee: number, parts: Map<number, number>) {
   )
   return new Map(ids.map((id, index) => [id, shares[index]]))
 }
+
+/**
+ * A payment request's payment is one destination charge to one contractor,
+ * captured at once. A dispute on it concerns what is left of it (captured
+ * less refunded; money beyond that is on no line, as for orders: Stripe
+ * gives it back when the dispute is lost). The contractor's share of that
+ * part is what they received of it: the charge less the application fee,
+ * in proportion (rounded half up, at most what they received). The fee on
+ * the disputed money is the platform's loss, as for orders.
+ */
+export function requestDisputeShare(input: {
+  /** The dispute's amount */
+  disputed: number
+  /** The payment's amount captured, and refunded of it */
+  captured: number
+  refunded: number
+  /** The platform's application fee on the payment */
+  applicationFee: number
+}) {
+  const left = Math.max(0, input.captured - input.refunded)
+  const part = Math.min(Math.max(0, input.disputed), left)
+  const paidOut = Math.max(0, input.captured - input.applicationFee)
+  return {
+    part,
+    share: contractorDisputeShare({ part, amount: input.captured, paidOut }),
+  }
+}

@@ -362,6 +362,21 @@ const samples: { [Name in MessageName]: MessageData<Name> } = {
     outcome: 'won',
     taken: 10845,
   },
+  request_dispute_opened: {
+    ...paymentRequest,
+    paymentId: 9,
+    disputed: 50000,
+    reason: 'the cardholder says they did not make this payment',
+    inquiry: false,
+  },
+  request_dispute_closed: {
+    ...paymentRequest,
+    paymentId: 9,
+    disputed: 50000,
+    reason: 'the cardholder says they did not make this payment',
+    outcome: 'lost',
+    taken: 43750,
+  },
   email_change: {
     newEmail: 'ada@new.example.com',
     encryptedToken: null,

@@ -3,6 +3,7 @@ import {
   contractorDisputeShare,
   disputeFeeShares,
   disputedParts,
+  requestDisputeShare,
   type LineForDispute,
 } from '#money/dispute_shares'
 import { DISPUTE_REQUESTS, DISPUTE_STATES, DISPUTE_STATUSES, disputeVerbTo } from '#models/dispute'
@@ -121,5 +122,55 @@ test.group('DISPUTE_STATES: forward only', () => {
       () => DISPUTE_REQUESTS.next('under_review', 'submit', 'admin', 'dispute #3'),
       'Cannot submit dispute #3: it is under review: its evidence was submitted.'
     )
+  })
+})
+
+test.group('requestDisputeShare: a payment request payment disputed', () => {
+  const share = (disputed: number, captured: number, applicationFee: number, refunded = 0) =>
+    requestDisputeShare({ disputed, captured, refunded, applicationFee })
+
+  test('disputed in full: the contractor gives back all they received, the platform bears its fee', ({
+    assert,
+  }) => {
+    // $400.00 paid, fee 12.5% + $0.30 = $50.30: the contractor received $349.70
+    assert.deepEqual(share(40000, 40000, 5030), { part: 40000, share: 34970 })
+  })
+
+  test('disputed in part: the same proportion of what they received, rounded half up', ({
+    assert,
+  }) => {
+    // $100.00 of $400.00: 34970 × 1/4 = 8742.5 → 8743
+    assert.deepEqual(share(10000, 40000, 5030), { part: 10000, share: 8743 })
+    // $0.01 of $400.00: 0.874… → 1
+    assert.deepEqual(share(1, 40000, 5030), { part: 1, share: 1 })
+  })
+
+  test('after a partial refund: only what is left of the payment is concerned', ({ assert }) => {
+    // $100.00 refunded, then the whole $400.00 disputed: $300.00 is theirs to answer for
+    assert.deepEqual(share(40000, 40000, 5030, 10000), { part: 30000, share: 26228 })
+    // Fully refunded: nothing is concerned
+    assert.deepEqual(share(40000, 40000, 5030, 40000), { part: 0, share: 0 })
+    // A partial dispute below what is left is unchanged by the refund
+    assert.deepEqual(share(10000, 40000, 5030, 10000), { part: 10000, share: 8743 })
+  })
+
+  test('a zero-decimal currency: whole yen, half up', ({ assert }) => {
+    // ¥4,001 paid, fee ¥530: the contractor received ¥3,471
+    assert.deepEqual(share(4001, 4001, 530), { part: 4001, share: 3471 })
+    // ¥2,000 of it: 3471 × 2000 / 4001 = 1735.07 → 1735
+    assert.deepEqual(share(2000, 4001, 530), { part: 2000, share: 1735 })
+  })
+
+  test('one-cent amounts and edges: never more than was received, never negative', ({ assert }) => {
+    // A 1-cent payment, all of it the fee: nothing reached the contractor
+    assert.deepEqual(share(1, 1, 1), { part: 1, share: 0 })
+    // A 1-cent payment with no fee: that cent
+    assert.deepEqual(share(1, 1, 0), { part: 1, share: 1 })
+    // A dispute bigger than the payment (an issuer bundling charges): capped at the payment
+    assert.deepEqual(share(60000, 40000, 5030), { part: 40000, share: 34970 })
+    // A fee above the charge (a bad record): nothing is taken
+    assert.deepEqual(share(100, 100, 150), { part: 100, share: 0 })
+    assert.deepEqual(share(0, 40000, 5030), { part: 0, share: 0 })
+    assert.deepEqual(share(-5, 40000, 5030), { part: 0, share: 0 })
   })
 })

@@ -2,6 +2,7 @@ import Dispute, { DISPUTE_STATUSES, type DisputeStatus } from '#models/dispute'
 import DisputeAction from '#models/dispute_action'
 import DisputeLine from '#models/dispute_line'
 import ContractorDebit from '#models/contractor_debit'
+import PaymentRequest from '#models/payment_request'
 import Transfer from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
 import { DomainError } from '#exceptions/domain_error'
@@ -76,16 +77,27 @@ export async function disputeDetails(dispute: Dispute) {
     Transfer.query().where('disputeId', dispute.id).preload('contractor').orderBy('id'),
     DisputeAction.query().where('disputeId', dispute.id).orderBy('id'),
   ])
-  const lineIds = lines.map((line) => line.orderLineId)
+  const lineIds = lines.flatMap((line) => (line.orderLineId === null ? [] : [line.orderLineId]))
   const transfers = lineIds.length
     ? await Transfer.query().whereIn('orderLineId', lineIds).whereNull('disputeId')
     : []
-  /** The line a reversal took a share of */
+  /** The line a reversal took a share of (null: the request payment's line) */
   const lineOfReversal = (reversal: TransferReversal) =>
     transfers.find((transfer) => transfer.id === reversal.transferId)?.orderLineId ?? null
+  const request = dispute.paymentRequestId
+    ? await PaymentRequest.find(dispute.paymentRequestId)
+    : null
+  /** What a line is: its order line's title, or the request's description (first line) */
+  const lineTitle = (line: DisputeLine) =>
+    line.orderLineId === null
+      ? `request #${dispute.paymentRequestId}` +
+        (request ? ` ${request.description.split('\n')[0].slice(0, 60)}` : '')
+      : `#${line.orderLineId} ${line.line.title}`
   return {
     dispute,
     payment: dispute.payment,
+    request,
+    lineTitle,
     lines,
     reversals,
     debits,

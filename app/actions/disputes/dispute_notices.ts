@@ -11,7 +11,7 @@ import {
 } from '#domain/dispute_words'
 
 /**
- * The disputes an order page shows, in plain words: all of them to the
+ * The disputes an order's (or a payment request's) page shows, in plain words: all of them to the
  * employer; to a contractor, those about their lines, with what was taken
  * from them and given back (their figures only). `recorded`: the payments
  * have dispute records (a payment flagged before they existed has none).
@@ -19,7 +19,8 @@ import {
 export async function disputeNoticesFor(
   paymentIds: number[],
   viewer: Viewer,
-  userId: number
+  userId: number,
+  about: 'order' | 'request' = 'order'
 ): Promise<{ notices: DisputeNotice[]; recorded: boolean }> {
   if (paymentIds.length === 0) {
     return { notices: [], recorded: false }
@@ -27,7 +28,7 @@ export async function disputeNoticesFor(
   const disputes = await Dispute.query().whereIn('paymentId', paymentIds).orderBy('id')
   if (disputes.length === 0 || viewer !== 'contractor') {
     return {
-      notices: disputes.map((dispute) => disputeNotice(dispute, viewer, null)),
+      notices: disputes.map((dispute) => disputeNotice(dispute, viewer, null, about)),
       recorded: disputes.length > 0,
     }
   }
@@ -55,7 +56,7 @@ export async function disputeNoticesFor(
         returned: sum(of(returns).filter((row) => row.status === 'paid')),
         waived: sum(of(debits).filter((row) => row.status === 'canceled')),
       }
-      return disputeNotice(dispute, viewer, share)
+      return disputeNotice(dispute, viewer, share, about)
     })
   return { notices, recorded: true }
 }

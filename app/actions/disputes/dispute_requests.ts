@@ -20,7 +20,7 @@ import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError, type DescribedStripeError } from '#stripe/errors'
 import { sendToStripe, type StripeWrite } from '#stripe/write'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
 import { FAILURE_MESSAGE_LENGTH } from '#actions/refunds/refund_records'
 import { followDispute, recordDispute } from '#actions/disputes/record_dispute'
 import { driveDispute, withDisputeLock } from '#actions/disputes/drive_dispute'
@@ -123,7 +123,7 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
   },
   async lock(trx, action) {
     const dispute = await disputeOf(action, { client: trx })
-    await lockForOrder(trx, dispute.orderId)
+    await lockForPayer(trx, dispute)
     const row = await DisputeAction.query({ client: trx })
       .where('id', action.id)
       .forUpdate()
@@ -161,6 +161,7 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
     if (audited) {
       await recordPaymentEvent(trx, {
         orderId: dispute.orderId,
+        paymentRequestId: dispute.paymentRequestId,
         paymentId: dispute.paymentId,
         disputeId: dispute.id,
         actor: action.initiatedBy,
@@ -194,6 +195,7 @@ export const sendDisputeAction: StripeWrite<DisputeAction, Stripe.Dispute> = {
     const dispute = await disputeOf(action, { client: trx })
     await recordPaymentEvent(trx, {
       orderId: dispute.orderId,
+      paymentRequestId: dispute.paymentRequestId,
       paymentId: dispute.paymentId,
       disputeId: dispute.id,
       actor: action.initiatedBy,
@@ -305,6 +307,7 @@ async function writeAction(
     )
     await recordPaymentEvent(trx, {
       orderId: locked.orderId,
+      paymentRequestId: locked.paymentRequestId,
       paymentId: locked.paymentId,
       disputeId: locked.id,
       actor,

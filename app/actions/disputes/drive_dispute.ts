@@ -7,6 +7,7 @@ import DisputeLine from '#models/dispute_line'
 import ContractorDebit, { DEBIT_STATES } from '#models/contractor_debit'
 import OrderLine from '#models/order_line'
 import Payment from '#models/payment'
+import Refund from '#models/refund'
 import Transfer, { TRANSFER_STATES } from '#models/transfer'
 import TransferReversal from '#models/transfer_reversal'
 import UserProfile from '#models/user_profile'
@@ -14,9 +15,10 @@ import type { MarketplaceConfig } from '#config/marketplace'
 import { actors, type Actor } from '#domain/actor'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
+import { proportionalShare } from '#money/shares'
 import { contractorDisputeShare, disputeFeeShares } from '#money/dispute_shares'
 import { sendToStripe, type WriteOutcome } from '#stripe/write'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
 import { sendTransferReversal } from '#actions/transfers/reverse_transfer'
 import { sendDebit } from '#actions/contractors/debit_records'
 import { sendShareReturn } from '#actions/disputes/share_return'
@@ -29,7 +31,9 @@ import { sendShareReturn } from '#actions/disputes/share_return'
 | Stripe takes the disputed amount and a fee from the platform and nothing
 | from the contractors. What follows is decided here from the dispute and
 | its records alone (so a webhook, the send_pending_writes job and
-| reconciliation all converge on it), under the order's lock, and written
+| reconciliation all converge on it), under the order's lock (a payment
+| request's payment: the request's; its one line is the request's
+| contractor, recovered from the charge's destination transfer), and written
 | as pending rows; they are sent after commit, each with its own key:
 |
 | 1. Funds withdrawn (and the dispute not won): the policy in force is kept
@@ -78,6 +82,7 @@ function marketplace() {
 async function event(ctx: Context, data: Omit<Parameters<typeof recordPaymentEvent>[1], 'actor'>) {
   await recordPaymentEvent(ctx.trx, {
     orderId: ctx.dispute.orderId,
+    paymentRequestId: ctx.dispute.paymentRequestId,
     paymentId: ctx.dispute.paymentId,
     disputeId: ctx.dispute.id,
     actor: ctx.actor.label,
@@ -122,14 +127,18 @@ async function keepPolicy(ctx: Context, lines: DisputeLine[]) {
   }
 }
 
-/** What the line's contractor received for it, and out of what (null: not paid out yet) */
-function paidOutFor(payment: Payment, line: OrderLine, transfer: Transfer | undefined) {
+/**
+ * What the line's contractor received for it, and out of what (null: not
+ * paid out yet). A payment request's line (no order line) is its payment's
+ * destination charge, as the hold flow's.
+ */
+function paidOutFor(payment: Payment, line: OrderLine | undefined, transfer: Transfer | undefined) {
   if (!transfer || transfer.status !== 'paid') {
     return null
   }
-  if (transfer.kind === 'destination') {
+  if (transfer.kind === 'destination' || !line) {
     // The destination transfer is the whole charge; the platform's fee came back to it
-    const fee = payment.applicationFeeAmount ?? line.feeAmount
+    const fee = payment.applicationFeeAmount ?? line?.feeAmount ?? 0
     return { paidOut: Math.max(0, transfer.amount - fee), amount: payment.amountCaptured }
   }
   return { paidOut: transfer.amount, amount: line.amount }
@@ -138,6 +147,7 @@ function paidOutFor(payment: Payment, line: OrderLine, transfer: Transfer | unde
 interface Records {
   lines: DisputeLine[]
   orderLines: Map<number, OrderLine>
+  /** Each dispute line's payout: its order line's transfer, or the request payment's */
   transfers: Map<number, Transfer>
   reversals: TransferReversal[]
   debits: ContractorDebit[]
@@ -147,15 +157,33 @@ interface Records {
 async function load(ctx: Context): Promise<Records> {
   const client = { client: ctx.trx }
   const lines = await DisputeLine.query(client).where('disputeId', ctx.dispute.id).orderBy('id')
-  const ids = lines.map((line) => line.orderLineId)
+  const ids = lines.flatMap((line) => (line.orderLineId === null ? [] : [line.orderLineId]))
   const orderLines = ids.length ? await OrderLine.query(client).whereIn('id', ids) : []
   const transfers = ids.length
     ? await Transfer.query(client).whereIn('orderLineId', ids).whereNull('disputeId')
     : []
+  // A request payment's line: the destination transfer Stripe made with the charge
+  const requestTransfer = lines.some((line) => line.orderLineId === null)
+    ? await Transfer.query(client)
+        .where('paymentId', ctx.dispute.paymentId)
+        .whereNull('orderLineId')
+        .where('kind', 'destination')
+        .first()
+    : null
+  const byLine = new Map<number, Transfer>()
+  for (const line of lines) {
+    const transfer =
+      line.orderLineId === null
+        ? requestTransfer
+        : transfers.find((candidate) => candidate.orderLineId === line.orderLineId)
+    if (transfer) {
+      byLine.set(line.id, transfer)
+    }
+  }
   return {
     lines,
     orderLines: new Map(orderLines.map((line) => [line.id, line])),
-    transfers: new Map(transfers.map((transfer) => [transfer.orderLineId!, transfer])),
+    transfers: byLine,
     reversals: await TransferReversal.query(client)
       .where('disputeId', ctx.dispute.id)
       .orderBy('id'),
@@ -165,21 +193,33 @@ async function load(ctx: Context): Promise<Records> {
 }
 
 function recoveryOf(records: Records, line: DisputeLine) {
-  const transfer = records.transfers.get(line.orderLineId)
+  const transfer = records.transfers.get(line.id)
   return {
     transfer,
     reversal: transfer
       ? records.reversals.find((reversal) => reversal.transferId === transfer.id)
       : undefined,
-    debit: records.debits.find((debit) => debit.orderLineId === line.orderLineId),
+    // A request's line has no order line: its debit is the contractor's one without a line
+    debit: records.debits.find(
+      (debit) => debit.orderLineId === line.orderLineId && debit.contractorId === line.contractorId
+    ),
   }
+}
+
+function orderLineOf(records: Records, line: DisputeLine) {
+  return line.orderLineId === null ? undefined : records.orderLines.get(line.orderLineId)
+}
+
+/** How a recovery names its line in the console's plan */
+function lineLabel(line: DisputeLine) {
+  return line.orderLineId === null ? 'the request payment' : `line #${line.orderLineId}`
 }
 
 /** Step 1: each paid line's share taken back, by the policy kept on the dispute */
 async function takeBack(ctx: Context, records: Records) {
   const { dispute, payment } = ctx
   for (const line of records.lines) {
-    const orderLine = records.orderLines.get(line.orderLineId)!
+    const orderLine = orderLineOf(records, line)
     const { transfer, reversal, debit } = recoveryOf(records, line)
     if (reversal?.status === 'failed' && !debit) {
       await owe(ctx, line, reversal.amount, reversal.failureMessage)
@@ -207,11 +247,11 @@ async function takeBack(ctx: Context, records: Records) {
     const pendingOnTransfer = records.reversals
       .filter((other) => other.transferId === transfer!.id && other.status === 'pending')
       .reduce((sum, other) => sum + other.amount, 0)
-    const reversible = transfer!.amount - transfer!.amountReversed - pendingOnTransfer
+    const reversible = transfer!.amount - (await reversedOf(ctx, transfer!)) - pendingOnTransfer
     // One recovery per line: a reversal when the transfer can give it all back, else a debit
     if (dispute.recovery === 'debit' || total > reversible) {
       ctx.steps.push({
-        description: `debit ${ctx.money(total)} from ${contractor} (line #${line.orderLineId})`,
+        description: `debit ${ctx.money(total)} from ${contractor} (${lineLabel(line)})`,
       })
       if (ctx.write) {
         await openDebit(ctx, line, orderLine, total, 'pending', null)
@@ -221,7 +261,7 @@ async function takeBack(ctx: Context, records: Records) {
     ctx.steps.push({
       description:
         `take back ${ctx.money(total)} from ${contractor} (reversal of transfer #${transfer!.id}, ` +
-        `line #${line.orderLineId})`,
+        `${lineLabel(line)})`,
     })
     if (ctx.write) {
       const row = await TransferReversal.create(
@@ -250,6 +290,34 @@ async function takeBack(ctx: Context, records: Records) {
   }
 }
 
+/**
+ * What Stripe has reversed of a transfer so far. A destination charge's
+ * refund with reverse_transfer reverses its transfer on Stripe's side with
+ * no reversal row of ours (the row's amount_reversed counts our reversals
+ * until reconciliation takes Stripe's total): those refunds count too.
+ */
+async function reversedOf(ctx: Context, transfer: Transfer) {
+  if (transfer.kind !== 'destination') {
+    return transfer.amountReversed
+  }
+  const client = { client: ctx.trx }
+  const rows = await TransferReversal.query(client)
+    .where('transferId', transfer.id)
+    .where('status', 'succeeded')
+  const refunds = await Refund.query(client)
+    .where('paymentId', transfer.paymentId)
+    .where('reverseTransfer', true)
+    .whereIn('status', ['pending', 'succeeded'])
+  const ours =
+    rows.reduce((sum, row) => sum + row.amount, 0) +
+    refunds.reduce(
+      (sum, refund) =>
+        sum + proportionalShare(transfer.amount, refund.amount, ctx.payment.amountCaptured),
+      0
+    )
+  return Math.min(transfer.amount, Math.max(transfer.amountReversed, ours))
+}
+
 async function contractorEmail(ctx: Context, contractorId: number) {
   const user = await ctx.trx.from('users').where('id', contractorId).select('email').first()
   return (user?.email as string | undefined) ?? `contractor #${contractorId}`
@@ -259,7 +327,7 @@ async function contractorEmail(ctx: Context, contractorId: number) {
 async function openDebit(
   ctx: Context,
   line: DisputeLine,
-  orderLine: OrderLine,
+  orderLine: OrderLine | undefined,
   amount: number,
   status: 'pending' | 'owed',
   why: string | null
@@ -273,9 +341,11 @@ async function openDebit(
       disputeId: dispute.id,
       amount,
       currency: dispute.currency,
-      reason:
-        `Share of the disputed payment of order #${dispute.orderId} (“${orderLine.title}”), ` +
-        `dispute ${dispute.stripeDisputeId}`,
+      reason: orderLine
+        ? `Share of the disputed payment of order #${dispute.orderId} (“${orderLine.title}”), ` +
+          `dispute ${dispute.stripeDisputeId}`
+        : `Share of the disputed payment #${dispute.paymentId} of payment request ` +
+          `#${dispute.paymentRequestId}, dispute ${dispute.stripeDisputeId}`,
       status,
       initiatedBy: ctx.actor.label,
     },
@@ -301,7 +371,10 @@ async function owe(ctx: Context, line: DisputeLine, amount: number, why: string 
     description: `record ${ctx.money(amount)} owed by ${contractor} (their reversal was refused)`,
   })
   if (ctx.write) {
-    const orderLine = await OrderLine.findOrFail(line.orderLineId, { client: ctx.trx })
+    const orderLine =
+      line.orderLineId === null
+        ? undefined
+        : await OrderLine.findOrFail(line.orderLineId, { client: ctx.trx })
     await openDebit(ctx, line, orderLine, amount, 'owed', why)
   }
 }
@@ -435,13 +508,13 @@ function isSettled(dispute: Dispute, records: Records) {
   // Lost: every line either gave its share back (or owes it), or will never be paid
   return records.lines.every((line) => {
     const { reversal, debit } = recoveryOf(records, line)
-    const orderLine = records.orderLines.get(line.orderLineId)!
+    const orderLine = orderLineOf(records, line)
     return (
       reversal ||
       debit ||
       line.share === 0 ||
-      orderLine.status === 'declined' ||
-      orderLine.status === 'canceled'
+      orderLine?.status === 'declined' ||
+      orderLine?.status === 'canceled'
     )
   })
 }
@@ -485,14 +558,14 @@ export async function planDispute(
   return { steps: ctx.steps, settled }
 }
 
-/** Locks a dispute's order, then the dispute, and runs `work` */
+/** Locks a dispute's order (or payment request), then the dispute, and runs `work` */
 export async function withDisputeLock<T>(
   disputeId: number,
   work: (trx: TransactionClientContract, dispute: Dispute) => Promise<T>
 ) {
-  const { orderId } = await Dispute.findOrFail(disputeId)
+  const { orderId, paymentRequestId } = await Dispute.findOrFail(disputeId)
   return db.transaction(async (trx) => {
-    await lockForOrder(trx, orderId)
+    await lockForPayer(trx, { orderId, paymentRequestId })
     const dispute = await Dispute.query({ client: trx })
       .where('id', disputeId)
       .forUpdate()

@@ -12,17 +12,20 @@ import Dispute, {
 import DisputeLine from '#models/dispute_line'
 import OrderLine from '#models/order_line'
 import Payment from '#models/payment'
+import PaymentRequest from '#models/payment_request'
+import User from '#models/user'
 import Refund from '#models/refund'
 import Transfer from '#models/transfer'
 import type { Actor } from '#domain/actor'
 import { disputeReasonWords } from '#domain/dispute_words'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
-import { disputedParts, type LineForDispute } from '#money/dispute_shares'
+import { disputedParts, requestDisputeShare, type LineForDispute } from '#money/dispute_shares'
 import { stripe } from '#stripe/client'
 import { isStripeError } from '#stripe/errors'
 import { notify } from '#mails/notify'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
+import { requestRef } from '#actions/payment_requests/request_mail'
 import { findPaymentForCharge } from '#actions/stripe_events/find_payment'
 
 /*
@@ -34,7 +37,8 @@ import { findPaymentForCharge } from '#actions/stripe_events/find_payment'
 | dispute webhook, the answer to our own evidence or acceptance, and
 | reconciliation. The dispute is read again from Stripe before any lock (an
 | event can be old, replayed or out of order: only the current object
-| counts), then recorded under the order's lock:
+| counts), then recorded under the order's lock (a payment request's
+| payment: the request's):
 |
 | - first seen: the row, the lines it concerns (app/money/dispute_shares.ts),
 |   the payment's dispute flag, a mail to each contractor concerned;
@@ -75,11 +79,43 @@ function caseTypeOf(stripeDispute: Stripe.Dispute) {
   return stripeDispute.payment_method_details?.card?.case_type ?? null
 }
 
+interface ConcernedLine {
+  orderLineId: number | null
+  contractorId: number
+  amount: number
+}
+
+/**
+ * What a dispute on a payment request's payment concerns: the request's
+ * contractor, for what is left of the payment (one line, no order line)
+ */
+async function concernedRequestLine(
+  trx: TransactionClientContract,
+  payment: Payment,
+  amount: number
+): Promise<ConcernedLine[]> {
+  const request = await PaymentRequest.findOrFail(payment.paymentRequestId, { client: trx })
+  const { part } = requestDisputeShare({
+    disputed: amount,
+    captured: payment.amountCaptured,
+    refunded: payment.amountRefunded,
+    applicationFee: payment.applicationFeeAmount ?? 0,
+  })
+  return part > 0 ? [{ orderLineId: null, contractorId: request.contractorId, amount: part }] : []
+}
+
 /**
  * The lines a dispute on `payment` concerns, with their part of `amount`
- * (the payment's order locked by the caller)
+ * (the payment's order or request locked by the caller)
  */
-async function concernedLines(trx: TransactionClientContract, payment: Payment, amount: number) {
+async function concernedLines(
+  trx: TransactionClientContract,
+  payment: Payment,
+  amount: number
+): Promise<ConcernedLine[]> {
+  if (payment.paymentRequestId !== null) {
+    return concernedRequestLine(trx, payment, amount)
+  }
   if (payment.orderId === null) {
     return []
   }
@@ -115,7 +151,53 @@ async function concernedLines(trx: TransactionClientContract, payment: Payment, 
   const parts = disputedParts(amount, candidates)
   return lines
     .filter((line) => parts.has(line.id))
-    .map((line) => ({ line, amount: parts.get(line.id)! }))
+    .map((line) => ({
+      orderLineId: line.id,
+      contractorId: line.contractorId,
+      amount: parts.get(line.id)!,
+    }))
+}
+
+/** Tells a payment request's contractor, once per dispute and occasion */
+async function tellRequestContractor(
+  trx: TransactionClientContract,
+  dispute: Dispute,
+  occasion: 'opened' | 'closed'
+) {
+  const [line] = await DisputeLine.query({ client: trx })
+    .where('disputeId', dispute.id)
+    .orderBy('id')
+  if (!line) {
+    return
+  }
+  const request = await PaymentRequest.findOrFail(dispute.paymentRequestId, { client: trx })
+  const contractor = await User.findOrFail(request.contractorId, { client: trx })
+  const ref = {
+    ...requestRef(request, contractor),
+    paymentId: dispute.paymentId,
+    disputed: line.amount,
+    reason: disputeReasonWords(dispute.reason),
+  }
+  if (occasion === 'opened') {
+    await notify(trx, {
+      key: `dispute:${dispute.id}:opened:${line.contractorId}`,
+      to: { userId: line.contractorId },
+      message: 'request_dispute_opened',
+      data: { ...ref, inquiry: dispute.isInquiry },
+    })
+    return
+  }
+  await notify(trx, {
+    key: `dispute:${dispute.id}:closed:${line.contractorId}`,
+    to: { userId: line.contractorId },
+    message: 'request_dispute_closed',
+    data: {
+      ...ref,
+      outcome: dispute.status as 'won' | 'lost' | 'warning_closed' | 'prevented',
+      taken:
+        dispute.recovery && dispute.recovery !== 'none' ? (line.share ?? 0) + line.feeShare : 0,
+    },
+  })
 }
 
 /** Tells each contractor concerned, once per dispute and occasion */
@@ -124,6 +206,9 @@ async function tellContractors(
   dispute: Dispute,
   occasion: 'opened' | 'closed'
 ) {
+  if (dispute.paymentRequestId !== null) {
+    return tellRequestContractor(trx, dispute, occasion)
+  }
   if (dispute.orderId === null) {
     return
   }
@@ -178,6 +263,7 @@ async function openDispute(
     {
       paymentId: payment.id,
       orderId: payment.orderId,
+      paymentRequestId: payment.paymentRequestId,
       stripeDisputeId: stripeDispute.id,
       stripeChargeId: idOf(stripeDispute.charge) ?? payment.stripeChargeId ?? '',
       amount: stripeDispute.amount,
@@ -192,11 +278,8 @@ async function openDispute(
     },
     { client: trx }
   )
-  for (const { line, amount } of await concernedLines(trx, payment, stripeDispute.amount)) {
-    await DisputeLine.create(
-      { disputeId: dispute.id, orderLineId: line.id, contractorId: line.contractorId, amount },
-      { client: trx }
-    )
+  for (const line of await concernedLines(trx, payment, stripeDispute.amount)) {
+    await DisputeLine.create({ disputeId: dispute.id, ...line }, { client: trx })
   }
   if (!payment.disputed) {
     payment.useTransaction(trx)
@@ -205,6 +288,7 @@ async function openDispute(
   }
   await recordPaymentEvent(trx, {
     orderId: dispute.orderId,
+    paymentRequestId: dispute.paymentRequestId,
     paymentId: payment.id,
     disputeId: dispute.id,
     actor: actor.label,
@@ -239,6 +323,7 @@ export async function recordDispute(
   const event = (data: Omit<Parameters<typeof recordPaymentEvent>[1], 'actor'>) =>
     recordPaymentEvent(trx, {
       orderId: dispute.orderId,
+      paymentRequestId: dispute.paymentRequestId,
       paymentId: dispute.paymentId,
       disputeId: dispute.id,
       actor: actor.label,
@@ -361,7 +446,7 @@ export async function followDispute(stripeDisputeId: string, actor: Actor) {
     return null
   }
   const dispute = await db.transaction(async (trx) => {
-    await lockForOrder(trx, payment.orderId)
+    await lockForPayer(trx, payment)
     const locked = await Payment.query({ client: trx })
       .where('id', payment.id)
       .forUpdate()

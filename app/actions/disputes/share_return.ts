@@ -7,7 +7,7 @@ import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import type { StripeWrite } from '#stripe/write'
-import { lockForOrder, orderIdOfPayment } from '#actions/orders/order_lock'
+import { lockForPaymentId, payerOfPayment } from '#actions/orders/order_lock'
 import { findTransferOnStripe } from '#actions/transfers/line_transfer'
 import { FAILURE_MESSAGE_LENGTH } from '#actions/refunds/refund_records'
 
@@ -59,7 +59,7 @@ export const sendShareReturn: StripeWrite<Transfer, Stripe.Transfer> = {
   },
   find: findTransferOnStripe,
   async lock(trx, transfer) {
-    await lockForOrder(trx, await orderIdOfPayment(trx, transfer.paymentId))
+    await lockForPaymentId(trx, transfer.paymentId)
     const row = await Transfer.query({ client: trx }).where('id', transfer.id).forUpdate().first()
     return row?.status === 'pending' ? row : null
   },
@@ -72,7 +72,7 @@ export const sendShareReturn: StripeWrite<Transfer, Stripe.Transfer> = {
     })
     await transfer.save()
     await recordPaymentEvent(trx, {
-      orderId: await orderIdOfPayment(trx, transfer.paymentId),
+      ...(await payerOfPayment(trx, transfer.paymentId)),
       orderLineId: await lineOfReturn(trx, transfer),
       paymentId: transfer.paymentId,
       transferId: transfer.id,
@@ -98,7 +98,7 @@ export const sendShareReturn: StripeWrite<Transfer, Stripe.Transfer> = {
     })
     await transfer.save()
     await recordPaymentEvent(trx, {
-      orderId: await orderIdOfPayment(trx, transfer.paymentId),
+      ...(await payerOfPayment(trx, transfer.paymentId)),
       orderLineId: await lineOfReturn(trx, transfer),
       paymentId: transfer.paymentId,
       transferId: transfer.id,

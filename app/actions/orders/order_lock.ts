@@ -40,3 +40,37 @@ export async function orderIdOfPayment(trx: TransactionClientContract, paymentId
   const row = await trx.from('payments').where('id', paymentId).select('order_id').first()
   return (row?.order_id as number | null) ?? null
 }
+
+/**
+ * Takes the lock of what a payment pays: its order (`lockForOrder`), or its
+ * payment request's row (as paying a request takes it), inside the caller's
+ * transaction. Disputes and their recoveries take it before their own rows.
+ */
+export async function lockForPayer(
+  trx: TransactionClientContract,
+  owner: { orderId: number | null; paymentRequestId: number | null }
+) {
+  if (owner.orderId !== null) {
+    await lockForOrder(trx, owner.orderId)
+  } else if (owner.paymentRequestId !== null) {
+    await trx.from('payment_requests').where('id', owner.paymentRequestId).forUpdate().select('id')
+  }
+}
+
+/** What a payment pays: its order, or its payment request (for locks and the audit) */
+export async function payerOfPayment(trx: TransactionClientContract, paymentId: number) {
+  const row = await trx
+    .from('payments')
+    .where('id', paymentId)
+    .select('order_id', 'payment_request_id')
+    .first()
+  return {
+    orderId: (row?.order_id as number | null) ?? null,
+    paymentRequestId: (row?.payment_request_id as number | null) ?? null,
+  }
+}
+
+/** `lockForPayer` for a payment known by its id */
+export async function lockForPaymentId(trx: TransactionClientContract, paymentId: number) {
+  await lockForPayer(trx, await payerOfPayment(trx, paymentId))
+}

@@ -1,4 +1,5 @@
 import type { ModelQueryBuilderContract } from '@adonisjs/lucid/types/model'
+import Dispute from '#models/dispute'
 import Payment from '#models/payment'
 import type PaymentRequest from '#models/payment_request'
 import User from '#models/user'
@@ -12,6 +13,7 @@ import {
   requestTotals,
 } from '#domain/payment_request_summary'
 import { methodWords } from '#actions/payment_requests/payment_methods'
+import { disputeNoticesFor } from '#actions/disputes/dispute_notices'
 
 /*
 | What pages and the console show of requests: each with its figures and
@@ -60,21 +62,78 @@ export interface PaymentLine {
   tone: 'done' | 'waiting' | 'problem'
 }
 
+/**
+ * A payment's dispute in a word beside its status: a disputed payment stays
+ * paid (Stripe keeps the charge succeeded) until the bank decides; a lost
+ * one is charged back (the money went back to the cardholder) and the
+ * request still counts it as paid, as it does a refunded one.
+ */
+function disputeWords(disputes: Dispute[]) {
+  const latest = disputes.at(-1)
+  if (!latest) {
+    return null
+  }
+  if (disputes.some((dispute) => LOST_STATUSES.includes(dispute.status))) {
+    return 'charged back'
+  }
+  if (!latest.isClosed) {
+    return latest.isInquiry ? 'bank inquiry open' : 'disputed'
+  }
+  return latest.status === 'won' ? 'dispute won' : null
+}
+
+const LOST_STATUSES: Dispute['status'][] = ['lost', 'appeal_needs_response', 'appeal_under_review']
+
 /** A request's page: its figures for `viewer`, its contractor, its payments newest first */
 export async function requestView(request: PaymentRequest, viewer: Viewer) {
   const [row] = await listRequests([request])
   const payments = await Payment.query().where('paymentRequestId', request.id).orderBy('id', 'desc')
   const contractor = await User.findOrFail(request.contractorId)
+  const disputes = payments.length
+    ? await Dispute.query()
+        .whereIn(
+          'paymentId',
+          payments.map((payment) => payment.id)
+        )
+        .orderBy('id')
+    : []
+  const disputesOf = (payment: Payment) =>
+    disputes.filter((dispute) => dispute.paymentId === payment.id)
+  const { notices } = await disputeNoticesFor(
+    payments.filter((payment) => payment.disputed).map((payment) => payment.id),
+    viewer,
+    request.contractorId,
+    'request'
+  )
+  // Money that went back to the cardholder by a lost chargeback (still counted as paid); a
+  // part Stripe reinstated (refunded before the dispute, so not charged back twice) is not
+  const chargedBack = disputes
+    .filter((dispute) => LOST_STATUSES.includes(dispute.status))
+    .reduce(
+      (sum, dispute) =>
+        sum +
+        dispute.amount -
+        ((dispute.balanceCurrency ?? dispute.currency) === dispute.currency
+          ? Math.min(dispute.amount, dispute.reinstatedAmount)
+          : 0),
+      0
+    )
   const lines: PaymentLine[] = payments.map((payment) => ({
     payment,
-    words: requestPaymentWords(payment),
+    words: [requestPaymentWords(payment), disputeWords(disputesOf(payment))]
+      .filter(Boolean)
+      .join(', '),
     method:
       methodWords(payment.methodBrand, payment.methodLast4, payment.methodType) ??
       (payment.methodType === 'us_bank_account' ? 'Bank account' : 'Card'),
     when: payment.succeededAt ?? payment.createdAt,
     receiptUrl: payment.isCaptured ? `/payments/${payment.id}/receipt.pdf` : null,
     tone: payment.isCaptured
-      ? 'done'
+      ? disputesOf(payment).some(
+          (dispute) => !dispute.isClosed || LOST_STATUSES.includes(dispute.status)
+        )
+        ? 'problem'
+        : 'done'
       : payment.status === 'failed' || payment.status === 'canceled'
         ? 'problem'
         : 'waiting',
@@ -84,5 +143,7 @@ export async function requestView(request: PaymentRequest, viewer: Viewer) {
     statusView: requestStatusView(row.status, row.totals, request.currency, viewer),
     contractor,
     payments: lines,
+    disputes: notices,
+    chargedBack,
   }
 }

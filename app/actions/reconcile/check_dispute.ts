@@ -10,7 +10,7 @@ import { actors } from '#domain/actor'
 import { formatAmount } from '#money/amounts'
 import { stripe } from '#stripe/client'
 import { sendToStripe } from '#stripe/write'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
 import { sendTransferReversal } from '#actions/transfers/reverse_transfer'
 import {
   disputeMoney,
@@ -45,7 +45,9 @@ import {
 function subjectOf(dispute: Dispute) {
   return dispute.orderId
     ? `dispute #${dispute.id} (order #${dispute.orderId})`
-    : `dispute #${dispute.id}`
+    : dispute.paymentRequestId
+      ? `dispute #${dispute.id} (payment request #${dispute.paymentRequestId})`
+      : `dispute #${dispute.id}`
 }
 
 async function disputeDrifts(
@@ -60,7 +62,7 @@ async function disputeDrifts(
   const money = (value: number, currency = dispute.currency) => formatAmount(value, currency)
   const actor = actors.stripe(options.actor)
   const record = async (client: TransactionClientContract) => {
-    await lockForOrder(client, dispute.orderId)
+    await lockForPayer(client, dispute)
     const payment = await Payment.query({ client })
       .where('id', dispute.paymentId)
       .forUpdate()
@@ -314,7 +316,7 @@ export async function checkDispute(disputeId: number, options: ReconcileOptions)
     // Read in a transaction either way (the plan reads through it); locked to fix
     const list = await db.transaction(async (trx) => {
       if (options.fix) {
-        await lockForOrder(trx, found.orderId)
+        await lockForPayer(trx, found)
       }
       const dispute = await Dispute.query({ client: trx })
         .where('id', disputeId)

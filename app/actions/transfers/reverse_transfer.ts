@@ -5,7 +5,7 @@ import { recordPaymentEvent } from '#services/payment_events'
 import { stripe } from '#stripe/client'
 import { idempotencyKey } from '#stripe/idempotency'
 import type { StripeWrite } from '#stripe/write'
-import { lockForOrder, orderIdOfPayment } from '#actions/orders/order_lock'
+import { lockForPaymentId, payerOfPayment } from '#actions/orders/order_lock'
 import { refusalMessage } from '#actions/refunds/refund_records'
 
 /*
@@ -62,7 +62,7 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
   find: findReversalOnStripe,
   async lock(trx, reversal) {
     const transfer = await context(reversal.transferId, { client: trx })
-    await lockForOrder(trx, await orderIdOfPayment(trx, transfer.paymentId))
+    await lockForPaymentId(trx, transfer.paymentId)
     const row = await TransferReversal.query({ client: trx })
       .where('id', reversal.id)
       .forUpdate()
@@ -85,7 +85,7 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
     transfer.amountReversed = Math.min(transfer.amount, transfer.amountReversed + answer.amount)
     await transfer.save()
     await recordPaymentEvent(trx, {
-      orderId: await orderIdOfPayment(trx, transfer.paymentId),
+      ...(await payerOfPayment(trx, transfer.paymentId)),
       orderLineId: transfer.orderLineId,
       paymentId: transfer.paymentId,
       transferId: transfer.id,
@@ -109,7 +109,7 @@ export const sendTransferReversal: StripeWrite<TransferReversal, Stripe.Transfer
     })
     await reversal.save()
     await recordPaymentEvent(trx, {
-      orderId: await orderIdOfPayment(trx, transfer.paymentId),
+      ...(await payerOfPayment(trx, transfer.paymentId)),
       orderLineId: transfer.orderLineId,
       paymentId: transfer.paymentId,
       transferId: transfer.id,
