@@ -1,4 +1,5 @@
 import { PgBoss, fromKnex, type Job } from 'pg-boss'
+import { registerQueueStopper } from '#services/queue_stopper'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
@@ -173,6 +174,8 @@ export async function stopQueue() {
     }
   }
 }
+
+registerQueueStopper(stopQueue)
 
 export function isWorker() {
   return workerRunning
