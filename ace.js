@@ -3,11 +3,12 @@
 | JavaScript entrypoint for running ace commands
 |--------------------------------------------------------------------------
 |
-| ts-exec compiles the TypeScript sources on the fly, then the real entry
-| point (bin/console.ts) boots the ace kernel.
+| bin/ts_hooks.js compiles the TypeScript sources (in this thread, cached in
+| tmp/ts-cache), then the real entry point (bin/console.ts) boots the ace
+| kernel, which also turns on Node's compile cache.
 |
 */
-import '@poppinss/ts-exec'
+import './bin/ts_hooks.js'
 
 // `node ace ...` is the developer's entry point (the production build has its
 // own): without a NODE_ENV it is a development machine.

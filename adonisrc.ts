@@ -8,7 +8,16 @@ export default defineConfig({
     () => import('@adonisjs/core/commands'),
     () => import('@adonisjs/lucid/commands'),
     () => import('@adonisjs/session/commands'),
+    () => import('#start/ace_commands'),
   ],
+
+  /**
+   * The app's commands (commands/) are listed by start/ace_commands.ts from a
+   * manifest. Ace's own scan of the commands directory imports every command
+   * file and all it imports on each `node ace` call, so it points at a folder
+   * that does not exist.
+   */
+  directories: { commands: 'commands/.not-scanned' },
 
   /**
    * The local services provider comes first: it points the database and Stripe

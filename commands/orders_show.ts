@@ -13,7 +13,7 @@ import { findOrderArg } from '#services/console_inputs'
 import { formatAmount } from '#money/amounts'
 import { describeFeePlan } from '#actions/contractors/fee_plans'
 import { orderStatus, paymentStatus } from '#domain/order_summary'
-import { paymentMethodLabel } from '#actions/billing/payment_methods'
+import { paymentMethodLabel } from '#actions/billing/payment_method_label'
 import { fittedTable } from '#services/console_table'
 
 function when(value: DateTime | null) {

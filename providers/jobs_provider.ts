@@ -33,8 +33,9 @@ export default class JobsProvider {
   }
 
   async shutdown() {
-    const { stopQueue } = await import('#services/queue')
-    await stopQueue()
+    // Loads pg-boss only if this process used the queue
+    const { stopQueueIfLoaded } = await import('#services/queue_stopper')
+    await stopQueueIfLoaded()
     await this.#catcher?.stop()
   }
 }

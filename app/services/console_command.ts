@@ -3,7 +3,6 @@ import { BaseCommand } from '@adonisjs/core/ace'
 import { errors as vineErrors } from '@vinejs/vine'
 import { DomainError } from '#exceptions/domain_error'
 import { AmountError } from '#money/amounts'
-import { describeStripeError, isStripeError } from '#stripe/errors'
 import { canPrompt } from '#services/console_prompts'
 
 /**
@@ -29,8 +28,12 @@ function firstLine(text: string) {
   return text.split('\n')[0].trim()
 }
 
-/** Any error as the one line an admin reads (never a stack trace) */
-export function failureLine(error: unknown): string {
+/**
+ * Any error as the one line an admin reads (never a stack trace). Stripe's
+ * error classes are imported only when there is an error to describe: a
+ * command that never reaches Stripe does not load the SDK.
+ */
+export async function failureLine(error: unknown): Promise<string> {
   if (
     error instanceof DomainError ||
     error instanceof AmountError ||
@@ -41,6 +44,7 @@ export function failureLine(error: unknown): string {
   if (error instanceof vineErrors.E_VALIDATION_ERROR) {
     return (error.messages as { message: string }[]).map((entry) => entry.message).join(' ')
   }
+  const { describeStripeError, isStripeError } = await import('#stripe/errors')
   if (isStripeError(error)) {
     return describeStripeError(error).message
   }
@@ -65,7 +69,7 @@ export abstract class ConsoleCommand extends BaseCommand {
     try {
       await this.perform()
     } catch (error) {
-      this.fail(failureLine(error))
+      this.fail(await failureLine(error))
     } finally {
       restore()
     }

@@ -1,4 +1,5 @@
 import { PgBoss, fromKnex, type Job } from 'pg-boss'
+import { registerQueueStopper } from '#services/queue_stopper'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import logger from '@adonisjs/core/services/logger'
@@ -93,6 +94,24 @@ export async function enqueue<Name extends JobName>(
   return id
 }
 
+/**
+ * Queues many jobs of one kind in one statement (pg-boss `insert`), in `trx`
+ * when given: the webhook intake queues a batch of events this way.
+ */
+export async function enqueueMany<Name extends JobName>(
+  name: Name,
+  data: JobData<Name>[],
+  options: { trx?: TransactionClientContract } = {}
+) {
+  const started = await queue()
+  await started.insert(
+    name,
+    data.map((entry) => ({ data: entry as object })),
+    options.trx ? { db: fromKnex(options.trx.knexClient) } : {}
+  )
+  jobsEnqueued.inc({ queue: name }, data.length)
+}
+
 /** Runs one job with its log context and metrics; throws what the handler throws */
 async function runJob(definition: JobDefinition<any>, job: Job<unknown>) {
   return runWithLogContext({ jobId: job.id, job: definition.name }, async () => {
@@ -173,6 +192,8 @@ export async function stopQueue() {
     }
   }
 }
+
+registerQueueStopper(stopQueue)
 
 export function isWorker() {
   return workerRunning

@@ -28,6 +28,4 @@ export function stripe(): Stripe {
   return client
 }
 
-export function stripeConfig(): StripeConfig {
-  return app.config.get<StripeConfig>('stripe')
-}
+export { stripeConfig } from '#stripe/settings'

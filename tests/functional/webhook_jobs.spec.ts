@@ -122,6 +122,53 @@ test.group('Webhooks: stored, answered, applied by a job', (group) => {
     assert.lengthOf(cancellations, 1)
   })
 
+  test('a burst with duplicates, stored while no worker runs, is applied once per event later', async ({
+    client,
+    assert,
+  }) => {
+    // Accounts and payments Crewpay does not know, and a type it does not handle
+    const events = Array.from({ length: 12 }, (_, index) => {
+      if (index % 3 === 0) {
+        const id = `pi_unknown_${index}_${Math.random().toString(36).slice(2)}`
+        return signedWebhook({
+          type: 'payment_intent.canceled',
+          data: { object: { id, object: 'payment_intent', status: 'canceled' } },
+        })
+      }
+      if (index % 3 === 1) return foreignAccountEvent()
+      return signedWebhook({ type: 'customer.created', data: { object: { id: `cus_${index}` } } })
+    })
+    // Every event delivered three times, all at once (they share batches)
+    const deliveries = [...events, ...events, ...events]
+    const answers = await Promise.all(
+      deliveries.map(({ payload, signature }) => post(client, payload, signature))
+    )
+    assert.deepEqual(
+      answers.map((answer) => answer.status()),
+      deliveries.map(() => 200)
+    )
+    const stored = answers.filter((answer) => answer.body().duplicate === false)
+    assert.lengthOf(stored, events.length, 'each event stored by exactly one delivery')
+    const rows = await StripeEvent.query().orderBy('id')
+    assert.sameMembers(
+      rows.map((row) => row.stripeEventId),
+      events.map(({ payload }) => JSON.parse(payload).id)
+    )
+    assert.isTrue(rows.every((row) => row.state === 'pending'))
+    assert.equal(await applyJobsQueued(), events.length, 'one job per event, none per duplicate')
+
+    // The worker comes back: each event applied once, nothing left to do after
+    await runJobs(['apply_stripe_event'])
+    const applied = await StripeEvent.query().orderBy('id')
+    assert.deepEqual(
+      applied.map((row) => [row.state, row.attempts]),
+      applied.map(() => ['applied', 1])
+    )
+    assert.equal(await applyJobsQueued(), 0)
+    const again = await runJobs(['apply_stripe_event'])
+    assert.equal(again.ran, 0)
+  })
+
   test('an event that fails twice is retried and applied the third time', async ({
     client,
     assert,

@@ -156,19 +156,7 @@ export function assertMethodTakesCurrency(method: ChosenMethod, currency: string
   }
 }
 
-/** How a payment is paid, in words: "Bank debit from STRIPE TEST BANK ···· 6789", "Card" */
-export async function paymentMethodLabel(payment: Payment) {
-  if (payment.methodType !== 'us_bank_account') {
-    return 'Card'
-  }
-  const bankAccount = payment.paymentMethodId
-    ? await BankAccount.query()
-        .where('employerId', payment.employerId)
-        .where('stripePaymentMethodId', payment.paymentMethodId)
-        .first()
-    : null
-  return bankAccount ? `Bank debit from ${bankAccount.label}` : 'Bank debit'
-}
+export { paymentMethodLabel } from '#actions/billing/payment_method_label'
 
 /** The bank account a bank payment debits (its mandate goes with the debit) */
 export async function bankAccountPaying(payment: Payment) {

@@ -2,7 +2,7 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import UserProfile from '#models/user_profile'
 import { basisPointsToPercent, type FeePlan } from '#money/fees'
 import { formatAmount } from '#money/amounts'
-import { stripeConfig } from '#stripe/client'
+import { stripeConfig } from '#stripe/settings'
 
 /** The platform default plan (PLATFORM_FEE_PERCENT, PLATFORM_FEE_FIXED) */
 export function platformFeePlan(): FeePlan {
