@@ -60,7 +60,7 @@ async function insertOrders(employer: User, contractor: User, count: number) {
 test.group('Round trips', (group) => {
   group.each.setup(() => truncateAllTables())
 
-  test('placing an order reads each profile once, in at most 23 statements', async ({
+  test('placing an order reads each profile once, in at most 22 statements', async ({
     client,
     assert,
   }) => {
@@ -79,7 +79,7 @@ test.group('Round trips', (group) => {
     const profileReads = statements.filter((sql) => /from "user_profiles"/.test(sql))
     // The employer's (customer, default card) and the contractors' (fee plan, account)
     assert.lengthOf(profileReads, 2, profileReads.join('\n'))
-    assert.isAtMost(statements.length, 23, statements.join('\n'))
+    assert.isAtMost(statements.length, 22, statements.join('\n'))
   })
 
   for (const [role, url] of [
