@@ -24,7 +24,7 @@ const dbConfig = defineConfig({
       /*
        * 10 per app process (DB_POOL_MAX to change it). Placing an order holds a
        * connection only for its two short transactions, never while Stripe
-       * answers (app/stripe/write.ts): 23 statements in all. Measured with 50
+       * answers (app/stripe/write.ts): 22 statements in all. Measured with 50
        * concurrent POST /orders (issue 18), 10 and 20 gave the same orders/s:
        * the connections sat idle in ClientRead, waiting for the Node process,
        * not the other way round; one process is CPU-bound long before 10
