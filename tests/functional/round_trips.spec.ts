@@ -5,7 +5,7 @@ import { truncateAllTables } from '#tests/helpers/database'
 import { createUser } from '#tests/helpers/users'
 import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
 import { createService } from '#tests/helpers/orders'
-import { recordQueries } from '#tests/helpers/query_counter'
+import { recordQueries, settleQueries } from '#tests/helpers/query_counter'
 
 /*
 | Round trips to PostgreSQL (issue 18): placing an order reads each profile
@@ -67,6 +67,7 @@ test.group('Round trips', (group) => {
     const contractor = await createActiveContractor()
     const employer = await createEmployer()
     const service = await createService(contractor)
+    await settleQueries()
     const { result: response, statements } = await recordQueries(() =>
       client
         .post('/orders')
@@ -96,9 +97,11 @@ test.group('Round trips', (group) => {
       const contractor = await createUser({ role: 'contractor' })
       const viewer = role === 'employer' ? employer : contractor
       await insertOrders(employer, contractor, 2)
+      await settleQueries()
       const few = await recordQueries(() => client.get(url).loginAs(viewer))
       few.result.assertStatus(200)
       await insertOrders(employer, contractor, 18)
+      await settleQueries()
       const many = await recordQueries(() => client.get(url).loginAs(viewer))
       many.result.assertStatus(200)
       assert.equal(many.statements.length, few.statements.length, many.statements.join('\n'))

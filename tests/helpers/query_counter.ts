@@ -26,3 +26,20 @@ export async function recordQueries<T>(work: () => Promise<T>) {
     prototype.query = original
   }
 }
+
+/**
+ * Waits until the app sends no statement for `quietMs` (work a previous step
+ * started in the background: a webhook from the sandbox, a job), so that what
+ * is recorded next is the measured request's own
+ */
+export async function settleQueries(quietMs = 300, attempts = 50) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const { statements } = await recordQueries(
+      () => new Promise((resolve) => setTimeout(resolve, quietMs))
+    )
+    if (statements.length === 0) {
+      return
+    }
+  }
+  throw new Error('The app never stopped sending statements')
+}

@@ -234,7 +234,12 @@ export async function authorizeOrderPayment(
   const outcome = await sendToStripe(
     options.known ? authorizePaymentWith(options.known) : authorizePayment,
     payment,
-    { lookFirst: options.retry, writtenAt: payment.createdAt }
+    {
+      lookFirst: options.retry,
+      // A payment this request has just written was never sent: nothing to look
+      // for first (Stripe's clock, the sandbox's in tests, may be days ahead)
+      writtenAt: options.known ? undefined : payment.createdAt,
+    }
   )
   // The row the answer was recorded on is the payment as it is now; only when
   // another process recorded it (or nothing was) is it read again
