@@ -30,6 +30,7 @@ const env = await Env.create(new URL('../', import.meta.url), {
   TEST_DATABASE_URL: Env.schema.string.optional(),
   DB_HOST: Env.schema.string.optional(),
   DB_PORT: Env.schema.number.optional(),
+  DB_POOL_MAX: Env.schema.number.optional(),
   DB_USER: Env.schema.string.optional(),
   DB_PASSWORD: Env.schema.string.optional(),
   DB_DATABASE: Env.schema.string.optional(),

@@ -7,11 +7,18 @@
 |
 */
 import edge from 'edge.js'
+import app from '@adonisjs/core/services/app'
+import { listComponentsOnce } from '#services/edge_components'
 import { formatAmount } from '#money/amounts'
 import { formatDate, formatDateTime } from '#services/time_zone'
 import { noticesOf } from '#services/notices'
 import { TONE_CLASS, nextWords, type Tone } from '#domain/order_summary'
 import { devClockNow } from '#services/dev_clock'
+
+// Production compiles each template once; development recompiles on each render by design
+if (app.inProduction) {
+  listComponentsOnce(edge)
+}
 
 edge.global('formatAmount', formatAmount)
 

@@ -3,7 +3,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import Order from '#models/order'
 import { DomainError } from '#exceptions/domain_error'
 import { placeOrderValidator, declineValidator, payAgainValidator } from '#validators/orders'
-import { pageOf } from '#validators/pagination'
+import { cursorOf } from '#services/keyset'
 import { actors } from '#domain/actor'
 import { AUTHORIZATION_UNKNOWN } from '#domain/order_summary'
 import { placeOrder, authorizeOrderPayment, type Placement } from '#actions/orders/place_order'
@@ -47,9 +47,9 @@ function unansweredOf(driven: DrivenWrite[]) {
 export default class OrdersController {
   async index({ auth, request, view }: HttpContext) {
     const user = auth.getUserOrFail()
-    const page = await pageOf(request.qs())
-    const { rows, hasNext } = await orderRows(user, { page, perPage: PER_PAGE })
-    return view.render('pages/orders/index', { rows, page, hasNext })
+    const cursor = cursorOf(request.qs())
+    const page = await orderRows(user, { cursor, perPage: PER_PAGE })
+    return view.render('pages/orders/index', { ...page, paged: cursor !== null })
   }
 
   async show(ctx: HttpContext) {

@@ -3,7 +3,7 @@ import PaymentRequest from '#models/payment_request'
 import User from '#models/user'
 import { appUrl } from '#config/app'
 import { actors } from '#domain/actor'
-import { pageOf } from '#validators/pagination'
+import { cursorOf, cursorLinks, keysetPage } from '#services/keyset'
 import { createPaymentRequestValidator } from '#validators/payment_requests'
 import { CURRENCIES } from '#money/currencies'
 import { businessNow } from '#services/clock'
@@ -30,18 +30,17 @@ function currencyChoices() {
 export default class PaymentRequestsController {
   async index({ auth, request, view }: HttpContext) {
     const contractor = auth.getUserOrFail()
-    const page = await pageOf(request.qs())
-    const found = await listRequests(
-      PaymentRequest.query()
-        .where('contractorId', contractor.id)
-        .orderBy('id', 'desc')
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
+    const cursor = cursorOf(request.qs())
+    const page = await keysetPage(
+      PaymentRequest.query().where('contractorId', contractor.id),
+      'payment_requests',
+      cursor,
+      PER_PAGE
     )
     return view.render('pages/payment_requests/index', {
-      rows: found.slice(0, PER_PAGE),
-      page,
-      hasNext: found.length > PER_PAGE,
+      rows: await listRequests(page.rows),
+      paged: cursor !== null,
+      ...cursorLinks('/my/payment-requests', page),
       currencies: currencyChoices(),
       today: businessDay(await businessNow()),
     })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
-import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
+import { afterSave, BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
+import { moneyMovedFor } from '#services/balance_copies'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import { StateMachine } from '#models/state_machine'
@@ -105,5 +106,11 @@ export default class ContractorDebit extends BaseModel {
   @beforeCreate()
   static assignReference(record: { reference?: string }) {
     record.reference ??= randomUUID()
+  }
+
+  /** The contractor's balance moves with this row: their kept copies are dropped */
+  @afterSave()
+  static forgetBalance(record: { contractorId: number }) {
+    moneyMovedFor(record.contractorId)
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
-import { BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
+import { afterSave, BaseModel, beforeCreate, belongsTo, column } from '@adonisjs/lucid/orm'
+import { moneyMovedFor } from '#services/balance_copies'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import Payment from '#models/payment'
@@ -111,5 +112,11 @@ export default class Transfer extends BaseModel {
   @beforeCreate()
   static assignReference(record: { reference?: string }) {
     record.reference ??= randomUUID()
+  }
+
+  /** The contractor's balance moves with this row: their kept copies are dropped */
+  @afterSave()
+  static forgetBalance(record: { contractorId: number }) {
+    moneyMovedFor(record.contractorId)
   }
 }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import { stripe, stripeConfig } from '#stripe/client'
+import { moneyMovedFor } from '#services/balance_copies'
 
 /*
 | Crewpay's "now" for time-based money decisions (holds settled before they
@@ -39,7 +40,11 @@ export async function businessNow(): Promise<DateTime> {
   return DateTime.now().plus({ seconds: await clockOffsetSeconds() })
 }
 
-/** Forget the cached offset (after the clock was moved) */
+/**
+ * Forget the cached offset (after the clock was moved), and the balances
+ * kept from Stripe: moving time makes pending funds available
+ */
 export function forgetClock() {
   cached = null
+  moneyMovedFor(null)
 }

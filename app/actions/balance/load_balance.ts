@@ -10,6 +10,7 @@ import {
   transactionTypeInWords,
 } from '#actions/balance/words'
 import { balancesOf, rememberBalance } from '#actions/balance/balance_glance'
+import { onMoneyMoved } from '#services/balance_copies'
 import { transactionLinks, type TransactionLink } from '#actions/balance/transaction_links'
 
 export const TRANSACTIONS_PER_PAGE = 20
@@ -71,7 +72,52 @@ export type BalancePage =
       payoutSchedule: string | null
       /** The payout on its way now, if any */
       nextPayout: PayoutRow | null
+      /** When this was read from Stripe (the page may be a copy of the last seconds) */
+      readAt: Date
     }
+
+type ReadPage = Extract<BalancePage, { state: 'ok' }>
+
+/*
+| The page as read from Stripe (five calls) is kept BALANCE_PAGE_SECONDS per
+| contractor and cursor, in this process, at most KEPT_PAGES of them (the
+| oldest go first): a reload or a busy contractor does not call Stripe each
+| time, and the page says when it was read. Money the app moves for the
+| contractor forgets their copies (services/balance_copies.ts); money Stripe moves by
+| itself (a payout, funds becoming available) shows within the window.
+*/
+export const BALANCE_PAGE_SECONDS = 30
+const KEPT_PAGES = 500
+const keptPages = new Map<string, ReadPage>()
+
+onMoneyMoved((userId) => {
+  if (userId === null) {
+    keptPages.clear()
+    return
+  }
+  for (const key of keptPages.keys()) {
+    if (key.startsWith(`${userId}|`)) {
+      keptPages.delete(key)
+    }
+  }
+})
+
+function keptPage(key: string) {
+  const page = keptPages.get(key)
+  if (page && Date.now() - page.readAt.getTime() <= BALANCE_PAGE_SECONDS * 1000) {
+    return page
+  }
+  keptPages.delete(key)
+  return null
+}
+
+function keepPage(key: string, page: ReadPage) {
+  keptPages.delete(key)
+  while (keptPages.size >= KEPT_PAGES) {
+    keptPages.delete(keptPages.keys().next().value!)
+  }
+  keptPages.set(key, page)
+}
 
 function payoutRow(payout: Stripe.Payout): PayoutRow {
   return {
@@ -124,7 +170,24 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
   if (!profile.stripeId) {
     return { state: 'no_account' }
   }
-  const options: Stripe.RequestOptions = { stripeAccount: profile.stripeId }
+  const key = [user.id, profile.stripeId, cursor.starting_after, cursor.ending_before].join('|')
+  const kept = keptPage(key)
+  if (kept) {
+    return kept
+  }
+  const page = await readBalance(user, profile.stripeId, cursor)
+  if (page.state === 'ok') {
+    keepPage(key, page)
+  }
+  return page
+}
+
+async function readBalance(
+  user: User,
+  accountId: string,
+  cursor: BalanceCursor
+): Promise<BalancePage> {
+  const options: Stripe.RequestOptions = { stripeAccount: accountId }
 
   try {
     let notice: string | null = null
@@ -155,12 +218,13 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
       stripe().payouts.list({ limit: RECENT_PAYOUTS }, options),
       nextAvailability(options),
       stripe()
-        .accounts.retrieve(profile.stripeId)
+        .accounts.retrieve(accountId)
         .catch(() => null),
-      transactionLinks(user, profile.stripeId, transactions.data),
+      transactionLinks(user, accountId, transactions.data),
     ])
     // The home page's balance at a glance shows what this page just read
-    rememberBalance(profile.stripeId, balancesOf(balance))
+    const readAt = new Date()
+    rememberBalance(user.id, balancesOf(balance), readAt)
 
     const currencies = new Map<string, CurrencyBalance>()
     const entry = (currency: string) => {
@@ -222,6 +286,7 @@ export async function loadBalance(user: User, cursor: BalanceCursor): Promise<Ba
         )
         return coming ? payoutRow(coming) : null
       })(),
+      readAt,
     }
   } catch (error) {
     const described = reportStripeError(error, { userId: user.id, operation: 'load_balance' })

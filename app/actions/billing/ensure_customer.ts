@@ -11,8 +11,9 @@ import { saveStripeIdOnce } from '#actions/users/save_stripe_id'
  * makes concurrent or repeated calls get the same customer, and only an empty
  * stripe_id is ever filled.
  */
-export async function ensureStripeCustomer(user: User): Promise<string> {
-  const profile = await UserProfile.findByOrFail('userId', user.id)
+export async function ensureStripeCustomer(user: User, known?: UserProfile): Promise<string> {
+  // A caller that already read the profile passes it: one round trip fewer
+  const profile = known ?? (await UserProfile.findByOrFail('userId', user.id))
   if (profile.stripeId) {
     return profile.stripeId
   }
@@ -27,9 +28,9 @@ export async function ensureStripeCustomer(user: User): Promise<string> {
  * The customer, for an action that cannot go on without one: a Stripe failure
  * is logged once and becomes a message for the person.
  */
-export async function requireStripeCustomer(user: User): Promise<string> {
+export async function requireStripeCustomer(user: User, known?: UserProfile): Promise<string> {
   try {
-    return await ensureStripeCustomer(user)
+    return await ensureStripeCustomer(user, known)
   } catch (error) {
     const described = reportStripeError(error, { userId: user.id, operation: 'ensure_customer' })
     throw DomainError.unavailable(described.message)

@@ -105,6 +105,8 @@ export async function paymentChoicesFor(
 export interface ChosenMethod {
   id: string
   methodType: PaymentMethodType
+  /** The employer's Stripe Customer (read on the way: the payment needs it) */
+  customerId: string
 }
 
 /**
@@ -117,8 +119,8 @@ export async function choosePaymentMethod(
   employer: User,
   chosen: string | null | undefined
 ): Promise<ChosenMethod> {
-  const customerId = await requireStripeCustomer(employer)
   const profile = await UserProfile.findByOrFail('userId', employer.id)
+  const customerId = await requireStripeCustomer(employer, profile)
   const wanted = chosen || profile.defaultPaymentMethodId
   if (!wanted) {
     throw DomainError.invalid('Add a card or a bank account before placing an order.')
@@ -134,16 +136,16 @@ export async function choosePaymentMethod(
         `${bankAccount.label} is not verified yet: confirm its deposits on the Payment methods page first.`
       )
     }
-    return { id: wanted, methodType: 'us_bank_account' }
+    return { id: wanted, methodType: 'us_bank_account', customerId }
   }
   if (!chosen) {
-    return { id: wanted, methodType: 'card' }
+    return { id: wanted, methodType: 'card', customerId }
   }
   const paymentMethod = await findCustomerCard(customerId, chosen)
   if (!paymentMethod || paymentMethod.type !== 'card') {
     throw DomainError.invalid('Choose one of your saved cards or verified bank accounts.')
   }
-  return { id: chosen, methodType: 'card' }
+  return { id: chosen, methodType: 'card', customerId }
 }
 
 /** Refused before anything is written: a bank debit in another currency than US dollars */

@@ -49,7 +49,7 @@ export async function contractorHome(contractor: User): Promise<ContractorHome> 
       .where('status', 'delivered')
       .count('* as total')
       .first(),
-    orderRows(contractor, { page: 1, perPage: RECENT_ORDERS }),
+    orderRows(contractor, { perPage: RECENT_ORDERS }),
     profile.stripeId ? balanceAtAGlance(profile.stripeId, contractor.id) : null,
   ])
   return {

@@ -84,7 +84,7 @@ export async function employerHome(employer: User): Promise<EmployerHome> {
       failed.map((payment) => payment.orderId!)
     ),
     paymentRequestsToPay(employer),
-    orderRows(employer, { page: 1, perPage: RECENT_ORDERS }),
+    orderRows(employer, { perPage: RECENT_ORDERS }),
   ])
   // Only what is the employer's turn: a delivery already being paid is not
   const approve = toApprove.filter((row) => row.status.tone === 'your_turn')

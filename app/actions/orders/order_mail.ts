@@ -157,7 +157,9 @@ function methodOf(paymentIntent?: Stripe.PaymentIntent) {
 export async function mailPaymentChange(
   trx: TransactionClientContract,
   payment: Payment,
-  paymentIntent?: Stripe.PaymentIntent
+  paymentIntent?: Stripe.PaymentIntent,
+  /** The order's lines, when the caller has just read them in `trx` */
+  known?: OrderLine[] | void
 ) {
   if (payment.orderId === null) {
     return
@@ -167,7 +169,7 @@ export async function mailPaymentChange(
     return
   }
   const order = await Order.findOrFail(payment.orderId, { client: trx })
-  const lines = await linesOf(trx, order.id)
+  const lines = known || (await linesOf(trx, order.id))
   const employer = await userOf(trx, order.employerId)
   for (const line of lines.filter((candidate) => candidate.status === 'requested')) {
     await notify(trx, {

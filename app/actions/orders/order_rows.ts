@@ -3,6 +3,7 @@ import Order from '#models/order'
 import OrderLine from '#models/order_line'
 import Payment, { DEAD_STATUSES } from '#models/payment'
 import Transfer from '#models/transfer'
+import { keysetPage, cursorLinks, type Cursor } from '#services/keyset'
 import { orderStatus, type StatusView, type Viewer } from '#domain/order_summary'
 
 /*
@@ -83,16 +84,17 @@ export function ordersOfQuery(user: User) {
       )
 }
 
-/** One page of the user's orders, newest first, and whether there is another */
-export async function orderRows(user: User, options: { page: number; perPage: number }) {
-  // One more than a page tells whether there is a next one, without counting them all
-  const found = await ordersOfQuery(user)
-    .orderBy('id', 'desc')
-    .offset((options.page - 1) * options.perPage)
-    .limit(options.perPage + 1)
-    .preload('employer')
+/** One page of the user's orders, newest first (keyset: services/keyset.ts) */
+export async function orderRows(user: User, options: { cursor?: Cursor | null; perPage: number }) {
+  const page = await keysetPage(
+    ordersOfQuery(user).preload('employer'),
+    'orders',
+    options.cursor ?? null,
+    options.perPage
+  )
   return {
-    rows: await rowsOf(user, found.slice(0, options.perPage)),
-    hasNext: found.length > options.perPage,
+    rows: await rowsOf(user, page.rows),
+    hasNext: page.olderCursor !== null,
+    ...cursorLinks('/orders', page),
   }
 }

@@ -7,11 +7,15 @@ import Service from '#models/service'
 import UserProfile from '#models/user_profile'
 import { DomainError } from '#exceptions/domain_error'
 import { assertMethodTakesCurrency, choosePaymentMethod } from '#actions/billing/payment_methods'
-import { feePlanFor } from '#actions/contractors/fee_plans'
+import { feePlanOf } from '#actions/contractors/fee_plans'
 import { platformFee } from '#money/fees'
 import { recordPaymentEvent } from '#services/payment_events'
 import { sendToStripe, type WriteOutcome } from '#stripe/write'
-import { authorizePayment } from '#actions/payments/authorize_payment'
+import {
+  authorizePayment,
+  authorizePaymentWith,
+  type KnownIntentParts,
+} from '#actions/payments/authorize_payment'
 import { livePaymentOf } from '#actions/orders/order_parts'
 
 export interface PlaceOrderInput {
@@ -79,9 +83,9 @@ async function servicesFor(serviceIds: number[]) {
     'userId',
     ordered.map((service) => service.contractorId)
   )
+  const profileOf = new Map(profiles.map((profile) => [profile.userId, profile]))
   for (const service of ordered) {
-    const profile = profiles.find((candidate) => candidate.userId === service.contractorId) ?? null
-    if (!canTakeOrders(profile)) {
+    if (!canTakeOrders(profileOf.get(service.contractorId) ?? null)) {
       throw DomainError.conflict(
         services.length > 1
           ? `The contractor of “${service.title}” cannot take orders right now.`
@@ -89,7 +93,8 @@ async function servicesFor(serviceIds: number[]) {
       )
     }
   }
-  return ordered
+  // The contractors' profiles go along: their fee plans and Stripe accounts
+  return ordered.map((service) => ({ service, profile: profileOf.get(service.contractorId)! }))
 }
 
 function isFormTokenTwin(error: unknown) {
@@ -105,17 +110,27 @@ function isFormTokenTwin(error: unknown) {
  * pending payment that the same key completes ("Try again", reconciliation).
  */
 export async function placeOrder(employer: User, input: PlaceOrderInput): Promise<Placement> {
-  const services = await servicesFor(input.serviceIds)
-  const method = await choosePaymentMethod(employer, input.paymentMethodId)
-  const currency = services[0].currency
+  // Each read once, here, and passed along (issue 18: the same profile was read 4 times)
+  const [servicesRead, methodRead] = await Promise.allSettled([
+    servicesFor(input.serviceIds),
+    choosePaymentMethod(employer, input.paymentMethodId),
+  ])
+  // The services' refusal first, as when they were read one after the other
+  if (servicesRead.status === 'rejected') {
+    throw servicesRead.reason
+  }
+  if (methodRead.status === 'rejected') {
+    throw methodRead.reason
+  }
+  const services = servicesRead.value
+  const method = methodRead.value
+  const currency = services[0].service.currency
   assertMethodTakesCurrency(method, currency)
   const flow = flowFor(services.length, method.methodType)
-  const lines = await Promise.all(
-    services.map(async (service) => {
-      const plan = await feePlanFor(service.contractorId)
-      return { service, plan, fee: platformFee(service.price, plan) }
-    })
-  )
+  const lines = services.map(({ service, profile }) => {
+    const plan = feePlanOf(profile)
+    return { service, profile, plan, fee: platformFee(service.price, plan) }
+  })
   const total = lines.reduce((sum, line) => sum + line.service.price, 0)
 
   let placed: { order: Order; payment: Payment }
@@ -190,7 +205,18 @@ export async function placeOrder(employer: User, input: PlaceOrderInput): Promis
     return { order, payment: payment!, outcome: 'recorded' }
   }
 
-  return authorizeOrderPayment(placed.order, placed.payment, {})
+  return authorizeOrderPayment(placed.order, placed.payment, {
+    known: {
+      customerId: method.customerId,
+      lines: lines.map(({ service, fee }) => ({
+        contractorId: service.contractorId,
+        feeAmount: fee,
+      })),
+      destinations: new Map(
+        lines.map(({ service, profile }) => [service.contractorId, profile.stripeId!])
+      ),
+    },
+  })
 }
 
 /**
@@ -200,15 +226,26 @@ export async function placeOrder(employer: User, input: PlaceOrderInput): Promis
 export async function authorizeOrderPayment(
   order: Order,
   payment: Payment,
-  options: { retry?: boolean }
+  options: { retry?: boolean; known?: KnownIntentParts }
 ): Promise<Placement> {
   if (payment.status !== 'pending') {
     return { order, payment, outcome: 'recorded' }
   }
-  const outcome = await sendToStripe(authorizePayment, payment, {
-    lookFirst: options.retry,
-    writtenAt: payment.createdAt,
-  })
-  await payment.refresh()
-  return { order, payment, outcome: outcome.kind }
+  const outcome = await sendToStripe(
+    options.known ? authorizePaymentWith(options.known) : authorizePayment,
+    payment,
+    {
+      lookFirst: options.retry,
+      // A payment this request has just written was never sent: nothing to look
+      // for first (Stripe's clock, the sandbox's in tests, may be days ahead)
+      writtenAt: options.known ? undefined : payment.createdAt,
+    }
+  )
+  // The row the answer was recorded on is the payment as it is now; only when
+  // another process recorded it (or nothing was) is it read again
+  if (outcome.row === payment) {
+    await payment.refresh()
+    return { order, payment, outcome: outcome.kind }
+  }
+  return { order, payment: outcome.row, outcome: outcome.kind }
 }

@@ -42,15 +42,40 @@ import {
 
 export { AUTHORIZATION_UNKNOWN } from '#domain/order_summary'
 
-async function intentParams(payment: Payment): Promise<Stripe.PaymentIntentCreateParams> {
-  const employer = await UserProfile.findByOrFail('userId', payment.employerId)
-  const lines = payment.orderId
-    ? await OrderLine.query().where('orderId', payment.orderId).orderBy('id')
-    : []
+/**
+ * What the code that just wrote a payment already read: its employer's
+ * Customer, its lines and their contractors' accounts. Passed along so that
+ * sending the payment reads none of it again; a retry (no `known`) reads it.
+ */
+export interface KnownIntentParts {
+  customerId: string
+  lines: Pick<OrderLine, 'contractorId' | 'feeAmount'>[]
+  /** Stripe account per contractor id */
+  destinations: Map<number, string>
+}
+
+async function partsOf(payment: Payment): Promise<KnownIntentParts> {
+  const [employer, lines] = await Promise.all([
+    UserProfile.findByOrFail('userId', payment.employerId),
+    payment.orderId ? OrderLine.query().where('orderId', payment.orderId).orderBy('id') : [],
+  ])
+  const destinations = new Map<number, string>()
+  if (payment.flow === 'hold' && lines.length > 0) {
+    const contractor = await UserProfile.findByOrFail('userId', lines[0].contractorId)
+    destinations.set(lines[0].contractorId, contractor.stripeId!)
+  }
+  return { customerId: employer.stripeId!, lines, destinations }
+}
+
+async function intentParams(
+  payment: Payment,
+  known?: KnownIntentParts
+): Promise<Stripe.PaymentIntentCreateParams> {
+  const { customerId, lines, destinations } = known ?? (await partsOf(payment))
   const base: Stripe.PaymentIntentCreateParams = {
     amount: payment.amount,
     currency: payment.currency,
-    customer: employer.stripeId!,
+    customer: customerId,
     payment_method: payment.paymentMethodId!,
     allowed_payment_method_types: [payment.methodType],
     confirm: true,
@@ -72,12 +97,11 @@ async function intentParams(payment: Payment): Promise<Stripe.PaymentIntentCreat
   }
   if (payment.flow === 'hold') {
     const [line] = lines
-    const contractor = await UserProfile.findByOrFail('userId', line.contractorId)
     return {
       ...base,
       capture_method: 'manual',
       application_fee_amount: payment.applicationFeeAmount ?? line.feeAmount,
-      transfer_data: { destination: contractor.stripeId! },
+      transfer_data: { destination: destinations.get(line.contractorId)! },
       metadata: { ...base.metadata, contractor_id: String(line.contractorId) },
     }
   }
@@ -158,4 +182,18 @@ export const authorizePayment: StripeWrite<Payment, Stripe.PaymentIntent> = {
     })
   },
   refuse: recordRefusal,
+}
+
+/** The same write, sending with the parts its caller has just read (a fresh placement) */
+export function authorizePaymentWith(
+  known: KnownIntentParts
+): StripeWrite<Payment, Stripe.PaymentIntent> {
+  return {
+    ...authorizePayment,
+    async send(payment, key) {
+      return stripe().paymentIntents.create(await intentParams(payment, known), {
+        idempotencyKey: key,
+      })
+    },
+  }
 }

@@ -147,8 +147,9 @@ export async function recordPaymentIntent(
   if (charge && payment.isCaptured) {
     await syncRefundedTotal(trx, payment, capturedAmountRefunded(charge), actor, charge.id)
   }
-  await followPayment(trx, payment, actor, paymentIntent)
-  await mailPaymentChange(trx, payment, paymentIntent)
+  // The lines as followPayment read and moved them: the mail reads them no second time
+  const lines = await followPayment(trx, payment, actor, paymentIntent)
+  await mailPaymentChange(trx, payment, paymentIntent, lines)
   return moved
 }
 
@@ -278,7 +279,7 @@ export async function followPayment(
       .first()
     if (live) {
       // Another payment now pays for these lines
-      return
+      return lines
     }
     const transfers = await Transfer.query({ client: trx })
       .whereIn(
@@ -302,13 +303,13 @@ export async function followPayment(
     }
     // A bank debit failing days later: both parties are told by mail
     await tellPaymentFailed(trx, payment, lines)
-    return
+    return lines
   }
 
   if (payment.flow === 'hold') {
     const [line] = lines
     if (!line) {
-      return
+      return lines
     }
     if (payment.isCaptured) {
       if (line.isOpen) {
@@ -336,12 +337,12 @@ export async function followPayment(
         reason: line.status === 'declined' ? 'abandoned' : 'requested_by_customer',
       })
     }
-    return
+    return lines
   }
 
   // charge flow
   if (!payment.isCaptured) {
-    return
+    return lines
   }
   for (const line of lines) {
     if (line.status === 'approved') {
@@ -357,4 +358,5 @@ export async function followPayment(
       }
     }
   }
+  return lines
 }

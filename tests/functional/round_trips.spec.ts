@@ -1,0 +1,110 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import type User from '#models/user'
+import { truncateAllTables } from '#tests/helpers/database'
+import { createUser } from '#tests/helpers/users'
+import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
+import { createService } from '#tests/helpers/orders'
+import { recordQueries, settleQueries } from '#tests/helpers/query_counter'
+
+/*
+| Round trips to PostgreSQL (issue 18): placing an order reads each profile
+| once, and the pages run the same statements whatever the number of rows
+| they show (no query per row).
+*/
+
+/** `count` one-line orders, written straight to the tables */
+async function insertOrders(employer: User, contractor: User, count: number) {
+  const orders = await db
+    .table('orders')
+    .multiInsert(
+      Array.from({ length: count }, () => ({
+        employer_id: employer.id,
+        currency: 'usd',
+        total: 1000,
+        created_at: new Date(),
+        updated_at: new Date(),
+      }))
+    )
+    .returning('id')
+  const ids = orders.map((order: { id: number }) => order.id)
+  await db.table('order_lines').multiInsert(
+    ids.map((orderId: number) => ({
+      order_id: orderId,
+      contractor_id: contractor.id,
+      title: 'Job',
+      unit_price: 1000,
+      amount: 1000,
+      fee_amount: 100,
+      status: 'requested',
+      created_at: new Date(),
+      updated_at: new Date(),
+    }))
+  )
+  await db.table('payments').multiInsert(
+    ids.map((orderId: number) => ({
+      order_id: orderId,
+      employer_id: employer.id,
+      method_type: 'card',
+      flow: 'hold',
+      amount: 1000,
+      currency: 'usd',
+      status: 'authorized',
+      created_at: new Date(),
+      updated_at: new Date(),
+    }))
+  )
+  return ids as number[]
+}
+
+test.group('Round trips', (group) => {
+  group.each.setup(() => truncateAllTables())
+
+  test('placing an order reads each profile once, in at most 22 statements', async ({
+    client,
+    assert,
+  }) => {
+    const contractor = await createActiveContractor()
+    const employer = await createEmployer()
+    const service = await createService(contractor)
+    await settleQueries()
+    const { result: response, statements } = await recordQueries(() =>
+      client
+        .post('/orders')
+        .loginAs(employer)
+        .withCsrfToken()
+        .form({ service_id: service.id })
+        .redirects(0)
+    )
+    response.assertStatus(302)
+    const profileReads = statements.filter((sql) => /from "user_profiles"/.test(sql))
+    // The employer's (customer, default card) and the contractors' (fee plan, account)
+    assert.lengthOf(profileReads, 2, profileReads.join('\n'))
+    assert.isAtMost(statements.length, 22, statements.join('\n'))
+  })
+
+  for (const [role, url] of [
+    ['employer', '/orders'],
+    ['employer', '/'],
+    ['contractor', '/orders'],
+    ['contractor', '/'],
+  ] as const) {
+    test(`${role} ${url}: the same statements for 2 orders as for 20`, async ({
+      client,
+      assert,
+    }) => {
+      const employer = await createUser({ role: 'employer' })
+      const contractor = await createUser({ role: 'contractor' })
+      const viewer = role === 'employer' ? employer : contractor
+      await insertOrders(employer, contractor, 2)
+      await settleQueries()
+      const few = await recordQueries(() => client.get(url).loginAs(viewer))
+      few.result.assertStatus(200)
+      await insertOrders(employer, contractor, 18)
+      await settleQueries()
+      const many = await recordQueries(() => client.get(url).loginAs(viewer))
+      many.result.assertStatus(200)
+      assert.equal(many.statements.length, few.statements.length, many.statements.join('\n'))
+    })
+  }
+})
