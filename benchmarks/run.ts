@@ -206,7 +206,10 @@ async function main() {
         what: 'webhook intake, signed (duplicates, unknown objects)',
         figures,
         ratioTo: staticRps,
-        note: `${exactlyOnce(outcome).why}; the worker applied them ${drainedIn.toFixed(0)} s after the burst`,
+        note:
+          outcome.applied === outcome.storedRows
+            ? `${exactlyOnce(outcome).why}; all applied ${drainedIn.toFixed(0)} s after the burst`
+            : `${exactlyOnce(outcome).why}; after waiting ${drainedIn.toFixed(0)} s for the worker`,
       })
     }
   }

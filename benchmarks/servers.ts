@@ -55,7 +55,7 @@ export interface BenchDatabase {
 }
 
 /**
- * A fresh database: dropped and created again on the PostgreSQL that
+ * A fresh database: emptied (or created) on the PostgreSQL that
  * BENCH_DATABASE_URL (that database) or DATABASE_URL (its server, database
  * `crewpay_benchmark`) points to; else an embedded PostgreSQL under tmp/.
  */

@@ -96,7 +96,7 @@ export function exactlyOnce(outcome: WebhookOutcome): { ok: boolean; why: string
     problems.push(`${outcome.storedRows - outcome.sent} events stored twice`)
   }
   if (outcome.applied !== outcome.storedRows) {
-    problems.push(`${outcome.storedRows - outcome.applied} stored events not applied`)
+    problems.push(`${outcome.storedRows - outcome.applied} stored events not applied (yet)`)
   }
   if (outcome.appliedTwice > 0) {
     problems.push(`${outcome.appliedTwice} events applied more than once`)
