@@ -329,7 +329,7 @@ async function main() {
       }
       const first = scaleRows[0]?.figures
       const last = scaleRows.at(-1)?.figures
-      if (first && last && first.rps > 0 && scaleRows.length > 1) {
+      if (first && last && first.rps > 0 && last.rps > 0 && scaleRows.length > 1) {
         scaleRows.at(-1)!.note =
           `p50 ${(last.p50 / Math.max(first.p50, 1)).toFixed(1)}× the first step's`
       }
