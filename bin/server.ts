@@ -78,9 +78,13 @@ function startHttpServer() {
     })
     .httpServer()
     .start()
-    .catch((error) => {
+    .catch(async (error) => {
       process.exitCode = 1
-      prettyPrintError(error)
+      await prettyPrintError(error)
+      // A cluster worker's channel to the primary would keep it alive: leave, so it is told
+      if (cluster.isWorker) {
+        process.exit()
+      }
     })
 }
 
