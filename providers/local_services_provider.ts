@@ -5,6 +5,19 @@ import type { SandboxConnection } from '#infra/stripe_sandbox_host'
 import type { StripeConfig } from '#config/stripe'
 
 /**
+ * Why this process may not use the Stripe sandbox, or null when it may: outside
+ * production always; in production only when told explicitly that it is a
+ * benchmark (`STRIPE_SANDBOX_IN_PRODUCTION=benchmark`, set by `npm run bench`
+ * and nothing else), so a misconfigured deployment never takes fake payments.
+ */
+export function sandboxRefusal(inProduction: boolean, optIn: string | undefined) {
+  if (!inProduction || optIn === 'benchmark') {
+    return null
+  }
+  return 'STRIPE_SECRET_KEY is required in production (the sandbox is for development)'
+}
+
+/**
  * Zero-config local services. Listed first in adonisrc.ts so that, before any
  * other provider connects, it points:
  * - the database config at DATABASE_URL or the embedded PostgreSQL;
@@ -32,10 +45,10 @@ export default class LocalServicesProvider {
 
     const stripe = this.app.config.get<StripeConfig>('stripe')
     if (stripe.mode === 'sandbox') {
-      if (this.app.inProduction) {
-        throw new Error(
-          'STRIPE_SECRET_KEY is required in production (the sandbox is for development)'
-        )
+      const { default: env } = await import('#start/env')
+      const refusal = sandboxRefusal(this.app.inProduction, env.get('STRIPE_SANDBOX_IN_PRODUCTION'))
+      if (refusal) {
+        throw new Error(refusal)
       }
       const { connectSandbox } = await import('#infra/stripe_sandbox_host')
       const { appUrl } = await import('#config/app')

@@ -22,6 +22,8 @@ const env = await Env.create(new URL('../', import.meta.url), {
   LOG_LEVEL: Env.schema.string.optional(),
   SESSION_DRIVER: Env.schema.enum.optional(['database', 'cookie', 'memory'] as const),
   TRUSTED_PROXIES: Env.schema.string.optional(),
+  /** Production: HTTP processes `node bin/server.js` runs (bin/server.ts), 1 by default */
+  WEB_CONCURRENCY: Env.schema.number.optional(),
 
   /*
   | Database: DATABASE_URL, or DB_*; neither means the embedded PostgreSQL
@@ -44,6 +46,8 @@ const env = await Env.create(new URL('../', import.meta.url), {
   STRIPE_WEBHOOK_SECRET: Env.schema.secret.optional(),
   STRIPE_CONNECT_WEBHOOK_SECRET: Env.schema.secret.optional(),
   STRIPE_SANDBOX_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  /** Only `npm run bench` sets it: a production build talking to the sandbox */
+  STRIPE_SANDBOX_IN_PRODUCTION: Env.schema.enum.optional(['benchmark'] as const),
 
   /*
   | Marketplace policy
