@@ -433,6 +433,39 @@ test.group('Payment requests: 3-D Secure', (group) => {
     )
   }).timeout(60_000)
 
+  test('a bank that confirmed before the job cancels wins: the payment counts, once', async ({
+    client,
+    assert,
+  }) => {
+    const mails = fakeMail()
+    const { carla, erin, path } = await billed()
+    const { payment } = await payWaiting(client, erin, path)
+    // Authenticated at the bank, but neither the return nor the webhook has come in yet
+    await throughTheBank(client, erin, payment, 'succeed')
+
+    await advanceSandboxClock(61 * 60)
+    await enqueue('send_pending_writes', {})
+    await runJobs(['send_pending_writes'])
+
+    await payment.refresh()
+    assert.equal(payment.status, 'succeeded')
+    assert.isNull(payment.pendingAction)
+    // The cancel was asked (the job saw it waiting) and Stripe's state won
+    const asked = await PaymentEvent.query()
+      .where('paymentId', payment.id)
+      .where('type', 'payment.cancel_requested')
+    assert.lengthOf(asked, 1)
+    const intent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId!)
+    assert.equal(intent.status, 'succeeded')
+    const page = await client.get(path).loginAs(erin)
+    assert.match(page.text(), /data-status="paid"/)
+    assert.lengthOf(await receiptsSent(mails), 1)
+    assert.deepEqual(await contractorBalance(carla), {
+      available: 0,
+      pending: 100000 - FEE_ON_1000,
+    })
+  }).timeout(60_000)
+
   test('the webhook arrives before the employer is back: recorded once, one receipt', async ({
     client,
     assert,
