@@ -1,4 +1,5 @@
 import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
 import Payment from '#models/payment'
 import PaymentRequest from '#models/payment_request'
 import type User from '#models/user'
@@ -155,33 +156,55 @@ export async function cancelWaitingAuthentication(
 
 /**
  * For the send_pending_writes job: request payments left waiting for the
- * bank longer than AUTHENTICATION_ABANDONED_AFTER_MINUTES (on the business
- * clock) are canceled; cancels written before `settledBefore` that got no
- * answer are sent again with their key.
+ * bank longer than AUTHENTICATION_ABANDONED_AFTER_MINUTES are canceled; a
+ * cancel written before `settledBefore` that got no answer is sent again
+ * with its key. How long one has waited is Stripe's: the PaymentIntent's
+ * `created` against the business clock (rows keep real time, and the
+ * sandbox's clock may be ahead). One that moved on Stripe (a lost webhook)
+ * is recorded instead.
  */
 export async function cancelAbandonedAuthentications(settledBefore: Date) {
   const now = await businessNow()
-  const before = now.minus({ minutes: AUTHENTICATION_ABANDONED_AFTER_MINUTES })
+  const cutoff = now.minus({ minutes: AUTHENTICATION_ABANDONED_AFTER_MINUTES }).toSeconds()
   const waiting = await Payment.query()
     .whereNotNull('paymentRequestId')
     .where('status', 'requires_action')
-    .where((query) => {
-      query
-        .where('createdAt', '<', before.toJSDate())
-        .orWhere((cancel) =>
-          cancel.where('pendingAction', 'cancel').where('pendingActionAt', '<', settledBefore)
-        )
-    })
+    .whereNotNull('stripePaymentIntentId')
     .orderBy('id')
   let canceled = 0
   for (const payment of waiting) {
-    const outcome = await cancelWaitingAuthentication(
-      payment,
-      actors.system('send_pending_writes'),
-      'abandoned'
-    )
-    if (outcome) {
-      canceled += 1
+    try {
+      const unanswered =
+        payment.pendingAction === 'cancel' &&
+        payment.pendingActionAt !== null &&
+        payment.pendingActionAt.toJSDate() < settledBefore
+      if (!unanswered) {
+        const paymentIntent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId!)
+        if (paymentIntent.status !== 'requires_action') {
+          await followRequestPaymentIntent(payment)
+          continue
+        }
+        if (paymentIntent.created > cutoff || payment.pendingAction) {
+          continue
+        }
+      }
+      const outcome = await cancelWaitingAuthentication(
+        payment,
+        actors.system('send_pending_writes'),
+        'abandoned'
+      )
+      if (outcome) {
+        canceled += 1
+      }
+    } catch (error) {
+      // Stripe not answering for one payment: the next run tries again
+      if (!isStripeError(error) && !(error instanceof DomainError)) {
+        throw error
+      }
+      logger.warn(
+        { paymentId: payment.id, err: error },
+        'A payment waiting for 3-D Secure could not be checked'
+      )
     }
   }
   return canceled
