@@ -164,13 +164,17 @@ export async function cancelWaitingAuthentication(
  * is recorded instead.
  */
 export async function cancelAbandonedAuthentications(settledBefore: Date) {
-  const now = await businessNow()
-  const cutoff = now.minus({ minutes: AUTHENTICATION_ABANDONED_AFTER_MINUTES }).toSeconds()
   const waiting = await Payment.query()
     .whereNotNull('paymentRequestId')
     .where('status', 'requires_action')
     .whereNotNull('stripePaymentIntentId')
     .orderBy('id')
+  if (waiting.length === 0) {
+    // Nothing waiting: no call to Stripe (the job runs every 5 minutes)
+    return 0
+  }
+  const now = await businessNow()
+  const cutoff = now.minus({ minutes: AUTHENTICATION_ABANDONED_AFTER_MINUTES }).toSeconds()
   let canceled = 0
   for (const payment of waiting) {
     try {
