@@ -134,6 +134,13 @@ export default class PaymentRequestsPay extends ConsoleCommand {
             'Run the same command again to complete it (it is never charged twice), or stripe:reconcile --fix.'
         )
       default:
+        if (payment.failureCode === 'authentication_required') {
+          // Off session: only the cardholder can answer their bank's 3-D Secure
+          throw DomainError.declined(
+            `Payment #${payment.id} failed: the card's bank asks its holder to authenticate, ` +
+              'which cannot be done from the console. Ask the employer to pay from the link, or use another saved method.'
+          )
+        }
         throw DomainError.conflict(
           `Payment #${payment.id} ${payment.status}: ${payment.failureMessage ?? 'no reason given'}`
         )

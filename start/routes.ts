@@ -343,3 +343,25 @@ router
   .as('receipts.show')
   .where('id', router.matchers.number())
   .use(middleware.auth())
+
+/*
+| 3-D Secure for a request's payment (its employer only; anyone else: 404):
+| a link to the bank's page, the bank's return_url, and canceling a payment
+| left waiting so its amount can be paid another way.
+*/
+const PaymentAuthenticationController = () =>
+  import('#controllers/payment_authentication_controller')
+router
+  .group(() => {
+    router
+      .get('/payments/:id/authenticate', [PaymentAuthenticationController, 'authenticate'])
+      .as('payments.authenticate')
+    router
+      .get('/payments/:id/authenticated', [PaymentAuthenticationController, 'authenticated'])
+      .as('payments.authenticated')
+    router
+      .post('/payments/:id/cancel', [PaymentAuthenticationController, 'cancel'])
+      .as('payments.cancel')
+  })
+  .where('id', router.matchers.number())
+  .use(middleware.auth())

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { HttpContext } from '@adonisjs/core/http'
 import User from '#models/user'
-import type PaymentRequest from '#models/payment_request'
 import { DomainError } from '#exceptions/domain_error'
 import { actors } from '#domain/actor'
-import { REQUEST_PAYMENT_UNKNOWN } from '#domain/payment_request_summary'
 import { payRequestValidator } from '#validators/payment_requests'
-import { formatAmount, toDecimalText } from '#money/amounts'
+import { toDecimalText } from '#money/amounts'
 import { stripeConfig } from '#stripe/client'
 import { isStripeError, reportStripeError } from '#stripe/errors'
 import { TEST_CARD_CHOICES } from '#actions/billing/payment_methods_page'
@@ -14,6 +12,7 @@ import { FieldRefusal } from '#actions/payment_requests/field_refusal'
 import { payRequest, type PayOutcome } from '#actions/payment_requests/pay_request'
 import { findRequestByToken, isAddressedEmployer } from '#actions/payment_requests/request_parts'
 import { requestView } from '#actions/payment_requests/request_view'
+import { requestPaymentNotice } from '#actions/payment_requests/payment_notice'
 import { listPayableMethods, type PayableMethod } from '#actions/payment_requests/payment_methods'
 
 /** The longest user agent kept with a bank debit's authorization */
@@ -57,6 +56,8 @@ export default class PayController {
     const usesElements = config.mode === 'stripe'
     return view.render('pages/pay/show', {
       ...page,
+      // Card payments waiting for the employer's bank (3-D Secure): continue or cancel
+      waiting: page.payments.filter((line) => line.payment.status === 'requires_action'),
       token,
       methods,
       methodsProblem,
@@ -122,34 +123,13 @@ export default class PayController {
       session.flash('inputErrorsBag', { [error.field]: [error.message] })
       return response.redirect(back)
     }
-    this.#flashOutcome(ctx, found, paid)
+    this.#flashOutcome(ctx, paid)
     return response.redirect(back)
   }
 
-  #flashOutcome({ session }: HttpContext, found: PaymentRequest, { payment }: PayOutcome) {
-    const money = formatAmount(payment.amount, found.currency)
-    switch (payment.status) {
-      case 'succeeded':
-        session.flash(
-          'success',
-          `You paid ${money}. Your receipt is below and on its way by email.`
-        )
-        break
-      case 'processing':
-        session.flash(
-          'success',
-          `Your bank payment of ${money} is processing: it usually takes 4 business days, and counts once it clears.`
-        )
-        break
-      case 'pending':
-        session.flash('error', REQUEST_PAYMENT_UNKNOWN)
-        break
-      case 'requires_action':
-        session.flash('error', 'Your bank asks you to authenticate this payment.')
-        break
-      default:
-        session.flash('error', payment.failureMessage ?? 'The payment could not be made.')
-    }
+  #flashOutcome({ session }: HttpContext, { payment }: PayOutcome) {
+    const notice = requestPaymentNotice(payment)
+    session.flash(notice.kind, notice.text)
   }
 
   /** The employer's saved cards and bank accounts; Stripe not answering is said, not a 500 */

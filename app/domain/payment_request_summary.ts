@@ -19,10 +19,21 @@ import type { StatusView, Viewer } from '#domain/order_summary'
 |   again);
 | - in flight: payments sent and not settled (pending, requires action,
 |   processing): they count against what can be paid now, not as paid; a
-|   failed one no longer counts, so the balance reopens;
+|   failed one no longer counts, so the balance reopens. A card payment
+|   waiting for the employer's bank (3-D Secure, `requires_action`) reserves
+|   its amount too, so a second tab cannot pay it again; one left waiting is
+|   canceled after AUTHENTICATION_ABANDONED_AFTER_MINUTES (or by the
+|   employer), which frees it;
 | - balance due: amount − paid − in flight, what can be paid now.
 |
 */
+
+/**
+ * A card payment left waiting for the employer's bank this long is canceled
+ * (the send_pending_writes job), which frees the amount it reserved. Banks'
+ * challenges expire in minutes; an hour leaves room for a slow one.
+ */
+export const AUTHENTICATION_ABANDONED_AFTER_MINUTES = 60
 
 /** A payment whose answer from Stripe was lost: it is completed by a job, never charged twice */
 export const REQUEST_PAYMENT_UNKNOWN =
@@ -50,6 +61,8 @@ export interface RequestTotals {
   amount: number
   paid: number
   inFlight: number
+  /** The part of `inFlight` waiting for the employer's bank to confirm (3-D Secure) */
+  awaitingAuthentication: number
   refunded: number
   /** What can be paid now: amount − paid − in flight */
   balanceDue: number
@@ -65,6 +78,7 @@ export function requestTotals(
 ): RequestTotals {
   let paid = 0
   let inFlight = 0
+  let awaitingAuthentication = 0
   let refunded = 0
   for (const payment of payments) {
     if (CAPTURED_STATUSES.includes(payment.status)) {
@@ -72,6 +86,9 @@ export function requestTotals(
       refunded += payment.amountRefunded
     } else if (IN_FLIGHT_STATUSES.includes(payment.status)) {
       inFlight += payment.amount
+      if (payment.status === 'requires_action') {
+        awaitingAuthentication += payment.amount
+      }
     }
   }
   const outstanding = Math.max(0, request.amount - paid)
@@ -79,6 +96,7 @@ export function requestTotals(
     amount: request.amount,
     paid,
     inFlight,
+    awaitingAuthentication,
     refunded,
     balanceDue: Math.max(0, outstanding - inFlight),
     outstanding,
@@ -128,10 +146,16 @@ export function requestStatusView(
   viewer: Viewer
 ): StatusView {
   const money = (value: number) => formatAmount(value, currency)
+  const clearing = totals.inFlight - totals.awaitingAuthentication
   const processing =
-    totals.inFlight > 0
-      ? `${money(totals.inFlight)} is processing; it counts once it clears.`
-      : null
+    [
+      totals.awaitingAuthentication > 0
+        ? `${money(totals.awaitingAuthentication)} is waiting for the bank's confirmation.`
+        : null,
+      clearing > 0 ? `${money(clearing)} is processing; it counts once it clears.` : null,
+    ]
+      .filter(Boolean)
+      .join(' ') || null
   switch (status) {
     case 'void':
       return {

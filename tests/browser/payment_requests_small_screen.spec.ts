@@ -5,6 +5,8 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { businessNow } from '#services/clock'
 import { truncateAllTables } from '#tests/helpers/database'
 import { createActiveContractor, createEmployer } from '#tests/helpers/stripe'
+import { createPaymentRequest } from '#actions/payment_requests/create_request'
+import { requestLinkPath } from '#actions/payment_requests/request_link'
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
@@ -107,5 +109,55 @@ test.group('Payment requests on a 390 px screen, with the keyboard', (group) => 
       path: app.makePath('tmp', 'browser-pay-390.png'),
       fullPage: true,
     })
+  }).timeout(120_000)
+
+  test("the employer's card asks for 3-D Secure: the bank's page and back, paid", async ({
+    assert,
+  }) => {
+    const carla = await createActiveContractor({ fullName: 'Carla Contractor' })
+    await createEmployer({
+      fullName: 'Erin Employer',
+      email: 'erin@example.com',
+      password: 'kitchen-budget-2026',
+    })
+    const now = await businessNow()
+    const request = await createPaymentRequest(carla, {
+      employerEmail: 'erin@example.com',
+      description: 'Deposit for the bathroom',
+      amount: 50000,
+      currency: 'usd',
+      dueDate: now.toUTC().plus({ days: 20 }).toISODate()!,
+    })
+    const link = requestLinkPath(request)!
+    const baseURL = `http://${process.env.HOST}:${process.env.PORT}`
+    const page = await browser.newPage({ baseURL, viewport: { width: 390, height: 844 } })
+    await page.goto('/login')
+    await page.getByLabel('Email').fill('erin@example.com')
+    await page.getByLabel('Password').fill('kitchen-budget-2026')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/$/)
+    await page.goto(link)
+
+    await page.getByLabel('A new card').check()
+    await page
+      .locator('input[name="new_payment_method"][value="pm_card_authenticationRequired"]')
+      .check()
+    await page.getByRole('button', { name: 'Pay' }).click()
+    await page.getByRole('heading', { name: 'Waiting for your bank’s confirmation' }).waitFor()
+    assert.include(await page.locator('[data-figure="balance"]').innerText(), '$0.00')
+    assert.isFalse(await scrollsSideways(page), '/pay/:token waiting for the bank')
+    await page.screenshot({
+      path: app.makePath('tmp', 'browser-pay-3ds-waiting-390.png'),
+      fullPage: true,
+    })
+
+    // To the sandbox's page (another site) and back to the request
+    await page.getByRole('link', { name: 'Continue with your bank' }).click()
+    await page.getByRole('button', { name: 'Complete authentication' }).click()
+    await page.getByText('You paid $500.00.').waitFor()
+    assert.equal(new URL(page.url()).pathname, link)
+    assert.include(await page.locator('[data-figure="balance"]').innerText(), '$0.00')
+    await page.getByRole('link', { name: /Receipt \(PDF\)/ }).waitFor()
+    assert.isFalse(await scrollsSideways(page), '/pay/:token after the bank')
   }).timeout(120_000)
 })

@@ -6,6 +6,7 @@ import { driveOrder } from '#actions/orders/drive_order'
 import { authorizeOrderPayment } from '#actions/orders/place_order'
 import { drivePaymentWrites } from '#actions/payment_requests/drive_payment'
 import { resendRequestPayment } from '#actions/payment_requests/pay_request'
+import { cancelAbandonedAuthentications } from '#actions/payment_requests/authenticate_request_payment'
 
 /** Writes younger than this are left to the request that made them */
 const SETTLE_SECONDS = 60
@@ -52,7 +53,11 @@ export async function drivePendingWrites() {
   return driven
 }
 
-/** The same for payment requests' payments (no order): their payment, then their refunds */
+/**
+ * The same for payment requests' payments (no order): their payment, then
+ * their refunds; and payments left waiting for the employer's bank, canceled
+ * to free the amount they reserve
+ */
 async function drivePendingRequestPayments(before: Date) {
   let driven = 0
   const unanswered = await Payment.query()
@@ -73,5 +78,6 @@ async function drivePendingRequestPayments(before: Date) {
     const sent = await drivePaymentWrites(paymentId)
     driven += sent.length
   }
+  driven += await cancelAbandonedAuthentications(before)
   return driven
 }

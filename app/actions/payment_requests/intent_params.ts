@@ -8,12 +8,15 @@ import UserProfile from '#models/user_profile'
  * to the contractor with the payment's fee as application fee, captured at
  * once. Everything comes from the payment row, so a retry sends the same
  * request with the same key:
- * - a card entered now, or a bank debit the employer authorizes on the page,
- *   is confirmed on session, failing rather than waiting for an action (the
- *   server cannot show a 3-D Secure challenge); a new card is saved for
- *   later when asked (setup_future_usage);
- * - a saved card (and anything paid from the console) is charged off
- *   session, as orders are;
+ * - a card the employer pays with on the page (new or saved) is confirmed on
+ *   session with a return_url (confirmation_params.ts): a bank asking for
+ *   3-D Secure leaves it `requires_action`, and the employer is sent to the
+ *   bank's page and back to /payments/:id/authenticated; a new card is saved
+ *   for later when asked (setup_future_usage);
+ * - a bank debit the employer authorizes on the page is on session too, but
+ *   cannot wait for an action (error_on_requires_action);
+ * - anything paid from the console is charged off session: the admin cannot
+ *   authenticate for the cardholder, so a card that asks fails at once;
  * - a bank debit carries the employer's authorization given on the page
  *   (mandate_data), or else the mandate saved with the account.
  */
@@ -38,10 +41,10 @@ export async function requestIntentParams(
       contractor_id: String(request.contractorId),
     },
   }
-  if (payment.onSession) {
-    params.error_on_requires_action = true
-  } else {
+  if (!payment.onSession) {
     params.off_session = offSession
+  } else if (payment.methodType === 'us_bank_account') {
+    params.error_on_requires_action = true
   }
   if (payment.setupFutureUsage) {
     params.setup_future_usage = payment.setupFutureUsage

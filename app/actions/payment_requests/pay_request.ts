@@ -83,12 +83,23 @@ export function amountProblem(request: PaymentRequest, totals: RequestTotals, am
     return 'Enter an amount more than zero.'
   }
   if (totals.balanceDue === 0) {
+    if (totals.awaitingAuthentication > 0) {
+      return (
+        `Nothing can be paid right now: ${money(totals.awaitingAuthentication)} is waiting for ` +
+        'your bank’s confirmation. Continue it, or cancel it to pay another way.'
+      )
+    }
     return totals.inFlight > 0
       ? `Nothing can be paid right now: ${money(totals.inFlight)} is already being paid.`
       : 'Nothing is left to pay on this request.'
   }
   if (amount > totals.balanceDue) {
-    return `You can pay at most the balance due, ${money(totals.balanceDue)}.`
+    return (
+      `You can pay at most the balance due, ${money(totals.balanceDue)}.` +
+      (totals.awaitingAuthentication > 0
+        ? ` ${money(totals.awaitingAuthentication)} is waiting for your bank’s confirmation.`
+        : '')
+    )
   }
   const minimum = Math.min(
     Math.max(request.minimumPayment ?? 0, CURRENCIES[request.currency].minimumCharge),
@@ -157,11 +168,10 @@ export async function payRequest(
   const method = await methodFor(employer, customerId, input.method)
   assertMethodFits(request, method, input)
   const fee = platformFee(input.amount, request.feePlan)
-  // The employer on the page is present for a card entered now and for the
-  // debit they authorize; saved cards are charged off session, as orders are
-  const onSession =
-    input.actor.kind === 'employer' &&
-    (input.method.kind === 'new' || method.type === 'us_bank_account')
+  // The employer on the page is present: a card (new or saved) is confirmed
+  // on session, so a bank asking for 3-D Secure sends them to its page; an
+  // admin paying for them (the console) charges off session
+  const onSession = input.actor.kind === 'employer'
 
   const written = await db.transaction(async (trx) => {
     const locked = await lockRequest(trx, request.id)

@@ -136,8 +136,11 @@ export const sendPaymentAction: StripeWrite<Payment, Stripe.PaymentIntent> = {
     const paymentIntent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId!, {
       expand: PAYMENT_INTENT_EXPAND,
     })
-    // Still held: the capture or cancel never happened
-    return paymentIntent.status === 'requires_capture' ? null : paymentIntent
+    // Still held (or, for a payment request's, still waiting for the bank):
+    // the capture or cancel never happened
+    return ['requires_capture', 'requires_action'].includes(paymentIntent.status)
+      ? null
+      : paymentIntent
   },
   async lock(trx, payment) {
     await lockForOrder(trx, payment.orderId)
