@@ -17,7 +17,7 @@
 */
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { createRequire, registerHooks } from 'node:module'
+import * as nodeModule from 'node:module'
 import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -47,14 +47,16 @@ let swcVersion = null
 function compiler() {
   if (!swc) {
     // Loaded only when a file is not in the cache
-    swc = createRequire(import.meta.url)('@swc/core')
+    swc = nodeModule.createRequire(import.meta.url)('@swc/core')
   }
   return swc
 }
 
 function cacheKey(source) {
   if (!swcVersion) {
-    const pkg = JSON.parse(readFileSync(join(appRoot, 'node_modules/@swc/core/package.json'), 'utf8'))
+    const pkg = JSON.parse(
+      readFileSync(join(appRoot, 'node_modules/@swc/core/package.json'), 'utf8')
+    )
     swcVersion = pkg.version
   }
   return createHash('sha256')
@@ -90,35 +92,46 @@ function isTypeScript(url) {
   return url.startsWith('file:') && /\.(m?ts)$/.test(url.split('?')[0]) && !url.endsWith('.d.ts')
 }
 
-process.setSourceMapsEnabled(true)
+if (typeof nodeModule.registerHooks !== 'function') {
+  // Node before 22.15 (the project's own Node 24 has them): ts-exec's hooks
+  await import('@poppinss/ts-exec')
+} else {
+  process.setSourceMapsEnabled(true)
+  registerSyncHooks()
+}
 
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context)
-    } catch (error) {
-      // `#models/user` maps to ./app/models/user.js: from source that file is user.ts
-      if (error.code === 'ERR_MODULE_NOT_FOUND' && typeof error.url === 'string') {
-        const [pathname, ...query] = error.url.split('?')
-        if (extname(pathname) === '.js' && pathname.startsWith('file:')) {
-          const candidate = pathname.slice(0, -3) + '.ts'
-          try {
-            return nextResolve(query.length ? `${candidate}?${query.join('?')}` : candidate, context)
-          } catch {}
+function registerSyncHooks() {
+  nodeModule.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      try {
+        return nextResolve(specifier, context)
+      } catch (error) {
+        // `#models/user` maps to ./app/models/user.js: from source that file is user.ts
+        if (error.code === 'ERR_MODULE_NOT_FOUND' && typeof error.url === 'string') {
+          const [pathname, ...query] = error.url.split('?')
+          if (extname(pathname) === '.js' && pathname.startsWith('file:')) {
+            const candidate = pathname.slice(0, -3) + '.ts'
+            try {
+              return nextResolve(
+                query.length ? `${candidate}?${query.join('?')}` : candidate,
+                context
+              )
+            } catch {}
+          }
         }
+        throw error
       }
-      throw error
-    }
-  },
-  load(url, context, nextLoad) {
-    if (!isTypeScript(url)) {
-      return nextLoad(url, context)
-    }
-    const source = readFileSync(fileURLToPath(url), 'utf8')
-    return {
-      format: 'module',
-      source: `${compile(url, source)}\n\n//# sourceURL=${url}`,
-      shortCircuit: true,
-    }
-  },
-})
+    },
+    load(url, context, nextLoad) {
+      if (!isTypeScript(url)) {
+        return nextLoad(url, context)
+      }
+      const source = readFileSync(fileURLToPath(url), 'utf8')
+      return {
+        format: 'module',
+        source: `${compile(url, source)}\n\n//# sourceURL=${url}`,
+        shortCircuit: true,
+      }
+    },
+  })
+}

@@ -101,7 +101,7 @@ export default class PayController {
                 paymentMethodId: input.new_payment_method!,
                 save: Boolean(input.save_card),
               }
-            : { kind: 'saved', paymentMethodId: input.payment_method },
+            : { kind: 'saved', paymentMethodId: input.payment_method, orNew: true },
         formToken: input.form_token ?? null,
         actor: actors.party('employer', employer.id),
         mandate: input.authorize_debit

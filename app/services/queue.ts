@@ -156,7 +156,13 @@ export async function startWorker() {
   for (const definition of jobs) {
     await started.work(
       definition.name,
-      { localConcurrency: definition.concurrency ?? 1, pollingIntervalSeconds: 1 },
+      {
+        localConcurrency: definition.concurrency ?? 1,
+        pollingIntervalSeconds: 1,
+        // With a backlog (a webhook burst) each worker fetches its next job at
+        // once instead of waiting a polling interval after every job
+        burstWhenReadyExceeds: 1,
+      },
       async ([job]) => runJob(definition, job)
     )
   }

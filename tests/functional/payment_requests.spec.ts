@@ -565,6 +565,8 @@ test.group('Payment requests: bad input', (group) => {
     const erin = await createEmployer({ email: 'erin@example.com' })
     const { request, path } = await openRequest(client, carla, { minimum_payment: '100.00' })
     const card = await defaultCard(erin)
+    // Another employer's saved card is never usable here
+    const olgasCard = await defaultCard(await createEmployer({ email: 'olga@example.com' }))
     const cases: [Record<string, string>, string, RegExp][] = [
       [{ amount: '1,000.01' }, 'amount', /at most the balance due, \$1,000\.00/],
       [{ amount: '99.99' }, 'amount', /at least \$100\.00/],
@@ -574,11 +576,7 @@ test.group('Payment requests: bad input', (group) => {
       [{ amount: '99999999999' }, 'amount', /too large/],
       [{ amount: '' }, 'amount', /Enter/],
       [{ amount: '999.80' }, 'amount', /would leave \$0\.20/],
-      [
-        { amount: '100.00', payment_method: 'pm_card_mastercard' },
-        '',
-        /saved cards or bank accounts/,
-      ],
+      [{ amount: '100.00', payment_method: olgasCard }, '', /could not be used/],
       [{ amount: '100.00', payment_method: 'tok_visa' }, 'payment_method', /saved payment methods/],
       [{ amount: '100.00', payment_method: 'new' }, 'new_payment_method', /Enter the new card/],
       [{ amount: '100.00', form_token: 'not-a-uuid' }, 'form_token', /expired/],
@@ -615,6 +613,28 @@ test.group('Payment requests: bad input', (group) => {
         ['succeeded', 5000, 655],
       ]
     )
+  })
+
+  test("DESIGN.md's form: `payment_method` may be a card entered now (a pm_… not saved), never another employer's", async ({
+    client,
+    assert,
+  }) => {
+    const carla = await contractorWithPlan()
+    const erin = await createEmployer({ email: 'erin@example.com' })
+    const { request, path } = await openRequest(client, carla)
+
+    const entered = await pay(client, erin, path, {
+      amount: '100.00',
+      payment_method: 'pm_card_mastercard',
+    })
+    entered.assertStatus(302)
+    assert.match(String(entered.flashMessage('success')), /You paid \$100\.00/)
+    const [payment] = await paymentsOf(request)
+    assert.equal(payment.status, 'succeeded')
+    assert.equal(payment.amount, 10000)
+    const intent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId!)
+    assert.equal(intent.status, 'succeeded')
+    assert.notEqual(intent.payment_method, await defaultCard(erin))
   })
 
   test("a request in yen is paid in whole yen, with the fee plan's fee to the yen", async ({

@@ -80,7 +80,11 @@ test.group('Round trips', (group) => {
     const profileReads = statements.filter((sql) => /from "user_profiles"/.test(sql))
     // The employer's (customer, default card) and the contractors' (fee plan, account)
     assert.lengthOf(profileReads, 2, profileReads.join('\n'))
-    assert.isAtMost(statements.length, 22, statements.join('\n'))
+    // A webhook the sandbox delivers meanwhile is not the order's: its intake
+    // (BEGIN, the events, their jobs, COMMIT) is left out of the count
+    const intakes = statements.filter((sql) => /insert into "stripe_events"/i.test(sql)).length
+    const own = statements.filter((sql) => !/stripe_events|pgboss/i.test(sql))
+    assert.isAtMost(own.length - 2 * intakes, 22, statements.join('\n'))
   })
 
   for (const [role, url] of [

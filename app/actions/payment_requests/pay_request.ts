@@ -49,7 +49,12 @@ import {
 
 export type PayMethodChoice =
   /** A saved card or bank account (pm_…), or "default": the employer's default card */
-  | { kind: 'saved'; paymentMethodId: string }
+  | {
+      kind: 'saved'
+      paymentMethodId: string
+      /** From the page: a pm_… that is not saved is a card entered now (DESIGN.md's one field) */
+      orNew?: boolean
+    }
   /** A card entered now; `save` keeps it on the employer's customer (setup_future_usage) */
   | { kind: 'new'; paymentMethodId: string; save: boolean }
 
@@ -125,9 +130,18 @@ export function amountProblem(request: PaymentRequest, totals: RequestTotals, am
 }
 
 async function methodFor(employer: User, customerId: string, choice: PayMethodChoice) {
-  return choice.kind === 'saved'
-    ? savedMethodOf(employer, customerId, choice.paymentMethodId)
-    : newCardOf(customerId, choice.paymentMethodId)
+  if (choice.kind === 'new') {
+    return newCardOf(customerId, choice.paymentMethodId)
+  }
+  try {
+    return await savedMethodOf(employer, customerId, choice.paymentMethodId)
+  } catch (error) {
+    if (!(error instanceof DomainError) || !choice.orNew || choice.paymentMethodId === 'default') {
+      throw error
+    }
+    // Not one of theirs: a card entered now, never one attached to someone else
+    return newCardOf(customerId, choice.paymentMethodId)
+  }
 }
 
 function assertMethodFits(request: PaymentRequest, method: PayableMethod, input: PayInput) {

@@ -11,7 +11,7 @@ import { idempotencyKey } from '#stripe/idempotency'
 import { isStripeError } from '#stripe/errors'
 import { PAYMENT_INTENT_EXPAND } from '#stripe/payment_intents'
 import type { StripeWrite } from '#stripe/write'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
 import { recordPaymentIntent } from '#actions/payments/record_payment_intent'
 
 /*
@@ -143,7 +143,7 @@ export const sendPaymentAction: StripeWrite<Payment, Stripe.PaymentIntent> = {
       : paymentIntent
   },
   async lock(trx, payment) {
-    await lockForOrder(trx, payment.orderId)
+    await lockForPayer(trx, payment)
     const row = await Payment.query({ client: trx }).where('id', payment.id).forUpdate().first()
     return row && row.pendingAction === payment.pendingAction ? row : null
   },

@@ -16,7 +16,7 @@ import { followDestinationReversals } from '#actions/transfers/destination_rever
 import { capturedAmountRefunded } from '#stripe/payment_intents'
 import type { StripeWrite } from '#stripe/write'
 import type { DescribedStripeError } from '#stripe/errors'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPaymentId } from '#actions/orders/order_lock'
 import { syncRefundedTotal } from '#actions/payments/record_payment_intent'
 import { mailRefund } from '#actions/orders/order_mail'
 
@@ -401,7 +401,7 @@ export const sendRefund: StripeWrite<Refund, RefundAnswer> = {
     return found ? { refund: found, charge: await chargeAfter(found) } : null
   },
   async lock(trx, refund) {
-    await lockForOrder(trx, refund.orderId)
+    await lockForPaymentId(trx, refund.paymentId)
     const row = await Refund.query({ client: trx }).where('id', refund.id).forUpdate().first()
     return row?.status === 'pending' ? row : null
   },

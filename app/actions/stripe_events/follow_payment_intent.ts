@@ -3,7 +3,7 @@ import Payment from '#models/payment'
 import type { Actor } from '#domain/actor'
 import { stripe } from '#stripe/client'
 import { PAYMENT_INTENT_EXPAND } from '#stripe/payment_intents'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
 import { recordPaymentIntent } from '#actions/payments/record_payment_intent'
 import { driveOrder } from '#actions/orders/drive_order'
 
@@ -18,7 +18,7 @@ export async function followPaymentIntent(payment: Payment, paymentIntentId: str
     expand: PAYMENT_INTENT_EXPAND,
   })
   await db.transaction(async (trx) => {
-    await lockForOrder(trx, payment.orderId)
+    await lockForPayer(trx, payment)
     const locked = await Payment.query({ client: trx })
       .where('id', payment.id)
       .forUpdate()

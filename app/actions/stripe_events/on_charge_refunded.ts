@@ -5,7 +5,7 @@ import Refund from '#models/refund'
 import { actors } from '#domain/actor'
 import { stripe } from '#stripe/client'
 import { capturedAmountRefunded } from '#stripe/payment_intents'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForPayer } from '#actions/orders/order_lock'
 import { syncRefundedTotal } from '#actions/payments/record_payment_intent'
 import { findRefundOnStripe, recordStripeRefund } from '#actions/refunds/refund_records'
 import { findPaymentForCharge } from '#actions/stripe_events/find_payment'
@@ -34,7 +34,7 @@ export default async function onChargeRefunded(event: Stripe.Event, actor: strin
       ? await stripe().transfers.retrieve(charge.transfer)
       : null
   await db.transaction(async (trx) => {
-    await lockForOrder(trx, payment.orderId)
+    await lockForPayer(trx, payment)
     const locked = await Payment.query({ client: trx })
       .where('id', payment.id)
       .forUpdate()
@@ -72,7 +72,7 @@ async function settlePendingRefunds(payment: Payment, charge: Stripe.Charge, act
       continue
     }
     await db.transaction(async (trx) => {
-      await lockForOrder(trx, payment.orderId)
+      await lockForPayer(trx, payment)
       const locked = await Refund.query({ client: trx }).where('id', row.id).forUpdate().first()
       if (locked?.status === 'pending') {
         await recordStripeRefund(trx, locked, match, charge, actor)

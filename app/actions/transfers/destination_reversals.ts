@@ -2,6 +2,7 @@ import type Stripe from 'stripe'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Payment from '#models/payment'
 import Transfer from '#models/transfer'
+import TransferReversal from '#models/transfer_reversal'
 import { recordPaymentEvent } from '#services/payment_events'
 import { formatAmount } from '#money/amounts'
 
@@ -30,10 +31,22 @@ export async function followDestinationReversals(
     .where('stripeTransferId', onStripe.id)
     .forUpdate()
     .first()
-  if (!row || onStripe.amount_reversed <= row.amountReversed) {
+  if (!row) {
     return
   }
-  const more = Math.min(onStripe.amount_reversed, row.amount) - row.amountReversed
+  // Our own reversals still pending count when their answer is recorded
+  // (reverse_transfer.ts adds them then), not twice
+  const pending = await TransferReversal.query({ client: trx })
+    .where('transferId', row.id)
+    .where('status', 'pending')
+  const reversed = Math.min(
+    onStripe.amount_reversed - pending.reduce((sum, reversal) => sum + reversal.amount, 0),
+    row.amount
+  )
+  if (reversed <= row.amountReversed) {
+    return
+  }
+  const more = reversed - row.amountReversed
   row.useTransaction(trx)
   row.amountReversed += more
   await row.save()
