@@ -121,6 +121,9 @@ if (!env.get('APP_KEY')) {
     writeFileSync(keyFile, key, { mode: 0o600 })
   }
   env.set('APP_KEY', new Secret(key))
+  // env.set wrote the Secret's "[redacted]" to process.env: a child process
+  // (the test runner `node ace test` spawns) must inherit the key itself
+  process.env.APP_KEY = key
 }
 
 /** Production sends real mail: SMTP_HOST, or MAIL_MAILER=resend with its key */
