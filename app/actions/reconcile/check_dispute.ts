@@ -29,6 +29,7 @@ import {
   type Drift,
   type ReconcileOptions,
 } from '#actions/reconcile/drifts'
+import { ChangedMeanwhile, StripeReads } from '#actions/reconcile/check_payment'
 
 /*
 | Disputes against Stripe: each dispute's status, amount, money withdrawn
@@ -55,7 +56,8 @@ async function disputeDrifts(
   fixing: boolean,
   dispute: Dispute,
   onStripe: Stripe.Dispute,
-  options: ReconcileOptions
+  options: ReconcileOptions,
+  reads: StripeReads
 ) {
   const subject = subjectOf(dispute)
   const list = new DriftList(subject, fixing ? trx : null)
@@ -129,9 +131,9 @@ async function disputeDrifts(
     )
   }
 
-  await requests(list, trx, dispute)
-  await reversals(list, trx, dispute)
-  await returns(list, trx, dispute)
+  await requests(list, trx, dispute, reads)
+  await reversals(list, trx, dispute, reads)
+  await returns(list, trx, dispute, reads)
 
   // What the contractors' shares still need, as the dispute now stands
   const plan = await planDispute(trx, dispute, { write: false, actor })
@@ -156,13 +158,18 @@ async function disputeDrifts(
 }
 
 /** Requests to Stripe left pending: Stripe's dispute says whether they went through */
-async function requests(list: DriftList, trx: TransactionClientContract, dispute: Dispute) {
+async function requests(
+  list: DriftList,
+  trx: TransactionClientContract,
+  dispute: Dispute,
+  reads: StripeReads
+) {
   const rows = await DisputeAction.query({ client: trx })
     .where('disputeId', dispute.id)
     .where('status', 'pending')
   for (const row of rows) {
     const subject = `dispute request #${row.id} (dispute #${dispute.id})`
-    const found = await sendDisputeAction.find!(row)
+    const found = await reads.read(`dispute-action:${row.id}`, () => sendDisputeAction.find!(row))
     if (found) {
       await list.add(
         {
@@ -195,14 +202,19 @@ async function requests(list: DriftList, trx: TransactionClientContract, dispute
 }
 
 /** The reversals that took contractors' shares, against Stripe's */
-async function reversals(list: DriftList, trx: TransactionClientContract, dispute: Dispute) {
+async function reversals(
+  list: DriftList,
+  trx: TransactionClientContract,
+  dispute: Dispute,
+  reads: StripeReads
+) {
   const rows = await TransferReversal.query({ client: trx })
     .where('disputeId', dispute.id)
     .whereNot('status', 'failed')
   for (const row of rows) {
     const subject = `reversal #${row.id} (dispute #${dispute.id})`
     const amount = formatAmount(row.amount, row.currency)
-    const found = await sendTransferReversal.find!(row)
+    const found = await reads.read(`trr-of:${row.id}`, () => sendTransferReversal.find!(row))
     if (row.status === 'succeeded') {
       if (!found || found.amount !== row.amount) {
         await list.add({
@@ -249,12 +261,17 @@ async function reversals(list: DriftList, trx: TransactionClientContract, disput
 }
 
 /** What won disputes gave back, against Stripe's transfers */
-async function returns(list: DriftList, trx: TransactionClientContract, dispute: Dispute) {
+async function returns(
+  list: DriftList,
+  trx: TransactionClientContract,
+  dispute: Dispute,
+  reads: StripeReads
+) {
   const rows = await Transfer.query({ client: trx }).where('disputeId', dispute.id)
   for (const row of rows) {
     const subject = `transfer #${row.id} (dispute #${dispute.id})`
     const amount = formatAmount(row.amount, row.currency)
-    const found = await sendShareReturn.find!(row)
+    const found = await reads.read(`return-of:${row.id}`, () => sendShareReturn.find!(row))
     if (row.status === 'paid') {
       if (!found || found.amount !== row.amount) {
         await list.add({
@@ -308,22 +325,41 @@ async function returns(list: DriftList, trx: TransactionClientContract, dispute:
   }
 }
 
-/** One dispute against Stripe: read for the report, under its order's lock to fix */
+/**
+ * One dispute against Stripe: read (Stripe included) without any lock for the
+ * report; to fix, checked again under its payer's lock with those answers (no
+ * Stripe call while the lock is held), as `checkPayment` does.
+ */
 export async function checkDispute(disputeId: number, options: ReconcileOptions) {
   const found = await Dispute.findOrFail(disputeId)
   try {
     const onStripe = await stripe().disputes.retrieve(found.stripeDisputeId)
-    // Read in a transaction either way (the plan reads through it); locked to fix
-    const list = await db.transaction(async (trx) => {
-      if (options.fix) {
-        await lockForPayer(trx, found)
+    const reads = new StripeReads()
+    // Read in a transaction either way (the plan reads through it)
+    const pass = (fixing: boolean) =>
+      db.transaction(async (trx) => {
+        if (fixing) {
+          await lockForPayer(trx, found)
+        }
+        const dispute = await Dispute.query({ client: trx })
+          .where('id', disputeId)
+          .if(fixing, (query) => query.forUpdate())
+          .firstOrFail()
+        return disputeDrifts(trx, fixing, dispute, onStripe, options, reads)
+      })
+    let list = await pass(false)
+    if (options.fix) {
+      reads.freeze()
+      try {
+        list = await pass(true)
+      } catch (error) {
+        if (!(error instanceof ChangedMeanwhile)) {
+          throw error
+        }
+        list.note(`${subjectOf(found)}: changed while it was being checked; left for the next run.`)
+        return list
       }
-      const dispute = await Dispute.query({ client: trx })
-        .where('id', disputeId)
-        .if(options.fix, (query) => query.forUpdate())
-        .firstOrFail()
-      return disputeDrifts(trx, options.fix, dispute, onStripe, options)
-    })
+    }
     for (const work of list.later) {
       await work()
     }

@@ -22,7 +22,7 @@ import {
   chargeOf,
   destinationTransferIdOf,
 } from '#stripe/payment_intents'
-import { lockForOrder } from '#actions/orders/order_lock'
+import { lockForOrder, lockForPaymentId } from '#actions/orders/order_lock'
 import { movePayment } from '#actions/payments/move_payment'
 import {
   followPayment,
@@ -85,7 +85,8 @@ async function allRefundsOf(paymentIntentId: string) {
 }
 
 /** A Stripe read asked for while fixing that the unlocked look did not make */
-class ChangedMeanwhile extends Error {}
+/** A read the locked pass needs that the unlocked one did not make: the record changed meanwhile */
+export class ChangedMeanwhile extends Error {}
 
 /**
  * Stripe's side of one payment, read once: first without any lock (the
@@ -806,8 +807,7 @@ export async function checkPayment(paymentId: number, options: ReconcileOptions)
   let found: PaymentCheck
   try {
     found = await db.transaction(async (trx) => {
-      const { orderId } = await Payment.findOrFail(paymentId, { client: trx })
-      await lockForOrder(trx, orderId)
+      await lockForPaymentId(trx, paymentId)
       const payment = await Payment.query({ client: trx })
         .where('id', paymentId)
         .forUpdate()
