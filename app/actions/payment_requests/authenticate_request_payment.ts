@@ -9,10 +9,11 @@ import { AUTHENTICATION_ABANDONED_AFTER_MINUTES } from '#domain/payment_request_
 import { businessNow } from '#services/clock'
 import { isRecordId } from '#services/record_id'
 import { stripe } from '#stripe/client'
-import { isStripeError, reportStripeError } from '#stripe/errors'
+import { isStripeError } from '#stripe/errors'
 import { sendToStripe, type WriteOutcome } from '#stripe/write'
 import { requestPaymentAction, sendPaymentAction } from '#actions/payments/payment_actions'
 import { followPaymentIntent } from '#actions/stripe_events/follow_payment_intent'
+import { bankPageOf, unavailable } from '#actions/payments/authenticate_payment'
 import { lockRequest } from '#actions/payment_requests/request_parts'
 import { requestLinkPath } from '#actions/payment_requests/request_link'
 
@@ -41,14 +42,6 @@ import { requestLinkPath } from '#actions/payment_requests/request_link'
 |
 */
 
-function unavailable(error: unknown, operation: string) {
-  if (!isStripeError(error)) {
-    return error
-  }
-  const described = reportStripeError(error, { operation })
-  return DomainError.unavailable(described.message)
-}
-
 /** The employer's own payment of a payment request; anyone else's (or none) is a 404 */
 export async function findEmployerRequestPayment(user: User, id: unknown) {
   const paymentId = Number(id)
@@ -70,26 +63,10 @@ export async function payPageOf(payment: Payment) {
  * not waiting for it any more (what Stripe says is recorded on the way).
  */
 export async function requestPaymentAuthenticationUrl(payment: Payment): Promise<string | null> {
-  if (payment.status !== 'requires_action' || !payment.stripePaymentIntentId) {
-    return null
-  }
-  let paymentIntent
-  try {
-    paymentIntent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId)
-  } catch (error) {
-    throw unavailable(error, 'request_payment_authentication')
-  }
-  if (paymentIntent.status !== 'requires_action') {
-    await followRequestPaymentIntent(payment)
-    return null
-  }
-  const url = paymentIntent.next_action?.redirect_to_url?.url
-  if (!url) {
-    throw DomainError.conflict(
-      'This payment cannot be authenticated from here: cancel it and pay another way.'
-    )
-  }
-  return url
+  return bankPageOf(
+    payment,
+    'This payment cannot be authenticated from here: cancel it and pay another way.'
+  )
 }
 
 /** The payment follows its PaymentIntent as Stripe has it now */

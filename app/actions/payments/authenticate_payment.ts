@@ -17,7 +17,7 @@ import { followPaymentIntent } from '#actions/stripe_events/follow_payment_inten
 | (authorized, succeeded, or failed) through the same recorder as webhooks.
 */
 
-function unavailable(error: unknown, operation: string) {
+export function unavailable(error: unknown, operation: string) {
   if (!isStripeError(error)) {
     return error
   }
@@ -31,7 +31,21 @@ function unavailable(error: unknown, operation: string) {
  */
 export async function paymentAuthenticationUrl(order: Order): Promise<string | null> {
   const payment = await livePaymentOf(order.id)
-  if (payment?.status !== 'requires_action' || !payment.stripePaymentIntentId) {
+  return payment
+    ? bankPageOf(
+        payment,
+        'This payment cannot be authenticated from here. Cancel the order and place it again.'
+      )
+    : null
+}
+
+/**
+ * The bank's page for a payment waiting for 3-D Secure (an order's or a
+ * payment request's), or null when it no longer waits: what Stripe says is
+ * recorded on the way. `cannot`: the refusal when Stripe gives no page.
+ */
+export async function bankPageOf(payment: Payment, cannot: string): Promise<string | null> {
+  if (payment.status !== 'requires_action' || !payment.stripePaymentIntentId) {
     return null
   }
   let paymentIntent
@@ -40,15 +54,21 @@ export async function paymentAuthenticationUrl(order: Order): Promise<string | n
   } catch (error) {
     throw unavailable(error, 'payment_authentication')
   }
-  const url = paymentIntent.next_action?.redirect_to_url?.url
   if (paymentIntent.status !== 'requires_action') {
-    await followPaymentIntent(payment, paymentIntent.id, actors.stripe(`user:${order.employerId}`))
+    try {
+      await followPaymentIntent(
+        payment,
+        paymentIntent.id,
+        actors.stripe(`user:${payment.employerId}`)
+      )
+    } catch (error) {
+      throw unavailable(error, 'payment_authentication')
+    }
     return null
   }
+  const url = paymentIntent.next_action?.redirect_to_url?.url
   if (!url) {
-    throw DomainError.conflict(
-      'This payment cannot be authenticated from here. Cancel the order and place it again.'
-    )
+    throw DomainError.conflict(cannot)
   }
   return url
 }
