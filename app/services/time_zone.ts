@@ -42,8 +42,19 @@ export function timeZoneNames(current?: string): string[] {
  * included: browsers say "Asia/Kolkata" where the list has "Asia/Calcutta")
  */
 export function isTimeZone(zone: string) {
-  return zone.length <= 64 && IANAZone.isValidZone(zone)
+  if (validZones.has(zone)) {
+    return true
+  }
+  const valid = zone.length <= 64 && IANAZone.isValidZone(zone)
+  if (valid) {
+    validZones.add(zone)
+  }
+  return valid
 }
+
+// Luxon checks a zone by building an Intl formatter (a fixed cost on every
+// request's middleware). Only valid names are kept: there are a few hundred.
+const validZones = new Set<string>([DEFAULT_TIME_ZONE])
 
 export type DateInput = DateTime | Date | number | string | null | undefined
 
