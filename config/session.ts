@@ -1,6 +1,7 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig, stores } from '@adonisjs/session'
+import { throttledDatabaseStore } from '#services/session_store'
 
 /**
  * Sessions live in the database (table `sessions`) outside tests: logging
@@ -23,7 +24,8 @@ export const sessionSettings = {
 
 export const sessionStores = {
   cookie: stores.cookie(),
-  database: stores.database({ tableName: 'sessions' }),
+  // The package's database store, its expiry pushed forward at most every few minutes
+  database: throttledDatabaseStore({ tableName: 'sessions' }),
 }
 
 const sessionConfig = defineConfig({

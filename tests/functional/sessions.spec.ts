@@ -3,6 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import { truncateAllTables } from '#tests/helpers/database'
 import { createUser } from '#tests/helpers/users'
 import { Browser, useDatabaseSessions } from '#tests/helpers/sessions'
+import { forgetTouches, TOUCH_AFTER_MS } from '#services/session_store'
 
 test.group('Sessions in the database', (group) => {
   let restore: () => void
@@ -74,5 +75,32 @@ test.group('Sessions in the database', (group) => {
     // Back to the form's page, which sends a guest to log in
     const next = await guest.get(refused.location!)
     assert.equal(next.location, '/login')
+  })
+
+  test('a page view pushes the session expiry forward at most every few minutes', async ({
+    assert,
+  }) => {
+    await createUser({ email: 'ada@example.com', password: 'password-1234' })
+    const browser = new Browser()
+    await browser.logIn('ada@example.com', 'password-1234')
+    const [row] = await db.from('sessions')
+    // As if the session had been written an hour ago
+    const anHourLeft = new Date(Date.now() + 60 * 60 * 1000)
+    await db.from('sessions').where('id', row.id).update({ expires_at: anHourLeft })
+
+    // Written moments ago by this process: no UPDATE on the next views
+    const soon = await browser.get('/settings')
+    assert.equal(soon.status, 200)
+    const [untouched] = await db.from('sessions').where('id', row.id)
+    assert.equal(new Date(untouched.expires_at).getTime(), anHourLeft.getTime())
+
+    // Once TOUCH_AFTER_MS has passed (or on another process), the view pushes it to two hours
+    forgetTouches()
+    const later = await browser.get('/settings')
+    assert.equal(later.status, 200)
+    const [touched] = await db.from('sessions').where('id', row.id)
+    const left = new Date(touched.expires_at).getTime() - Date.now()
+    assert.isAbove(left, 2 * 60 * 60 * 1000 - TOUCH_AFTER_MS)
+    assert.isAtMost(left, 2 * 60 * 60 * 1000)
   })
 })
