@@ -4,7 +4,7 @@ import OrderLine from '#models/order_line'
 import UserProfile from '#models/user_profile'
 import { onboardingState, type OnboardingState } from '#actions/onboarding/onboarding_status'
 import { balanceAtAGlance, type BalanceGlance } from '#actions/balance/balance_glance'
-import { orderRows, rowsOf, type OrderRow } from '#actions/orders/order_rows'
+import { ordersPage, rowsOfLists, type OrderRow } from '#actions/orders/order_rows'
 
 /*
 | The contractor's home: new orders to accept, work to deliver, where their
@@ -25,8 +25,8 @@ export interface ContractorHome {
   hasMoreOrders: boolean
 }
 
-async function ordersWithLines(contractor: User, status: 'requested' | 'accepted') {
-  const orders = await Order.query()
+function ordersWithLines(contractor: User, status: 'requested' | 'accepted') {
+  return Order.query()
     .whereIn(
       'id',
       OrderLine.query()
@@ -36,7 +36,6 @@ async function ordersWithLines(contractor: User, status: 'requested' | 'accepted
     )
     .preload('employer')
     .orderBy('id', 'desc')
-  return rowsOf(contractor, orders)
 }
 
 export async function contractorHome(contractor: User): Promise<ContractorHome> {
@@ -49,17 +48,22 @@ export async function contractorHome(contractor: User): Promise<ContractorHome> 
       .where('status', 'delivered')
       .count('* as total')
       .first(),
-    orderRows(contractor, { perPage: RECENT_ORDERS }),
+    ordersPage(contractor, { perPage: RECENT_ORDERS }),
     profile.stripeId ? balanceAtAGlance(profile.stripeId, contractor.id) : null,
+  ])
+  const [toAccept, toDeliver, recent] = await rowsOfLists(contractor, [
+    requested,
+    accepted,
+    recentPage.rows,
   ])
   return {
     // A request whose payment is not confirmed yet is not theirs to accept
-    toAccept: requested.filter((row) => row.status.tone === 'your_turn'),
-    toDeliver: accepted.filter((row) => row.status.tone === 'your_turn'),
+    toAccept: toAccept.filter((row) => row.status.tone === 'your_turn'),
+    toDeliver: toDeliver.filter((row) => row.status.tone === 'your_turn'),
     awaitingApproval: Number(delivered?.$extras.total ?? 0),
     onboarding: onboardingState(profile),
     balance,
-    recent: recentPage.rows,
-    hasMoreOrders: recentPage.hasNext,
+    recent,
+    hasMoreOrders: recentPage.olderCursor !== null,
   }
 }

@@ -1,9 +1,8 @@
 import type User from '#models/user'
 import Order from '#models/order'
-import OrderLine from '#models/order_line'
-import Payment from '#models/payment'
+import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
-import { rowsOf, orderRows, type OrderRow } from '#actions/orders/order_rows'
+import { ordersPage, rowsOfLists, withEmployer, type OrderRow } from '#actions/orders/order_rows'
 import {
   paymentRequestsToPay,
   type PaymentRequestToPay,
@@ -32,70 +31,62 @@ export interface EmployerHome {
   needsYou: number
 }
 
-async function ordersWhere(employer: User, ids: number[]) {
-  if (ids.length === 0) {
-    return []
+/** Why an order is on the home: each id with its reasons, in one statement */
+async function ordersNeedingEmployer(employer: User) {
+  // failed_at is written on the server's clock (not the sandbox's business clock)
+  const since = DateTime.now().minus({ days: FAILED_PAYMENT_DAYS }).toJSDate()
+  const { rows } = await db.rawQuery<{ rows: Array<{ reason: Reason; order_id: number }> }>(
+    `SELECT 'approve' AS reason, l.order_id FROM order_lines l
+       WHERE l.status = 'delivered'
+         AND l.order_id IN (SELECT id FROM orders WHERE employer_id = :employer)
+     UNION ALL
+     SELECT 'authenticate', order_id FROM payments
+       WHERE employer_id = :employer AND order_id IS NOT NULL AND status = 'requires_action'
+     UNION ALL
+     SELECT 'failed', order_id FROM payments
+       WHERE employer_id = :employer AND order_id IS NOT NULL
+         AND (status = 'pending' OR (status = 'failed' AND failed_at >= :since))`,
+    { employer: employer.id, since }
+  )
+  const reasons: Record<Reason, Set<number>> = {
+    approve: new Set(),
+    authenticate: new Set(),
+    failed: new Set(),
   }
-  const orders = await Order.query()
-    .whereIn('id', [...new Set(ids)])
-    .where('employerId', employer.id)
-    .preload('employer')
-    .orderBy('id', 'desc')
-  return rowsOf(employer, orders)
+  for (const row of rows) {
+    reasons[row.reason].add(row.order_id)
+  }
+  return reasons
 }
 
-export async function employerHome(employer: User): Promise<EmployerHome> {
-  const delivered = await OrderLine.query()
-    .where('status', 'delivered')
-    .whereIn('orderId', Order.query().where('employerId', employer.id).select('id'))
-    .select('orderId')
-  // failed_at is written on the server's clock (not the sandbox's business clock)
-  const since = DateTime.now().minus({ days: FAILED_PAYMENT_DAYS })
-  const [authenticate, failed] = await Promise.all([
-    Payment.query()
-      .where('employerId', employer.id)
-      .where('status', 'requires_action')
-      .whereNotNull('orderId')
-      .select('orderId'),
-    Payment.query()
-      .where('employerId', employer.id)
-      .whereNotNull('orderId')
-      .where((query) =>
-        query
-          .where('status', 'pending')
-          .orWhere((inner) =>
-            inner.where('status', 'failed').where('failedAt', '>=', since.toJSDate())
-          )
-      )
-      .select('orderId'),
-  ])
+type Reason = 'approve' | 'authenticate' | 'failed'
 
-  const [toApprove, toAuthenticate, failedRows, paymentRequests, recentPage] = await Promise.all([
-    ordersWhere(
-      employer,
-      delivered.map((line) => line.orderId)
-    ),
-    ordersWhere(
-      employer,
-      authenticate.map((payment) => payment.orderId!)
-    ),
-    ordersWhere(
-      employer,
-      failed.map((payment) => payment.orderId!)
-    ),
+export async function employerHome(employer: User): Promise<EmployerHome> {
+  const reasons = await ordersNeedingEmployer(employer)
+  const ids = [...new Set(Object.values(reasons).flatMap((set) => [...set]))]
+  const [needing, recentPage, paymentRequests] = await Promise.all([
+    ids.length
+      ? Order.query().whereIn('id', ids).where('employerId', employer.id).orderBy('id', 'desc')
+      : [],
+    ordersPage(employer, { perPage: RECENT_ORDERS }),
     paymentRequestsToPay(employer),
-    orderRows(employer, { perPage: RECENT_ORDERS }),
   ])
+  const [needingRows, recent] = await rowsOfLists(employer, [
+    withEmployer(employer, needing),
+    recentPage.rows,
+  ])
+  const because = (reason: Reason) => needingRows.filter((row) => reasons[reason].has(row.order.id))
   // Only what is the employer's turn: a delivery already being paid is not
-  const approve = toApprove.filter((row) => row.status.tone === 'your_turn')
-  const failedPayments = failedRows.filter((row) => row.status.tone === 'your_turn')
+  const approve = because('approve').filter((row) => row.status.tone === 'your_turn')
+  const toAuthenticate = because('authenticate')
+  const failedPayments = because('failed').filter((row) => row.status.tone === 'your_turn')
   return {
     toApprove: approve,
     toAuthenticate,
     failedPayments,
     paymentRequests,
-    recent: recentPage.rows,
-    hasMoreOrders: recentPage.hasNext,
+    recent,
+    hasMoreOrders: recentPage.olderCursor !== null,
     needsYou:
       approve.length + toAuthenticate.length + failedPayments.length + paymentRequests.length,
   }

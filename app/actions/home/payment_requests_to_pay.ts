@@ -1,7 +1,8 @@
 import PaymentRequest from '#models/payment_request'
 import type User from '#models/user'
 import { requestLinkPath } from '#actions/payment_requests/request_link'
-import { requestState } from '#actions/payment_requests/request_parts'
+import Payment from '#models/payment'
+import { requestTotals } from '#domain/payment_request_summary'
 
 /*
 | Payment requests on the employer's home ("needs you"): the open requests
@@ -38,9 +39,21 @@ export async function paymentRequestsToPay(employer: User): Promise<PaymentReque
     .orderBy('dueDate', 'asc')
     .orderBy('id', 'asc')
     .limit(SHOWN * 2)
+  // Their payments in one read (not one per request)
+  const payments = requests.length
+    ? await Payment.query()
+        .whereIn(
+          'paymentRequestId',
+          requests.map((request) => request.id)
+        )
+        .orderBy('id')
+    : []
   const due: PaymentRequestToPay[] = []
   for (const request of requests) {
-    const { totals } = await requestState(request)
+    const totals = requestTotals(
+      request,
+      payments.filter((payment) => payment.paymentRequestId === request.id)
+    )
     const payUrl = requestLinkPath(request)
     if (totals.balanceDue === 0 || !payUrl) {
       continue

@@ -78,20 +78,51 @@ export async function rowsOf(user: User, orders: Order[]): Promise<OrderRow[]> {
 export function ordersOfQuery(user: User) {
   return viewerOf(user) === 'employer'
     ? Order.query().where('employerId', user.id)
-    : Order.query().whereIn(
-        'id',
-        OrderLine.query().where('contractorId', user.id).select('orderId')
-      )
+    : Order.query()
+        .whereIn('id', OrderLine.query().where('contractorId', user.id).select('orderId'))
+        .preload('employer')
 }
 
-/** One page of the user's orders, newest first (keyset: services/keyset.ts) */
-export async function orderRows(user: User, options: { cursor?: Cursor | null; perPage: number }) {
+/**
+ * The orders' employer: on an employer's own orders that is the viewer (set,
+ * not read again); a contractor's orders were preloaded by ordersOfQuery
+ */
+export function withEmployer(user: User, orders: Order[]) {
+  if (viewerOf(user) === 'employer') {
+    for (const order of orders) {
+      order.$setRelated('employer', user)
+    }
+  }
+  return orders
+}
+
+/** A keyset page of the user's orders, newest first (no rows built yet) */
+export async function ordersPage(user: User, options: { cursor?: Cursor | null; perPage: number }) {
   const page = await keysetPage(
-    ordersOfQuery(user).preload('employer'),
+    ordersOfQuery(user),
     'orders',
     options.cursor ?? null,
     options.perPage
   )
+  return { ...page, rows: withEmployer(user, page.rows) }
+}
+
+/**
+ * Rows for several lists of orders (a home's sections) with one read of
+ * their lines, payments and transfers; an order in two lists is one row
+ */
+export async function rowsOfLists(user: User, lists: Order[][]): Promise<OrderRow[][]> {
+  const unique = new Map<number, Order>()
+  for (const order of lists.flat()) {
+    unique.set(order.id, order)
+  }
+  const rows = await rowsOf(user, [...unique.values()])
+  const byId = new Map(rows.map((row) => [row.order.id, row]))
+  return lists.map((list) => list.map((order) => byId.get(order.id)!))
+}
+
+export async function orderRows(user: User, options: { cursor?: Cursor | null; perPage: number }) {
+  const page = await ordersPage(user, options)
   return {
     rows: await rowsOf(user, page.rows),
     hasNext: page.olderCursor !== null,
