@@ -14,6 +14,8 @@ export interface LoadOptions {
   connections: number
   seconds: number
   runs: number
+  /** called when the warm-up is over and the measured runs begin, and when they end */
+  onMeasured?: (phase: 'start' | 'end') => void
 }
 
 interface Request {
@@ -108,8 +110,12 @@ export async function load(options: LoadOptions, request: Request): Promise<Figu
   await once(options, request, 2)
   await settle(options.base)
   const runs: Figures[] = []
+  options.onMeasured?.('start')
   for (let i = 0; i < options.runs; i++) {
     runs.push(await once(options, request, options.seconds))
+    if (i === options.runs - 1) {
+      options.onMeasured?.('end')
+    }
     await settle(options.base)
   }
   return medianFigures(runs)

@@ -2,6 +2,8 @@
  * npm run bench [-- --full] [-- --only=pages,place,webhooks,scale,rss,console,cluster,dev]
  *               [-- --seconds=5 --runs=1 --connections=50 --orders=1k,100k,1m --write]
  *               [-- --skip-build: reuse build/ as it is]
+ *               [-- --profile: a CPU profile of the production build per page instead,
+ *                   summarised; with --write, into benchmarks/PROFILES.md]
  *
  * Builds the app, starts the production build against its own database and
  * Stripe sandbox (STRIPE_SANDBOX_IN_PRODUCTION=benchmark), seeds it, measures
@@ -12,7 +14,7 @@
  */
 import { execSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -43,6 +45,7 @@ import {
   startWorker,
 } from './servers.js'
 import { exactlyOnce, formatTable, type Row } from './table.js'
+import { formatSummary, summarize } from './profile.js'
 
 const ALL = ['pages', 'place', 'webhooks', 'scale', 'rss', 'console', 'cluster', 'dev'] as const
 const { values: flags } = parseArgs({
@@ -50,6 +53,7 @@ const { values: flags } = parseArgs({
     'full': { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
     'write': { type: 'boolean', default: false },
+    'profile': { type: 'boolean', default: false },
     'only': { type: 'string' },
     'seconds': { type: 'string' },
     'runs': { type: 'string' },
@@ -214,14 +218,27 @@ async function main() {
     }
   }
 
-  const production = async (processes: number, body: (app: Running) => Promise<void>) => {
+  const production = async (
+    processes: number,
+    body: (app: Running) => Promise<void>,
+    nodeOptions?: string
+  ) => {
     log(`starting the production build, ${processes} HTTP process(es)`)
-    const app = await startProduction(env, processes)
+    const app = await startProduction(
+      nodeOptions ? { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${nodeOptions}` } : env,
+      processes
+    )
     try {
       await body(app)
     } finally {
       await app.stop()
     }
+  }
+
+  if (flags.profile) {
+    const report = await profiles(production, paths, labels, commit)
+    console.log(report)
+    return report
   }
 
   let baseline = 0
@@ -352,9 +369,77 @@ async function main() {
   return report
 }
 
+/**
+ * One production server per page, under `node --cpu-prof`, loaded as in the
+ * table; each profile summarised (where the CPU time of that page goes).
+ */
+async function profiles(
+  production: (
+    processes: number,
+    body: (app: Running) => Promise<void>,
+    nodeOptions?: string
+  ) => Promise<void>,
+  paths: Record<(typeof PAGES)[number], string>,
+  labels: Record<(typeof PAGES)[number], string>,
+  commit: string
+) {
+  const directory = join(ROOT, 'tmp', 'bench', 'profiles')
+  rmSync(directory, { recursive: true, force: true })
+  mkdirSync(directory, { recursive: true })
+  // Sessions live in the database: signed in on the first server, they serve the others
+  let employer: Session[] = []
+  let contractor: Session[] = []
+  const sections: string[] = [
+    `Profiled ${new Date().toISOString()} on commit ${commit}: the production build, one process, ` +
+      `${connections} connections for ${seconds} s after 2 s of warm-up, under \`node --cpu-prof\` ` +
+      '(which slows it somewhat). Shares are of the busy (non-idle) time of the measured runs ' +
+      '(boot and warm-up left out).',
+    '',
+  ]
+  for (const name of PAGES) {
+    const file = `${name}.cpuprofile`
+    let rps = 0
+    const spawned = Date.now()
+    const window = { fromMs: 0, toMs: 0 }
+    const onMeasured = (phase: 'start' | 'end') => {
+      window[phase === 'start' ? 'fromMs' : 'toMs'] = Date.now() - spawned
+    }
+    noteLoad()
+    await production(
+      1,
+      async () => {
+        if (employer.length === 0) {
+          employer = await signInMany(base, EMPLOYER, PASSWORD, sessionCount)
+          contractor = await signInMany(base, CONTRACTOR, PASSWORD, sessionCount)
+        }
+        log(`profiling ${name}`)
+        const session = name === 'services' ? undefined : name === 'balance' ? contractor : employer
+        const figures = await page({ ...options, onMeasured }, paths[name], session)
+        rps = figures.rps
+      },
+      `--cpu-prof --cpu-prof-dir=${directory} --cpu-prof-name=${file}`
+    )
+    const profile = JSON.parse(readFileSync(join(directory, file), 'utf8'))
+    const summary = summarize(profile, 15, window)
+    sections.push(
+      formatSummary(
+        `${labels[name]}: ${rps.toFixed(0)} req/s under the profiler`,
+        summary,
+        Math.round(rps * seconds * runs)
+      )
+    )
+  }
+  return sections.join('\n')
+}
+
 try {
   const report = await main()
-  if (flags.write) {
+  if (flags.write && flags.profile) {
+    writeFileSync(
+      join(ROOT, 'benchmarks', 'PROFILES.md'),
+      `# CPU profiles of the pages\n\n${report}\n`
+    )
+  } else if (flags.write) {
     writeResults(report)
   }
 } finally {
