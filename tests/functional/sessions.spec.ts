@@ -103,4 +103,30 @@ test.group('Sessions in the database', (group) => {
     assert.isAbove(left, 2 * 60 * 60 * 1000 - TOUCH_AFTER_MS)
     assert.isAtMost(left, 2 * 60 * 60 * 1000)
   })
+
+  test('the webhook, /health and /metrics carry no session: no cookie, no row', async ({
+    assert,
+  }) => {
+    const base = `http://${process.env.HOST}:${process.env.PORT}`
+    const answers = [
+      await fetch(`${base}/stripe/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=forged' },
+        body: JSON.stringify({ id: 'evt_forged', type: 'charge.refunded' }),
+      }),
+      await fetch(`${base}/health`),
+      await fetch(`${base}/metrics`),
+    ]
+    for (const answer of answers) {
+      assert.isBelow(answer.status, 500)
+      assert.deepEqual(answer.headers.getSetCookie(), [], answer.url)
+    }
+    assert.lengthOf(await db.from('sessions'), 0)
+
+    // A page does start a session (its forms carry a CSRF token)
+    const page = await fetch(`${base}/login`)
+    assert.equal(page.status, 200)
+    assert.isNotEmpty(page.headers.getSetCookie())
+    assert.lengthOf(await db.from('sessions'), 1)
+  })
 })
