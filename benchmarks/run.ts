@@ -26,7 +26,6 @@ import {
   signInMany,
   webhookBurst,
 } from './measure.js'
-import type { Session } from './measure.js'
 import { CONTRACTOR, EMPLOYER, growOrders, PASSWORD, SCALE_EMPLOYER, seed } from './seed.js'
 import {
   appEnvironment,
@@ -44,7 +43,8 @@ import {
   startSandbox,
   startWorker,
 } from './servers.js'
-import { exactlyOnce, formatTable, type Row } from './table.js'
+import type { Session } from './measure.js'
+import { exactlyOnce, type Figures, formatTable, type Row } from './table.js'
 import { formatSummary, summarize } from './profile.js'
 
 const ALL = ['pages', 'place', 'webhooks', 'scale', 'rss', 'console', 'cluster', 'dev'] as const
@@ -236,7 +236,62 @@ async function main() {
   }
 
   if (flags.profile) {
-    const report = await profiles(production, paths, labels, commit)
+    // Sessions live in the database: signed in on the first server, they serve the others
+    const sessions = async () => {
+      await signInAll()
+      return { employer, contractor }
+    }
+    const targets: ProfileTarget[] = [
+      ...PAGES.map((name) => ({
+        name,
+        label: labels[name],
+        measure: async (profiled: LoadOptions) => {
+          const signedIn = await sessions()
+          const session =
+            name === 'services'
+              ? undefined
+              : name === 'balance'
+                ? signedIn.contractor
+                : signedIn.employer
+          return page(profiled, paths[name], session)
+        },
+      })),
+      {
+        name: 'place',
+        label: `placing an order (\`POST /orders\`, ${connections} concurrent)`,
+        measure: async (profiled: LoadOptions) => {
+          const signedIn = await sessions()
+          const placed = await placeOrders(
+            profiled,
+            signedIn.employer,
+            seeded.serviceId,
+            database.url
+          )
+          return placed.figures
+        },
+      },
+      {
+        name: 'webhooks',
+        label: 'webhook intake, signed',
+        measure: async (profiled: LoadOptions) => {
+          const burst = await webhookBurst({
+            ...profiled,
+            secret: webhookSecret,
+            paymentIntents: seeded.paymentIntents,
+            databaseUrl: database.url,
+            drainSeconds: 0,
+          })
+          return burst.figures
+        },
+      },
+    ].filter((target) =>
+      target.name === 'place'
+        ? wants('place')
+        : target.name === 'webhooks'
+          ? wants('webhooks')
+          : wants('pages')
+    )
+    const report = await profiles(production, targets, commit)
     console.log(report)
     return report
   }
@@ -373,31 +428,37 @@ async function main() {
  * One production server per page, under `node --cpu-prof`, loaded as in the
  * table; each profile summarised (where the CPU time of that page goes).
  */
+interface ProfileTarget {
+  name: string
+  label: string
+  measure: (options: LoadOptions) => Promise<Figures>
+}
+
+/**
+ * One production server per target, under `node --cpu-prof`, loaded as in the
+ * table; each profile summarised over the measured run (where its CPU goes).
+ */
 async function profiles(
   production: (
     processes: number,
     body: (app: Running) => Promise<void>,
     nodeOptions?: string
   ) => Promise<void>,
-  paths: Record<(typeof PAGES)[number], string>,
-  labels: Record<(typeof PAGES)[number], string>,
+  targets: ProfileTarget[],
   commit: string
 ) {
   const directory = join(ROOT, 'tmp', 'bench', 'profiles')
   rmSync(directory, { recursive: true, force: true })
   mkdirSync(directory, { recursive: true })
-  // Sessions live in the database: signed in on the first server, they serve the others
-  let employer: Session[] = []
-  let contractor: Session[] = []
   const sections: string[] = [
     `Profiled ${new Date().toISOString()} on commit ${commit}: the production build, one process, ` +
       `${connections} connections for ${seconds} s after 2 s of warm-up, under \`node --cpu-prof\` ` +
-      '(which slows it somewhat). Shares are of the busy (non-idle) time of the measured runs ' +
-      '(boot and warm-up left out).',
+      '(which slows it somewhat). Shares are of the busy (non-idle) time of the measured run ' +
+      '(boot and warm-up left out), which includes the job queue and anything else the process did.',
     '',
   ]
-  for (const name of PAGES) {
-    const file = `${name}.cpuprofile`
+  for (const target of targets) {
+    const file = `${target.name}.cpuprofile`
     let rps = 0
     const spawned = Date.now()
     const window = { fromMs: 0, toMs: 0 }
@@ -408,13 +469,8 @@ async function profiles(
     await production(
       1,
       async () => {
-        if (employer.length === 0) {
-          employer = await signInMany(base, EMPLOYER, PASSWORD, sessionCount)
-          contractor = await signInMany(base, CONTRACTOR, PASSWORD, sessionCount)
-        }
-        log(`profiling ${name}`)
-        const session = name === 'services' ? undefined : name === 'balance' ? contractor : employer
-        const figures = await page({ ...options, onMeasured }, paths[name], session)
+        log(`profiling ${target.name}`)
+        const figures = await target.measure({ ...options, runs: 1, onMeasured })
         rps = figures.rps
       },
       `--cpu-prof --cpu-prof-dir=${directory} --cpu-prof-name=${file}`
@@ -423,9 +479,9 @@ async function profiles(
     const summary = summarize(profile, 15, window)
     sections.push(
       formatSummary(
-        `${labels[name]}: ${rps.toFixed(0)} req/s under the profiler`,
+        `${target.label}: ${rps.toFixed(0)} req/s under the profiler`,
         summary,
-        Math.round(rps * seconds * runs)
+        Math.round(rps * seconds)
       )
     )
   }
