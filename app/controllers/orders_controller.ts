@@ -55,10 +55,12 @@ export default class OrdersController {
   async show(ctx: HttpContext) {
     const user = ctx.auth.getUserOrFail()
     const order = await findOrderFor(user, ctx.params.id)
+    let page = await loadOrderPage(order, user)
     // A bank debit past its expected date: its outcome is looked up now (a
     // webhook may be late), through the same recorder as the webhook
-    await followIfDue(order.id)
-    const page = await loadOrderPage(order, user)
+    if (await followIfDue(page.payment)) {
+      page = await loadOrderPage(order, user)
+    }
     const isEmployer = page.viewer === 'employer'
     const [methodLabel, replacement, replaces] = await Promise.all([
       page.payment ? paymentMethodLabel(page.payment) : null,

@@ -114,4 +114,27 @@ test.group('Round trips', (group) => {
       assert.isAtMost(many.statements.length, most, many.statements.join('\n'))
     })
   }
+
+  test('an order page: at most 10 statements, the employer not read twice', async ({
+    client,
+    assert,
+  }) => {
+    const employer = await createUser({ role: 'employer', fullName: 'Edith Whitcombe' })
+    const contractor = await createUser({ role: 'contractor' })
+    const [orderId] = await insertOrders(employer, contractor, 1)
+    await settleQueries()
+    const { result, statements } = await recordQueries(() =>
+      client.get(`/orders/${orderId}`).loginAs(employer)
+    )
+    result.assertStatus(200)
+    assert.isAtMost(statements.length, 10, statements.join('\n'))
+    const userReads = statements.filter((sql) => /from "users"/.test(sql))
+    // The signed-in employer, and the contractors of the lines
+    assert.lengthOf(userReads, 2, userReads.join('\n'))
+
+    // A contractor sees the employer's name: read for them
+    const seen = await client.get(`/orders/${orderId}`).loginAs(contractor)
+    seen.assertStatus(200)
+    seen.assertTextIncludes('by Edith Whitcombe')
+  })
 })

@@ -84,11 +84,13 @@ export async function findOrderFor(user: User, id: unknown): Promise<Order> {
   if (!isRecordId(orderId)) {
     throw DomainError.notFound('Order not found.')
   }
-  const order = await Order.query().where('id', orderId).preload('employer').first()
+  const order = await Order.find(orderId)
   if (!order) {
     throw DomainError.notFound('Order not found.')
   }
   if (order.employerId === user.id) {
+    // The employer is the viewer: not read again
+    order.$setRelated('employer', user)
     return order
   }
   const mine = await OrderLine.query()
@@ -98,6 +100,7 @@ export async function findOrderFor(user: User, id: unknown): Promise<Order> {
   if (!mine) {
     throw DomainError.notFound('Order not found.')
   }
+  await order.load('employer')
   return order
 }
 

@@ -62,19 +62,20 @@ export async function followDueBankPayments(
 }
 
 /**
- * When an order's page is opened: a bank debit still processing after its
- * expected date is looked up on Stripe first, so a person who reloads sees
- * the outcome even when the webhook is late. Stripe not answering leaves the
- * page as it was (the job and the webhook still follow it).
+ * When an order's page is opened: its payment, a bank debit still processing
+ * after its expected date, is looked up on Stripe, so a person who reloads
+ * sees the outcome even when the webhook is late; true when it was (the page
+ * is then read again). Stripe not answering leaves the page as it was (the
+ * job and the webhook still follow it).
  */
-export async function followIfDue(orderId: number) {
-  const payment = await Payment.query()
-    .where('orderId', orderId)
-    .where('status', 'processing')
-    .whereNotNull('stripePaymentIntentId')
-    .first()
-  if (!payment?.expectedAt || payment.expectedAt > (await businessNow())) {
-    return
+export async function followIfDue(payment: Payment | null): Promise<boolean> {
+  if (
+    payment?.status !== 'processing' ||
+    !payment.stripePaymentIntentId ||
+    !payment.expectedAt ||
+    payment.expectedAt > (await businessNow())
+  ) {
+    return false
   }
   try {
     await followPaymentIntent(payment, payment.stripePaymentIntentId!, actors.system('order_page'))
@@ -84,4 +85,5 @@ export async function followIfDue(orderId: number) {
     }
     logger.warn({ paymentId: payment.id, err: error }, 'A due bank payment could not be followed')
   }
+  return true
 }
