@@ -5,6 +5,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto'
 import autocannon from 'autocannon'
+import pg from 'pg'
 import { type Figures, medianFigures, type WebhookOutcome } from './table.js'
 import { withClient } from './seed.js'
 import { run } from './servers.js'
@@ -375,4 +376,38 @@ export async function commandTime(
     times.push(performance.now() - started)
   }
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]
+}
+
+/**
+ * What one statement costs a Node process on this machine with `pg` alone (no
+ * ORM, no framework): a primary-key SELECT, 10 at a time, as the pool runs
+ * them. CPU time of this process per statement, and statements per second.
+ */
+export async function statementCost(
+  databaseUrl: string,
+  statements = 5000
+): Promise<{ cpuMicros: number; perSecond: number }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 })
+  try {
+    const one = () => pool.query('SELECT id, email FROM users WHERE id = $1', [1])
+    for (let i = 0; i < 200; i++) {
+      await one()
+    }
+    const cpu = process.cpuUsage()
+    const started = performance.now()
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let i = 0; i < statements / 10; i++) {
+          await one()
+        }
+      })
+    )
+    const used = process.cpuUsage(cpu)
+    return {
+      cpuMicros: (used.user + used.system) / statements,
+      perSecond: statements / ((performance.now() - started) / 1000),
+    }
+  } finally {
+    await pool.end()
+  }
 }

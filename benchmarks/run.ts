@@ -24,6 +24,7 @@ import {
   page,
   placeOrders,
   signInMany,
+  statementCost,
   webhookBurst,
 } from './measure.js'
 import { CONTRACTOR, EMPLOYER, growOrders, PASSWORD, SCALE_EMPLOYER, seed } from './seed.js'
@@ -301,6 +302,16 @@ async function main() {
     const section = 'production, 1 process'
     const staticRps = await pages(section)
     baseline = staticRps
+    if (wants('pages')) {
+      // What each statement of a page costs before any framework work (see RESULTS.md)
+      noteLoad()
+      const cost = await statementCost(database.url)
+      rows.push({
+        section,
+        what: 'one primary-key `SELECT` with `pg` alone, 10 at a time (in the bench process)',
+        note: `${cost.cpuMicros.toFixed(0)} µs of CPU per statement, ${cost.perSecond.toFixed(0)} statements/s`,
+      })
+    }
     await writes(section, staticRps)
     if (wants('rss')) {
       log(`${section}: memory over three rounds of mixed load`)
