@@ -128,7 +128,16 @@ async function main() {
   })
   log('seeding: migrations and the demo marketplace through the app and the sandbox')
   const seeded = await seed(env, database.url)
-  const worker = await startWorker(env)
+  const profileDirectory = join(ROOT, 'tmp', 'bench', 'profiles')
+  rmSync(profileDirectory, { recursive: true, force: true })
+  mkdirSync(profileDirectory, { recursive: true })
+  // Profiling: the worker too, so the burst's drain shows where a job's time goes
+  const worker = await startWorker(
+    env,
+    flags.profile
+      ? `--cpu-prof --cpu-prof-dir=${profileDirectory} --cpu-prof-name=worker.cpuprofile`
+      : undefined
+  )
   cleanups.push(() => worker.stop())
 
   const paths: Record<(typeof PAGES)[number], string> = {
@@ -237,6 +246,7 @@ async function main() {
   }
 
   if (flags.profile) {
+    const workerApplied: { events?: number; seconds?: number } = {}
     // Sessions live in the database: signed in on the first server, they serve the others
     const sessions = async () => {
       await signInAll()
@@ -280,8 +290,17 @@ async function main() {
             secret: webhookSecret,
             paymentIntents: seeded.paymentIntents,
             databaseUrl: database.url,
-            drainSeconds: 0,
+            drainSeconds: 120,
           })
+          const drained = burst.outcome.applied === burst.outcome.storedRows
+          log(
+            `the worker applied ${burst.outcome.applied} of ${burst.outcome.storedRows} stored events ` +
+              `in ${burst.drainedIn.toFixed(0)} s${drained ? '' : ' (not all)'}`
+          )
+          // Its profile is written when it exits
+          await worker.stop()
+          workerApplied.events = burst.outcome.applied
+          workerApplied.seconds = burst.drainedIn
           return burst.figures
         },
       },
@@ -292,7 +311,15 @@ async function main() {
           ? wants('webhooks')
           : wants('pages')
     )
-    const report = await profiles(production, targets, commit)
+    let report = await profiles(production, targets, commit)
+    if (workerApplied.events !== undefined && workerApplied.seconds !== undefined) {
+      const profile = JSON.parse(readFileSync(join(profileDirectory, 'worker.cpuprofile'), 'utf8'))
+      report += `\n${formatSummary(
+        `the job worker (\`node ace jobs:work\`) applying the burst: ${workerApplied.events} events in ${workerApplied.seconds.toFixed(0)} s after it ended`,
+        summarize(profile, 15),
+        workerApplied.events
+      )}`
+    }
     console.log(report)
     return report
   }
@@ -459,8 +486,6 @@ async function profiles(
   commit: string
 ) {
   const directory = join(ROOT, 'tmp', 'bench', 'profiles')
-  rmSync(directory, { recursive: true, force: true })
-  mkdirSync(directory, { recursive: true })
   const sections: string[] = [
     `Profiled ${new Date().toISOString()} on commit ${commit}: the production build, one process, ` +
       `${connections} connections for ${seconds} s after 2 s of warm-up, under \`node --cpu-prof\` ` +

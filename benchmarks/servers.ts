@@ -275,8 +275,11 @@ export async function startDevelopment(env: NodeJS.ProcessEnv): Promise<Running>
 }
 
 /** `node ace jobs:work` from the build: the one job worker */
-export async function startWorker(env: NodeJS.ProcessEnv): Promise<Running> {
-  const child = spawn(NODE, ['ace.js', 'jobs:work'], { cwd: BUILD, env })
+export async function startWorker(env: NodeJS.ProcessEnv, nodeOptions?: string): Promise<Running> {
+  const child = spawn(NODE, ['ace.js', 'jobs:work'], {
+    cwd: BUILD,
+    env: nodeOptions ? { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${nodeOptions}` } : env,
+  })
   logTo(child, 'worker')
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('jobs:work did not start')), 60_000)

@@ -1,4 +1,4 @@
-import { PgBoss, fromKnex, type Job } from 'pg-boss'
+import { PgBoss, fromKnex, type Job, type JobResult } from 'pg-boss'
 import { registerQueueStopper } from '#services/queue_stopper'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
@@ -130,6 +130,36 @@ async function runJob(definition: JobDefinition<any>, job: Job<unknown>) {
   })
 }
 
+/**
+ * A fetched batch, one job after another: each is completed or failed (and
+ * retried) on its own, so one failing job never repeats the others
+ */
+export async function runBatch(
+  definition: JobDefinition<any>,
+  batch: Job<unknown>[]
+): Promise<JobResult[]> {
+  const results: JobResult[] = []
+  for (const job of batch) {
+    try {
+      await runJob(definition, job)
+      results.push({ id: job.id, status: 'completed' })
+    } catch (error) {
+      results.push({ id: job.id, status: 'failed', output: failureOf(error) })
+    }
+  }
+  return results
+}
+
+/** What a failed job keeps as its output (pg-boss stores a thrown error the same way) */
+function failureOf(error: unknown) {
+  return error instanceof Error
+    ? { name: error.name, message: error.message, stack: error.stack }
+    : { message: String(error) }
+}
+
+/** Jobs fetched at once by each worker slot */
+const JOB_BATCH = 5
+
 function elapsed(started: number) {
   return (performance.now() - started) / 1000
 }
@@ -159,11 +189,15 @@ export async function startWorker() {
       {
         localConcurrency: definition.concurrency ?? 1,
         pollingIntervalSeconds: 1,
-        // With a backlog (a webhook burst) each worker fetches its next job at
-        // once instead of waiting a polling interval after every job
-        burstWhenReadyExceeds: 1,
+        // A backlog (a webhook burst) is fetched JOB_BATCH at a time, and at
+        // once again while the batches come back full, rather than one job per
+        // polling interval (pg-boss's ready count, the other burst trigger, is
+        // refreshed only every minute). Each job of a batch settles on its own.
+        batchSize: JOB_BATCH,
+        burstWhenBatchFull: true,
+        perJobResults: true,
       },
-      async ([job]) => runJob(definition, job)
+      (batch) => runBatch(definition, batch)
     )
   }
   const scheduled = new Set<string>()

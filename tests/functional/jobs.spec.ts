@@ -3,7 +3,9 @@ import ace from '@adonisjs/core/services/ace'
 import { DateTime } from 'luxon'
 import Payment from '#models/payment'
 import JobsStatus from '#commands/jobs_status'
-import { enqueue, queue, startWorker, stopQueue } from '#services/queue'
+import { enqueue, queue, runBatch, startWorker, stopQueue } from '#services/queue'
+import type { Job } from 'pg-boss'
+import type { JobDefinition } from '#jobs/job'
 import { truncateAllTables } from '#tests/helpers/database'
 import { runJobs, runJobsOnce } from '#tests/helpers/jobs'
 import { createUser } from '#tests/helpers/users'
@@ -45,6 +47,40 @@ test.group('Jobs', (group) => {
     } finally {
       await stopQueue()
     }
+  })
+
+  test('a fetched batch settles each job on its own: a failing one fails alone', async ({
+    assert,
+  }) => {
+    const handled: number[] = []
+    const definition: JobDefinition<{ n: number }> = {
+      name: 'batch_check',
+      description: 'Fails on its second job',
+      queue: {},
+      async handle({ n }) {
+        handled.push(n)
+        if (n === 2) {
+          throw new Error('The bank did not answer')
+        }
+      },
+    }
+    const batch = [1, 2, 3].map((n) => ({
+      id: `job-${n}`,
+      name: 'batch_check',
+      data: { n },
+      retryCount: 0,
+    })) as unknown as Job<unknown>[]
+    const results = await runBatch(definition, batch)
+    assert.deepEqual(handled, [1, 2, 3])
+    assert.deepEqual(
+      results.map((result) => [result.id, result.status]),
+      [
+        ['job-1', 'completed'],
+        ['job-2', 'failed'],
+        ['job-3', 'completed'],
+      ]
+    )
+    assert.equal(results[1].output.message, 'The bank did not answer')
   })
 
   test('ensure_stripe_customers gives every employer without one a Stripe customer', async ({
