@@ -189,16 +189,14 @@ async function storeBatch(batch: Delivery[]) {
 }
 
 /**
- * Applies a stored event and records the outcome on its row (the entry point
- * of the job, `webhooks:retry` and `stripe:reconcile --fix`). Takes the
- * event's lease first: an event already applied, or being applied elsewhere,
- * is left alone (`applied: false`, nothing recorded).
+ * Takes a stored event's lease: its row as it is now, or null when it was
+ * applied already or is being applied elsewhere (one statement)
  */
-export async function processStoredEvent(stored: StripeEvent) {
+async function claimEvent(id: number): Promise<StripeEvent | null> {
   const now = DateTime.now()
-  const claimed = await db
+  const [row] = await db
     .from('stripe_events')
-    .where('id', stored.id)
+    .where('id', id)
     .whereNull('processed_at')
     .where((query) =>
       query
@@ -210,14 +208,13 @@ export async function processStoredEvent(stored: StripeEvent) {
         )
     )
     .update({ processing_started_at: now.toJSDate() })
-    .returning('id')
-  if (claimed.length === 0) {
-    await stored.refresh()
-    return { applied: false }
-  }
-  await stored.refresh()
+    .returning('*')
+  return row ? StripeEvent.$createFromAdapterResult(row) : null
+}
 
-  const event = stored.event
+/** Applies an event whose lease this process holds, and records the outcome on its row */
+async function applyClaimed(claimed: StripeEvent) {
+  const event = claimed.event
   // One that can never be applied (stored before the webhook refused such
   // events) is set aside, processed with the reason, rather than retried forever
   const malformed = malformedEvent(event)
@@ -229,8 +226,8 @@ export async function processStoredEvent(stored: StripeEvent) {
   } catch (error) {
     failure = storableJson(error instanceof Error ? error.message : String(error))
   }
-  stored.merge({
-    attempts: stored.attempts + 1,
+  claimed.merge({
+    attempts: claimed.attempts + 1,
     processingStartedAt: null,
     ...(failure === null
       ? {
@@ -239,7 +236,7 @@ export async function processStoredEvent(stored: StripeEvent) {
         }
       : { processingError: failure }),
   })
-  await stored.save()
+  await claimed.save()
 
   if (failure === null) {
     webhookEventsApplied.inc({ type: event.type })
@@ -252,6 +249,19 @@ export async function processStoredEvent(stored: StripeEvent) {
   return { applied: failure === null }
 }
 
+/**
+ * Applies a stored event and records the outcome on its row (the entry point
+ * of `webhooks:retry`, `stripe:reconcile --fix` and the dev clock). Takes the
+ * event's lease first: an event already applied, or being applied elsewhere,
+ * is left alone (`applied: false`, nothing recorded). `stored` is read again.
+ */
+export async function processStoredEvent(stored: StripeEvent) {
+  const claimed = await claimEvent(stored.id)
+  const result = claimed ? await applyClaimed(claimed) : { applied: false }
+  await stored.refresh()
+  return result
+}
+
 export class EventNotAppliedError extends Error {}
 
 /**
@@ -259,17 +269,20 @@ export class EventNotAppliedError extends Error {}
  * retries it (it failed, or another applier holds it right now).
  */
 export async function applyStoredEventOrThrow(eventId: number) {
-  const stored = await StripeEvent.find(eventId)
-  if (!stored || stored.processedAt) {
-    return
+  const claimed = await claimEvent(eventId)
+  if (!claimed) {
+    const stored = await StripeEvent.find(eventId)
+    if (!stored || stored.processedAt) {
+      return
+    }
+    throw new EventNotAppliedError(
+      `${stored.type} ${stored.stripeEventId} is being applied by another process`
+    )
   }
-  await processStoredEvent(stored)
-  if (stored.processedAt) {
-    return
+  const { applied } = await applyClaimed(claimed)
+  if (!applied) {
+    throw new EventNotAppliedError(
+      `${claimed.type} ${claimed.stripeEventId}: ${claimed.processingError}`
+    )
   }
-  throw new EventNotAppliedError(
-    stored.processingError
-      ? `${stored.type} ${stored.stripeEventId}: ${stored.processingError}`
-      : `${stored.type} ${stored.stripeEventId} is being applied by another process`
-  )
 }
