@@ -4,6 +4,8 @@
  * checked for exactly-once, memory under load, and console commands.
  */
 import { createHmac, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { type Figures, medianFigures, type WebhookOutcome } from './table.js'
@@ -34,7 +36,46 @@ interface Request {
   expect?: '2xx' | '3xx'
 }
 
+/** The machine's CPU time so far (all cores, in clock ticks): busy and in all */
+function machineTicks() {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)
+    const ticks = fields.map(Number)
+    const total = ticks.reduce((sum, value) => sum + value, 0)
+    // idle and iowait
+    return { busy: total - ticks[3] - (ticks[4] ?? 0), total }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Shares of the machine's CPU while `work` ran: all of it, and this process's
+ * own (autocannon runs in it, on the same cores as the app)
+ */
+async function withCpuShares<T extends Figures>(work: () => Promise<T>): Promise<T> {
+  const machineBefore = machineTicks()
+  const ownBefore = process.cpuUsage()
+  const started = performance.now()
+  const figures = await work()
+  const machineAfter = machineTicks()
+  const own = process.cpuUsage(ownBefore)
+  const wallMicros = (performance.now() - started) * 1000
+  if (machineBefore && machineAfter && machineAfter.total > machineBefore.total) {
+    figures.cpu = {
+      machine:
+        (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+      loadGenerator: (own.user + own.system) / (wallMicros * cpus().length),
+    }
+  }
+  return figures
+}
+
 function once(options: LoadOptions, request: Request, seconds: number): Promise<Figures> {
+  return withCpuShares(() => onceMeasured(options, request, seconds))
+}
+
+function onceMeasured(options: LoadOptions, request: Request, seconds: number): Promise<Figures> {
   return new Promise((resolve, reject) => {
     autocannon(
       {

@@ -9,6 +9,8 @@ export interface Figures {
   p50: number
   p99: number
   errors: number
+  /** shares of the whole machine's CPU during the run: all of it, and the load generator's */
+  cpu?: { machine: number; loadGenerator: number }
 }
 
 /** One row of the table: a figure, or a note when the row is not a rate */
@@ -32,15 +34,23 @@ export function median(values: number[]): number {
 
 /** The median of each figure over several runs */
 export function medianFigures(runs: Figures[]): Figures {
-  return {
+  const figures: Figures = {
     rps: median(runs.map((run) => run.rps)),
     p50: median(runs.map((run) => run.p50)),
     p99: median(runs.map((run) => run.p99)),
     errors: median(runs.map((run) => run.errors)),
   }
+  if (runs.length > 0 && runs.every((run) => run.cpu)) {
+    figures.cpu = {
+      machine: median(runs.map((run) => run.cpu!.machine)),
+      loadGenerator: median(runs.map((run) => run.cpu!.loadGenerator)),
+    }
+  }
+  return figures
 }
 
 const thousands = (value: number) => Math.round(value).toLocaleString('en-US')
+const wholePercent = (share: number) => `${Math.round(share * 100)}%`
 
 export function ratio(value: number, base: number): string {
   if (!(base > 0) || !Number.isFinite(value)) {
@@ -55,7 +65,10 @@ export function formatFigures(figures: Figures): string {
     return 'no answer within the run'
   }
   const errors = figures.errors > 0 ? `, ${thousands(figures.errors)} errors` : ''
-  return `${thousands(figures.rps)} req/s, p50 ${thousands(figures.p50)} ms, p99 ${thousands(figures.p99)} ms${errors}`
+  const cpu = figures.cpu
+    ? `; CPU ${wholePercent(figures.cpu.machine)} of the machine, autocannon ${wholePercent(figures.cpu.loadGenerator)}`
+    : ''
+  return `${thousands(figures.rps)} req/s, p50 ${thousands(figures.p50)} ms, p99 ${thousands(figures.p99)} ms${errors}${cpu}`
 }
 
 /** A markdown table: each rate with its share of the static route's rate */

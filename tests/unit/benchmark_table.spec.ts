@@ -47,6 +47,17 @@ test.group('Benchmark table', () => {
     assert.equal(lines[5], '| memory | RSS | 100 → 120 MB |  |')
   })
 
+  test('the CPU the run took: the whole machine and the load generator', ({ assert }) => {
+    const figures = medianFigures([
+      { rps: 100, p50: 10, p99: 90, errors: 0, cpu: { machine: 0.9, loadGenerator: 0.3 } },
+      { rps: 300, p50: 30, p99: 10, errors: 0, cpu: { machine: 1, loadGenerator: 0.5 } },
+      { rps: 200, p50: 20, p99: 50, errors: 0, cpu: { machine: 0.95, loadGenerator: 0.4 } },
+    ])
+    assert.deepEqual(figures.cpu, { machine: 0.95, loadGenerator: 0.4 })
+    const table = formatTable([{ section: 's', what: 'page', figures }], 400)
+    assert.include(table, 'p99 50 ms; CPU 95% of the machine, autocannon 40% | 50% |')
+  })
+
   test('a run where nothing answered says so', ({ assert }) => {
     const table = formatTable(
       [{ section: 's', what: 'page', figures: { rps: 0, p50: 0, p99: 0, errors: 0 } }],
