@@ -23,6 +23,8 @@ export interface ProfileSummary {
   /** sampled milliseconds, idle left out */
   busyMs: number
   idleMs: number
+  /** self time by kind of work (CATEGORIES) */
+  byCategory: Array<[string, number]>
   byPackage: Array<[string, number]>
   selfTop: Array<[string, number]>
   inclusiveTop: Array<[string, number]>
@@ -46,6 +48,46 @@ function packageOf(url: string, functionName: string): string {
     return app[2].includes('.') ? app[1] : `${app[1]}/${app[2]}`
   }
   return url.replace(/^file:\/\//, '')
+}
+
+const DATABASE = 'statements: ORM, query builder, driver, pool (Lucid, knex, pg, tarn)'
+const SOCKETS = 'socket writes (writev: each statement, each response)'
+const FRAMEWORK = 'framework: HTTP, middleware, container, cookies, session, auth, CSRF'
+const RUNTIME = 'Node runtime, promises, garbage collector'
+/** The kind of work a package's time is: what the summary's first table adds up */
+function categoryOf(pkg: string, functionName: string): string {
+  if (/^(writev|writeBuffer|writeUtf8String|writeLatin1String)$/.test(functionName)) {
+    return SOCKETS
+  }
+  if (/^(@adonisjs\/lucid|knex|pg|pg-.*|postgres-.*|tarn|lodash)$/.test(pkg)) {
+    return DATABASE
+  }
+  if (
+    /^(@adonisjs\/|@poppinss\/|@boringnode\/|emittery|cookie|@sindresorhus|debug|@vinejs|proxy-addr|qs|send|serve-static|on-finished|statuses|mime)/.test(
+      pkg
+    )
+  ) {
+    return FRAMEWORK
+  }
+  if (/^edge/.test(pkg)) {
+    return 'Edge templates'
+  }
+  if (pkg === 'stripe') {
+    return 'Stripe SDK (the sandbox over HTTP)'
+  }
+  if (pkg === 'luxon') {
+    return 'dates (luxon)'
+  }
+  if (pkg === 'pg-boss') {
+    return 'job queue (pg-boss)'
+  }
+  if (/^(app|start|config)(\/|$)/.test(pkg)) {
+    return "the app's own code"
+  }
+  if (/^(node \(runtime\)|\(native\)|\(garbage collector\)|\(program\))$/.test(pkg)) {
+    return RUNTIME
+  }
+  return 'other packages'
 }
 
 function labelOf(node: ProfileNode): string {
@@ -85,6 +127,7 @@ export function summarize(
   let idle = 0
   let busy = 0
   const packages = new Map<string, number>()
+  const categories = new Map<string, number>()
   const self = new Map<string, number>()
   const inclusive = new Map<string, number>()
   for (const [id, micros] of selfMicros) {
@@ -96,6 +139,8 @@ export function summarize(
     busy += micros
     const pkg = packageOf(node.callFrame.url, node.callFrame.functionName)
     packages.set(pkg, (packages.get(pkg) ?? 0) + micros)
+    const category = categoryOf(pkg, node.callFrame.functionName)
+    categories.set(category, (categories.get(category) ?? 0) + micros)
     const label = labelOf(node)
     self.set(label, (self.get(label) ?? 0) + micros)
     const seen = new Set<string>()
@@ -123,6 +168,7 @@ export function summarize(
   return {
     busyMs: busy / 1000,
     idleMs: idle / 1000,
+    byCategory: ranked(categories),
     byPackage: ranked(packages),
     selfTop: ranked(self),
     inclusiveTop: ranked(inclusive),
@@ -139,6 +185,10 @@ export function formatSummary(title: string, summary: ProfileSummary, requests?:
     `#### ${title}`,
     '',
     `Busy ${(summary.busyMs / 1000).toFixed(1)} s, idle ${(summary.idleMs / 1000).toFixed(1)} s${perRequest}.`,
+    '',
+    '| self time by kind of work | share |',
+    '|---|---|',
+    ...summary.byCategory.map(([name, ms]) => `| ${name} | ${share(ms)} |`),
     '',
     '| self time by package | share |',
     '|---|---|',

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import Stripe from 'stripe'
 import { exactlyOnce, formatTable, median, medianFigures, ratio } from '../../benchmarks/table.js'
 import { burstEvent, signature } from '../../benchmarks/measure.js'
+import { formatSummary, summarize } from '../../benchmarks/profile.js'
 
 test.group('Benchmark table', () => {
   test('medians of odd and even runs', ({ assert }) => {
@@ -112,5 +113,56 @@ test.group('Benchmark webhook burst', () => {
     assert.throws(() =>
       stripe.webhooks.constructEvent(payload, signature(payload, 'whsec_other'), 'whsec_x')
     )
+  })
+})
+
+test.group('Benchmark profile summary', () => {
+  /** root → handler (app) → query (knex) and writev; plus idle */
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: 0 }, children: [2, 5] },
+      {
+        id: 2,
+        callFrame: {
+          functionName: 'show',
+          url: 'file:///x/build/app/controllers/home.js',
+          lineNumber: 3,
+        },
+        children: [3, 4],
+      },
+      {
+        id: 3,
+        callFrame: {
+          functionName: 'toSQL',
+          url: 'file:///x/node_modules/knex/lib/q.js',
+          lineNumber: 9,
+        },
+      },
+      { id: 4, callFrame: { functionName: 'writev', url: '', lineNumber: 0 } },
+      { id: 5, callFrame: { functionName: '(idle)', url: '', lineNumber: 0 } },
+    ],
+    // 1 ms steps: show, toSQL, toSQL, writev, idle, toSQL (the last outside a 4 ms window)
+    samples: [2, 3, 3, 4, 5, 3],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000],
+  }
+
+  test('self time by kind of work and package, inclusive by function, idle apart', ({ assert }) => {
+    const all = summarize(profile)
+    assert.equal(all.busyMs, 5)
+    assert.equal(all.idleMs, 1)
+    assert.deepEqual(all.byPackage[0], ['knex', 3])
+    assert.match(all.byCategory[0][0], /^statements/)
+    assert.equal(all.byCategory[0][1], 3)
+    assert.equal(all.byCategory.find(([name]) => name.startsWith('socket writes'))?.[1], 1)
+    // The handler includes what it called
+    assert.deepEqual(all.inclusiveTop[0], ['show app/controllers/home.js:4', 5])
+  })
+
+  test('a window keeps only the measured run', ({ assert }) => {
+    const measured = summarize(profile, 15, { fromMs: 2, toMs: 4 })
+    // samples ending at 2, 3 and 4 ms: toSQL, toSQL, writev
+    assert.equal(measured.busyMs, 3)
+    assert.deepEqual(measured.byPackage[0], ['knex', 2])
+    assert.include(formatSummary('home', measured, 3), '1000 µs of CPU per request (3 requests)')
   })
 })
