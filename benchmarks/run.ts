@@ -529,7 +529,7 @@ try {
   if (flags.write && flags.profile) {
     writeFileSync(
       join(ROOT, 'benchmarks', 'PROFILES.md'),
-      `# CPU profiles of the pages\n\n${report}\n`
+      `# CPU profiles: pages, placing orders, webhook intake, the job worker\n\n${report}\n`
     )
   } else if (flags.write) {
     writeResults(report)
