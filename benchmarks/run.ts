@@ -315,7 +315,7 @@ async function main() {
     if (workerApplied.events !== undefined && workerApplied.seconds !== undefined) {
       const profile = JSON.parse(readFileSync(join(profileDirectory, 'worker.cpuprofile'), 'utf8'))
       report += `\n${formatSummary(
-        `the job worker (\`node ace jobs:work\`) applying the burst: ${workerApplied.events} events in ${workerApplied.seconds.toFixed(0)} s after it ended`,
+        `the job worker (\`node ace jobs:work\`), its whole run: the burst's ${workerApplied.events} events applied ${workerApplied.seconds.toFixed(0)} s after it ended, and the placed orders' webhooks and mail before (CPU per request: per burst event)`,
         summarize(profile, 15),
         workerApplied.events
       )}`
