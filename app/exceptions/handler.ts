@@ -30,7 +30,8 @@ export default class HttpExceptionHandler extends ExceptionHandler {
    * flashed on the page the form was sent from.
    */
   protected async renderDomainError(error: DomainError, ctx: HttpContext) {
-    if (ctx.request.accepts(['html', 'json']) === 'json') {
+    // The machine routes (webhook, health, metrics) have no session to flash on
+    if (ctx.request.accepts(['html', 'json']) === 'json' || !ctx.session) {
       return ctx.response
         .status(error.status)
         .send({ error: error.message, kind: error.kind, retryable: error.retryable })

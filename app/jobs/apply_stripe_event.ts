@@ -12,6 +12,8 @@ export default defineJob<{ eventId: number }>({
   description: 'Apply a stored Stripe webhook event',
   queue: { retryLimit: 12, retryDelay: 5, retryBackoff: true, retryDelayMax: 3 * 3600 },
   concurrency: 4,
+  // A webhook burst is drained 5 events per fetch (each applies in milliseconds and only once)
+  batchSize: 5,
   async handle({ eventId }) {
     const { applyStoredEventOrThrow } = await import('#actions/stripe_events/receive_event')
     await applyStoredEventOrThrow(eventId)

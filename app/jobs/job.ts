@@ -24,6 +24,11 @@ export interface JobDefinition<Data extends object = Record<string, never>> {
   schedule?: string
   /** Jobs of this queue one worker process runs at once */
   concurrency?: number
+  /**
+   * Jobs each worker slot fetches at once and runs one after another (1 by
+   * default). Only for short, idempotent jobs: pg-boss times a batch as a whole
+   */
+  batchSize?: number
   handle(data: Data, run: JobRun): Promise<void>
 }
 

@@ -140,6 +140,10 @@ export async function runBatch(
 ): Promise<JobResult[]> {
   const results: JobResult[] = []
   for (const job of batch) {
+    // Stopping: pg-boss failed the jobs in hand (to be retried); the rest are not started
+    if (job.signal?.aborted) {
+      break
+    }
     try {
       await runJob(definition, job)
       results.push({ id: job.id, status: 'completed' })
@@ -156,9 +160,6 @@ function failureOf(error: unknown) {
     ? { name: error.name, message: error.message, stack: error.stack }
     : { message: String(error) }
 }
-
-/** Jobs fetched at once by each worker slot */
-const JOB_BATCH = 5
 
 function elapsed(started: number) {
   return (performance.now() - started) / 1000
@@ -189,12 +190,13 @@ export async function startWorker() {
       {
         localConcurrency: definition.concurrency ?? 1,
         pollingIntervalSeconds: 1,
-        // A backlog (a webhook burst) is fetched JOB_BATCH at a time, and at
-        // once again while the batches come back full, rather than one job per
-        // polling interval (pg-boss's ready count, the other burst trigger, is
-        // refreshed only every minute). Each job of a batch settles on its own.
-        batchSize: JOB_BATCH,
+        // With a backlog (a webhook burst) each slot fetches again at once
+        // rather than a polling interval later: while its batches come back
+        // full, or (batches of 1) while pg-boss's ready count, refreshed once
+        // a minute, says jobs wait. Each job of a batch settles on its own.
+        batchSize: definition.batchSize ?? 1,
         burstWhenBatchFull: true,
+        burstWhenReadyExceeds: 1,
         perJobResults: true,
       },
       (batch) => runBatch(definition, batch)

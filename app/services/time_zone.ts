@@ -46,15 +46,17 @@ export function isTimeZone(zone: string) {
     return true
   }
   const valid = zone.length <= 64 && IANAZone.isValidZone(zone)
-  if (valid) {
+  if (valid && validZones.size < KEPT_ZONES) {
     validZones.add(zone)
   }
   return valid
 }
 
 // Luxon checks a zone by building an Intl formatter (a fixed cost on every
-// request's middleware). Only valid names are kept: there are a few hundred.
+// request's middleware). Valid names are kept, a bounded number of them:
+// luxon accepts any capitalisation, so a form could send endless variants.
 const validZones = new Set<string>([DEFAULT_TIME_ZONE])
+const KEPT_ZONES = 1000
 
 export type DateInput = DateTime | Date | number | string | null | undefined
 

@@ -3,7 +3,10 @@ import ace from '@adonisjs/core/services/ace'
 import { DateTime } from 'luxon'
 import Payment from '#models/payment'
 import JobsStatus from '#commands/jobs_status'
-import { enqueue, queue, runBatch, startWorker, stopQueue } from '#services/queue'
+import { enqueue, queue, QUEUE_SCHEMA, runBatch, startWorker, stopQueue } from '#services/queue'
+import db from '@adonisjs/lucid/services/db'
+import type Stripe from 'stripe'
+import { receiveStripeEvent } from '#actions/stripe_events/receive_event'
 import type { Job } from 'pg-boss'
 import type { JobDefinition } from '#jobs/job'
 import { truncateAllTables } from '#tests/helpers/database'
@@ -81,6 +84,69 @@ test.group('Jobs', (group) => {
       ]
     )
     assert.equal(results[1].output.message, 'The bank did not answer')
+
+    // Stopping: pg-boss aborted the batch's jobs; those not started are left for their retry
+    handled.length = 0
+    const stopping = batch.map((job, index) =>
+      index === 0 ? job : { ...job, signal: AbortSignal.abort() }
+    ) as Job<unknown>[]
+    const partial = await runBatch(definition, stopping)
+    assert.deepEqual(handled, [1])
+    assert.deepEqual(
+      partial.map((result) => result.id),
+      ['job-1']
+    )
+  })
+
+  test('the worker fetches webhook events in batches; one that cannot be applied is retried alone', async ({
+    assert,
+  }) => {
+    const events = [1, 2, 3].map((n) => ({
+      id: `evt_batch_${n}_${Date.now()}`,
+      object: 'event',
+      type: 'customer.updated',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: `cus_batch_${n}`, object: 'customer' } },
+    })) as unknown as Stripe.Event[]
+    const stored = await Promise.all(events.map((event) => receiveStripeEvent(event)))
+    const ids = stored.map((result) => result.id!)
+    // The second one's lease is held elsewhere: applying it now must fail (and be retried)
+    await db.from('stripe_events').where('id', ids[1]).update({ processing_started_at: new Date() })
+
+    const jobsOf = () =>
+      db
+        .from(`${QUEUE_SCHEMA}.job`)
+        .where('name', 'apply_stripe_event')
+        .whereIn(db.raw("(data->>'eventId')::int"), ids)
+        .select(
+          db.raw("(data->>'eventId')::int as event_id"),
+          'state',
+          db.raw("output->>'message' as failure")
+        )
+    await startWorker()
+    try {
+      const deadline = Date.now() + 20_000
+      let jobs = await jobsOf()
+      while (Date.now() < deadline && jobs.some((job) => job.state === 'created')) {
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        jobs = await jobsOf()
+      }
+      const stateOfEvent = Object.fromEntries(jobs.map((job) => [job.event_id, job.state]))
+      assert.deepEqual(stateOfEvent, {
+        [ids[0]]: 'completed',
+        [ids[1]]: 'retry',
+        [ids[2]]: 'completed',
+      })
+      const failed = jobs.find((job) => job.event_id === ids[1])
+      assert.include(failed.failure, 'is being applied by another process')
+    } finally {
+      await stopQueue()
+    }
+    const rows = await db.from('stripe_events').whereIn('id', ids).orderBy('id')
+    assert.deepEqual(
+      rows.map((row) => row.processed_at !== null),
+      [true, false, true]
+    )
   })
 
   test('ensure_stripe_customers gives every employer without one a Stripe customer', async ({
