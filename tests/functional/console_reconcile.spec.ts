@@ -9,6 +9,7 @@ import Order from '#models/order'
 import Payment from '#models/payment'
 import Refund from '#models/refund'
 import Transfer from '#models/transfer'
+import TransferReversal from '#models/transfer_reversal'
 import ContractorDebit from '#models/contractor_debit'
 import PaymentEvent from '#models/payment_event'
 import StripeEvent from '#models/stripe_event'
@@ -892,6 +893,46 @@ test.group('stripe:reconcile', (group) => {
       .firstOrFail()
     assert.equal(audited.amount, 1500)
     assert.equal(audited.actor, ACTOR)
+  })
+
+  test('a reversal of ours whose answer was lost is counted once when --fix also takes Stripe’s total', async ({
+    assert,
+  }) => {
+    const { contractor, employer } = await marketplace()
+    const order = await deliveredChargeOrder(contractor, employer)
+    await approveLines(order.id, null, actors.party('employer', employer.id))
+    const {
+      transfers: [first],
+    } = await stateOf(order)
+    await advanceSandboxClock(2 * 86_400 + 60)
+    // Our reversal reached Stripe but its answer was never recorded (the row is still pending)
+    const ours = await TransferReversal.create({
+      transferId: first.id,
+      amount: 1000,
+      currency: first.currency,
+      status: 'pending',
+      initiatedBy: 'admin:test',
+    })
+    await stripe().transfers.createReversal(first.stripeTransferId!, {
+      amount: 1000,
+      metadata: { crewpay_reversal: ours.reference },
+    })
+    // And someone reversed more on the Dashboard
+    await stripe().transfers.createReversal(first.stripeTransferId!, { amount: 500 })
+
+    await runCommand(StripeReconcile, ['--fix', '--force'])
+    await first.refresh()
+    await ours.refresh()
+    assert.equal(ours.status, 'succeeded')
+    // Stripe's 15.00 in all, not 15.00 + our 10.00 again
+    assert.equal(first.amountReversed, 1500)
+    const lines = await PaymentEvent.query()
+      .where('transferId', first.id)
+      .where('type', 'transfer.reversed')
+    assert.equal(
+      lines.reduce((sum, line) => sum + (line.amount ?? 0), 0),
+      1500
+    )
   })
 
   test('a destination charge refunded on Stripe with its transfer reversed: --fix takes Stripe’s reversed total', async ({

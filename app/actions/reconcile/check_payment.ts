@@ -40,6 +40,7 @@ import {
 } from '#actions/refunds/refund_records'
 import { sendTransfer } from '#actions/transfers/line_transfer'
 import { sendTransferReversal } from '#actions/transfers/reverse_transfer'
+import { followReversedTotal } from '#actions/transfers/destination_reversals'
 import { DriftList, pastGrace, youngNote, type ReconcileOptions } from '#actions/reconcile/drifts'
 
 /*
@@ -84,7 +85,6 @@ async function allRefundsOf(paymentIntentId: string) {
   return refunds
 }
 
-/** A Stripe read asked for while fixing that the unlocked look did not make */
 /** A read the locked pass needs that the unlocked one did not make: the record changed meanwhile */
 export class ChangedMeanwhile extends Error {}
 
@@ -725,20 +725,11 @@ export class PaymentCheck {
             fix: onStripe.amount_reversed > row.amountReversed ? "take Stripe's total" : null,
           },
           async (trx) => {
-            const before = row.amountReversed
-            row.useTransaction(trx)
-            row.amountReversed = onStripe.amount_reversed
-            await row.save()
-            await recordPaymentEvent(trx, {
-              orderId: payment.orderId,
-              orderLineId: row.orderLineId,
-              paymentId: payment.id,
-              transferId: row.id,
-              actor: this.options.actor,
-              type: 'transfer.reversed',
-              amount: onStripe.amount_reversed - before,
-              currency: row.currency,
-              stripeId: onStripe.id,
+            const locked = await Transfer.query({ client: trx })
+              .where('id', row.id)
+              .forUpdate()
+              .firstOrFail()
+            await followReversedTotal(trx, payment, locked, onStripe, this.options.actor, {
               message:
                 `Reversed on Stripe outside Crewpay: ${formatAmount(onStripe.amount_reversed, row.currency)} ` +
                 'in total (recorded by reconciliation)',

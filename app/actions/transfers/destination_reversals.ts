@@ -34,8 +34,23 @@ export async function followDestinationReversals(
   if (!row) {
     return
   }
-  // Our own reversals still pending count when their answer is recorded
-  // (reverse_transfer.ts adds them then), not twice
+  await followReversedTotal(trx, payment, row, onStripe, actor, { refundId })
+}
+
+/**
+ * A transfer row (locked by the caller) follows Stripe's amount_reversed,
+ * forward only, with a `transfer.reversed` line for the increase. Our own
+ * reversals still pending are left out: their amount is added when their
+ * answer is recorded (reverse_transfer.ts), not twice.
+ */
+export async function followReversedTotal(
+  trx: TransactionClientContract,
+  payment: Payment,
+  row: Transfer,
+  onStripe: Pick<Stripe.Transfer, 'id' | 'amount_reversed' | 'currency'>,
+  actor: string,
+  options: { refundId?: number | null; message?: string } = {}
+) {
   const pending = await TransferReversal.query({ client: trx })
     .where('transferId', row.id)
     .where('status', 'pending')
@@ -56,12 +71,14 @@ export async function followDestinationReversals(
     paymentId: payment.id,
     paymentRequestId: payment.paymentRequestId,
     transferId: row.id,
-    refundId,
+    refundId: options.refundId ?? null,
     actor,
     type: 'transfer.reversed',
     amount: more,
     currency: row.currency,
     stripeId: onStripe.id,
-    message: `${formatAmount(row.amountReversed, row.currency)} of ${formatAmount(row.amount, row.currency)} taken back from the contractor by Stripe`,
+    message:
+      options.message ??
+      `${formatAmount(row.amountReversed, row.currency)} of ${formatAmount(row.amount, row.currency)} taken back from the contractor by Stripe`,
   })
 }
