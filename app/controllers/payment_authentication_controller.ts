@@ -22,6 +22,8 @@ export default class PaymentAuthenticationController {
     if (url) {
       return response.redirect(url)
     }
+    // Looking for the bank's page may have recorded Stripe's answer meanwhile
+    await payment.refresh()
     const { path } = await payPageOf(payment)
     const notice =
       payment.status === 'requires_action'

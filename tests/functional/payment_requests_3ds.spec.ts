@@ -149,9 +149,13 @@ test.group('Payment requests: 3-D Secure', (group) => {
 
     response.assertHeader('location', path)
     assert.equal(
-      response.flashMessage('error'),
+      response.flashMessage('warning'),
       'Your bank asks you to confirm this payment of $1,000.00: continue with your bank below.'
     )
+    // Nothing failed: a warning to act on, not an error
+    const shown = await followRedirect(client, response)
+    shown.assertTextIncludes('class="flash warning" role="status"')
+    assert.notInclude(shown.text(), 'class="flash error"')
     assert.equal(payment.status, 'requires_action')
     assert.isTrue(payment.onSession)
     const intent = await stripe().paymentIntents.retrieve(payment.stripePaymentIntentId!)
@@ -268,7 +272,7 @@ test.group('Payment requests: 3-D Secure', (group) => {
       .redirects(0)
 
     back.assertHeader('location', path)
-    assert.match(String(back.flashMessage('error')), /Your bank has not confirmed your payment/)
+    assert.match(String(back.flashMessage('warning')), /Your bank has not confirmed your payment/)
     await payment.refresh()
     assert.equal(payment.status, 'requires_action')
   })
@@ -407,7 +411,7 @@ test.group('Payment requests: 3-D Secure', (group) => {
       .loginAs(erin)
       .redirects(0)
     assert.equal(
-      late.flashMessage('error'),
+      late.flashMessage('warning'),
       'Your payment of $600.00 was canceled before your bank confirmed it: nothing was charged.'
     )
 
@@ -435,6 +439,14 @@ test.group('Payment requests: 3-D Secure', (group) => {
       .withCsrfToken()
       .redirects(0)
     again.assertHeader('location', path)
+    await second.refresh()
+    assert.equal(second.status, 'canceled')
+    // One cancel asked of Stripe, on the request's own audit trail
+    const cancels = await PaymentEvent.query()
+      .where('paymentId', second.id)
+      .where('type', 'payment.cancel_requested')
+    assert.lengthOf(cancels, 1)
+    assert.equal(cancels[0].paymentRequestId, second.paymentRequestId)
     const paid = await pay(client, erin, path, {
       amount: '1,000.00',
       payment_method: await defaultCardOf(erin),
@@ -604,7 +616,7 @@ test.group('Payment requests: 3-D Secure with a saved card', (group) => {
 
     // On the page, the same saved card goes through the bank
     const response = await pay(client, erin, path, { amount: '250.00', payment_method: saved })
-    assert.match(String(response.flashMessage('error')), /Your bank asks you to confirm/)
+    assert.match(String(response.flashMessage('warning')), /Your bank asks you to confirm/)
     const [, onSession] = await paymentsOf(request)
     assert.equal(onSession.status, 'requires_action')
     const back = await throughTheBank(client, erin, onSession, 'succeed')

@@ -70,6 +70,7 @@ export async function requestPaymentAction(
   await payment.save()
   await recordPaymentEvent(trx, {
     orderId: payment.orderId,
+    paymentRequestId: payment.paymentRequestId,
     paymentId: payment.id,
     actor: actor.label,
     type: `payment.${action}_requested`,
@@ -168,6 +169,7 @@ export const sendPaymentAction: StripeWrite<Payment, Stripe.PaymentIntent> = {
     await payment.save()
     await recordPaymentEvent(trx, {
       orderId: payment.orderId,
+      paymentRequestId: payment.paymentRequestId,
       paymentId: payment.id,
       actor,
       type: `payment.${action}_refused`,
