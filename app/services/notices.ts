@@ -12,7 +12,8 @@
 */
 
 export interface Notice {
-  kind: 'success' | 'error'
+  /** warning: nothing went wrong, but the person has something to do or to wait for */
+  kind: 'success' | 'warning' | 'error'
   text: string
 }
 
@@ -57,6 +58,9 @@ export function noticesOf(flash: FlashStore | null | undefined): Notice[] {
   }
   if (flash.has('success')) {
     add('success', String(flash.get('success')))
+  }
+  if (flash.has('warning')) {
+    add('warning', String(flash.get('warning')))
   }
   if (flash.has('error')) {
     add('error', inOurWords(String(flash.get('error'))))

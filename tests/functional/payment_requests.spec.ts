@@ -834,7 +834,7 @@ test.group('Payment requests: void, declines and failed bank debits', (group) =>
       payment_method: 'new',
       new_payment_method: 'pm_card_authenticationRequired',
     })
-    assert.match(String(secure.flashMessage('error')), /Your bank asks you to confirm/)
+    assert.match(String(secure.flashMessage('warning')), /Your bank asks you to confirm/)
     const [, authentication] = await paymentsOf(request)
     assert.equal(authentication.status, 'requires_action')
     await client

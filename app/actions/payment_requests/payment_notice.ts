@@ -1,11 +1,7 @@
 import type Payment from '#models/payment'
 import { formatAmount } from '#money/amounts'
 import { REQUEST_PAYMENT_UNKNOWN } from '#domain/payment_request_summary'
-
-export interface PaymentNotice {
-  kind: 'success' | 'error'
-  text: string
-}
+import type { Notice } from '#services/notices'
 
 /**
  * What the employer is told about a request payment after paying, coming
@@ -14,7 +10,7 @@ export interface PaymentNotice {
 export function requestPaymentNotice(
   payment: Pick<Payment, 'status' | 'amount' | 'currency' | 'failureMessage'>,
   context: 'paid' | 'authenticated' = 'paid'
-): PaymentNotice {
+): Notice {
   const money = formatAmount(payment.amount, payment.currency)
   switch (payment.status) {
     case 'succeeded':
@@ -29,11 +25,12 @@ export function requestPaymentNotice(
         kind: 'success',
         text: `Your bank payment of ${money} is processing: it usually takes 4 business days, and counts once it clears.`,
       }
+    // Nothing failed: the person waits for, or acts with, their bank
     case 'pending':
-      return { kind: 'error', text: REQUEST_PAYMENT_UNKNOWN }
+      return { kind: 'warning', text: REQUEST_PAYMENT_UNKNOWN }
     case 'requires_action':
       return {
-        kind: 'error',
+        kind: 'warning',
         text:
           context === 'paid'
             ? `Your bank asks you to confirm this payment of ${money}: continue with your bank below.`
@@ -41,7 +38,7 @@ export function requestPaymentNotice(
       }
     case 'canceled':
       return {
-        kind: 'error',
+        kind: 'warning',
         text: `Your payment of ${money} was canceled before your bank confirmed it: nothing was charged.`,
       }
     default:
