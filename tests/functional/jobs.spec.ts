@@ -127,7 +127,10 @@ test.group('Jobs', (group) => {
     try {
       const deadline = Date.now() + 20_000
       let jobs = await jobsOf()
-      while (Date.now() < deadline && jobs.some((job) => job.state === 'created')) {
+      while (
+        Date.now() < deadline &&
+        jobs.some((job) => job.state === 'created' || job.state === 'active')
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 200))
         jobs = await jobsOf()
       }
